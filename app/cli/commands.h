@@ -1,0 +1,16 @@
+// Sub-commands of moe-compress. Each lives in its own cmd_*.cpp and registers itself on the app;
+// its callback runs inside main()'s error handling (moewb::Error -> message + exit code 1).
+#pragma once
+#include <CLI/CLI.hpp>
+#include <string>
+
+namespace moewb::cli {
+
+struct GlobalOptions {
+    int threads = 0;        // 0 = hardware concurrency
+};
+
+// Applies the global options (threads) before a command does tensor work.
+void prepareRuntime(const GlobalOptions& global);
+
+} // namespace moewb::cli

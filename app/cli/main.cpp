@@ -1,0 +1,44 @@
+// moe-compress: the headless MoE Workbench pipeline.
+#include "app/cli/commands.h"
+#include "core/io/error.h"
+#include "core/io/version.h"
+#include "core/util/runtime.h"
+
+#include <fmt/format.h>
+#include <cstdio>
+
+namespace moewb::cli {
+void prepareRuntime(const GlobalOptions& global) { initRuntime(global.threads); }
+} // namespace moewb::cli
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"moe-compress: analyse, compress, evaluate and export Mixture-of-Experts checkpoints"};
+    app.require_subcommand(0, 1);
+    moewb::cli::GlobalOptions global;
+    bool showVersion = false;
+    app.add_flag("-V,--version", showVersion, "Print version information and exit");
+    app.add_option("-t,--threads", global.threads, "CPU threads for tensor work (0 = all cores)")
+        ->check(CLI::NonNegativeNumber);
+
+    try {
+        app.parse(argc, argv);  // sub-command callbacks run here
+        if (showVersion) {
+            auto info = moewb::initRuntime(global.threads);
+            fmt::print("moe-compress {}\nLibTorch {}, {} thread(s), CUDA {}\n", moewb::version(),
+                       info.torchVersion, info.threads,
+                       info.cudaAvailable ? fmt::format("yes ({} device(s))", info.cudaDevices) : "no");
+        } else if (app.get_subcommands().empty()) {
+            fmt::print("{}", app.help());
+        }
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    } catch (const moewb::Cancelled&) {
+        fmt::print(stderr, "moe-compress: cancelled\n");
+        return 130;
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "moe-compress: error: {}\n", e.what());
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,6 @@
+#pragma once
+
+namespace moewb {
+// Project version, from CMake's project(VERSION ...).
+const char* version();
+} // namespace moewb

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs dependencies (Debian 12) and builds MoE Workbench with the given CMake preset.
+#   packaging/build.sh [preset]   (default: dev)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+preset=${1:-dev}
+bash "$here/packaging/setup-deps.sh"
+export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+jobs=${MOEWB_JOBS:-$(nproc)}
+cd "$here"
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" -j "$jobs"
