@@ -37,6 +37,8 @@ public:
     const std::filesystem::path& path() const { return m_path; }
     uint64_t fileSize() const { return m_fileSize; }
     uint64_t headerSize() const { return m_headerSize; }  // N, the JSON length
+    // The first 8 + N bytes: length prefix and JSON header (what the identity hash covers).
+    std::span<const std::byte> headerBytes() const;
     const std::vector<TensorInfo>& tensors() const { return m_tensors; }
     const TensorInfo* find(const std::string& name) const;  // nullptr when absent
     const std::map<std::string, std::string>& metadata() const { return m_metadata; }

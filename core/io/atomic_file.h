@@ -1,0 +1,72 @@
+// Writing files so that a reader never sees half of one: write to a temporary sibling (same folder,
+// so the rename never crosses filesystems), fsync, rename into place, fsync the folder. Anything not
+// committed is removed when the object is destroyed, including after an exception.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string_view>
+
+namespace moewb {
+
+class AtomicFile {
+public:
+    // Creates the temporary sibling ".<name>.tmp-<random>" next to `target`; the folder must exist.
+    explicit AtomicFile(std::filesystem::path target);
+    ~AtomicFile();
+    AtomicFile(const AtomicFile&) = delete;
+    AtomicFile& operator=(const AtomicFile&) = delete;
+
+    void write(std::span<const std::byte> data);
+    void write(std::string_view text);
+    uint64_t written() const { return m_written; }
+
+    // fsync and close the temporary file without renaming it (lets a caller finish several files
+    // before committing any of them). commit() calls it when needed.
+    void finish();
+    // Renames the temporary file over `target` and fsyncs the folder.
+    void commit();
+    // Removes the temporary file now (the destructor does the same when not committed).
+    void discard() noexcept;
+
+    const std::filesystem::path& target() const { return m_target; }
+    const std::filesystem::path& tempPath() const { return m_temp; }
+    bool committed() const { return m_committed; }
+
+private:
+    std::filesystem::path m_target;
+    std::filesystem::path m_temp;
+    int m_fd = -1;
+    uint64_t m_written = 0;
+    bool m_committed = false;
+};
+
+// A whole folder written under a temporary sibling name and renamed into place when complete.
+// The target must not exist, or be an empty folder: an export never replaces existing data.
+class AtomicDirectory {
+public:
+    explicit AtomicDirectory(std::filesystem::path target);
+    ~AtomicDirectory();
+    AtomicDirectory(const AtomicDirectory&) = delete;
+    AtomicDirectory& operator=(const AtomicDirectory&) = delete;
+
+    // Where to write the contents until commit().
+    const std::filesystem::path& path() const { return m_temp; }
+    const std::filesystem::path& target() const { return m_target; }
+
+    // fsyncs every file below path(), renames the folder to target() and fsyncs the parent.
+    void commit();
+    void discard() noexcept;
+    bool committed() const { return m_committed; }
+
+private:
+    std::filesystem::path m_target;
+    std::filesystem::path m_temp;
+    bool m_committed = false;
+};
+
+// fsync a folder so that a rename inside it is durable; throws moewb::Error on failure.
+void syncDirectory(const std::filesystem::path& directory);
+
+} // namespace moewb
