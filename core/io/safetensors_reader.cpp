@@ -6,18 +6,19 @@
 // data section exactly, from 0, without gaps or overlaps, and the last one must end where the file
 // ends — trailing bytes after the last tensor are rejected (the reference's MetadataIncompleteBuffer).
 // Stricter than the reference: duplicate keys anywhere in the header are errors (serde/nlohmann
-// would silently keep one), and so are JSON nesting deeper than kMaxJsonDepth. Unknown keys inside a
-// tensor entry are ignored, as the reference does.
+// would silently keep one), and so is JSON nesting deeper than kMaxJsonDepth (strict_json.h).
+// Unknown keys inside a tensor entry are ignored, as the reference does. "Unsorted" offsets can only
+// mean an entry whose end precedes its begin; any other disorder shows up as a gap or an overlap.
 #include "core/io/error.h"
 #include "core/io/mapped_file.h"
 #include "core/io/safetensors.h"
 #include "core/io/safetensors_header.h"
+#include "core/io/strict_json.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <limits>
-#include <set>
 
 namespace moewb {
 
@@ -31,67 +32,6 @@ uint64_t readLe64(const std::byte* p)
     for (int i = 7; i >= 0; --i)
         value = (value << 8) | std::to_integer<uint64_t>(p[i]);
     return value;
-}
-
-// Parses JSON text, rejecting duplicate keys (in any object) and deep nesting; nlohmann's own
-// exceptions become moewb::Error naming `name` and `what` ("header", "index").
-json parseStrictJson(std::string_view text, const std::string& name, std::string_view what)
-{
-    if (const auto bad = findInvalidUtf8(text))
-        fail("{}: {} is not valid UTF-8 (byte {} of the {})", name, what, *bad, what);
-
-    // One set of seen keys per open object, and the key that opened each nesting level so a
-    // duplicate can be reported with its context.
-    std::vector<std::set<std::string>> seen;
-    std::vector<std::string> path;
-    auto callback = [&](int depth, json::parse_event_t event, json& parsed) -> bool {
-        switch (event) {
-        case json::parse_event_t::object_start:
-        case json::parse_event_t::array_start:
-            if (depth >= kMaxJsonDepth)
-                fail("{}: {} nests JSON deeper than {} levels", name, what, kMaxJsonDepth);
-            if (event == json::parse_event_t::object_start)
-                seen.emplace_back();
-            break;
-        case json::parse_event_t::key: {
-            const auto& key = parsed.get_ref<const std::string&>();
-            if (!seen.back().insert(key).second) {
-                if (depth <= 1)
-                    fail("{}: {} names '{}' twice", name, what, key);
-                fail("{}: {} has key '{}' twice inside '{}'", name, what, key,
-                    path.size() >= static_cast<size_t>(depth - 1) ? path[depth - 2] : std::string("?"));
-            }
-            if (path.size() < static_cast<size_t>(depth))
-                path.resize(depth);
-            path[depth - 1] = key;
-            break;
-        }
-        case json::parse_event_t::object_end:
-            seen.pop_back();
-            break;
-        default:
-            break;
-        }
-        return true;
-    };
-    try {
-        return json::parse(text.data(), text.data() + text.size(), callback);
-    } catch (const json::exception& e) {
-        // Drop nlohmann's "[json.exception.parse_error.101] " tag, and bound the text: its "last
-        // read" part quotes the offending token, which in a hostile header can be megabytes long.
-        std::string_view detail = e.what();
-        if (detail.starts_with("[json.exception.")) {
-            if (const auto end = detail.find("] "); end != std::string_view::npos)
-                detail.remove_prefix(end + 2);
-        }
-        if (detail.size() > 300) {
-            size_t cut = 300;
-            while (cut > 0 && (static_cast<unsigned char>(detail[cut]) & 0xc0u) == 0x80u)
-                --cut; // keep the message valid UTF-8
-            fail("{}: {} is not valid JSON: {}...", name, what, detail.substr(0, cut));
-        }
-        fail("{}: {} is not valid JSON: {}", name, what, detail);
-    }
 }
 
 std::string jsonText(const json& value)
@@ -264,7 +204,7 @@ SafetensorsHeader parseSafetensorsHeader(std::span<const std::byte> file, const 
     const uint64_t dataSize = fileSize - 8 - header.headerSize;
 
     const std::string_view text(reinterpret_cast<const char*>(file.data()) + 8, header.headerSize);
-    const json root = parseStrictJson(text, name, "header");
+    const json root = parseStrictJson(text, name, "header", kMaxJsonDepth);
     if (!root.is_object())
         fail("{}: header is {}, not a JSON object", name, jsonText(root));
 
@@ -321,7 +261,7 @@ SafetensorsHeader parseSafetensorsHeader(std::span<const std::byte> file, const 
 
 SafetensorsIndex parseSafetensorsIndex(std::string_view text, const std::string& name)
 {
-    const json root = parseStrictJson(text, name, "index");
+    const json root = parseStrictJson(text, name, "index", kMaxJsonDepth);
     if (!root.is_object())
         fail("{}: index is {}, not a JSON object", name, jsonText(root));
     SafetensorsIndex index;
