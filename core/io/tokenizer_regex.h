@@ -1,0 +1,81 @@
+// Regular expressions for the tokenizer, on PCRE2 (UTF + UCP, JIT when available).
+// tokenizer.json patterns are written for Oniguruma (the `tokenizers` library's engine, Ruby
+// syntax): they are translated so that PCRE2 matches the same text - `\s` gets Oniguruma's set,
+// `\p{L}`-style classes gain the code points of Oniguruma's newer Unicode data, `^`/`$` are line
+// anchors - and matches are enumerated the way the onig crate's find_iter does.
+#pragma once
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace moewb::tokenizer_detail {
+
+// Non-owning callable reference: the pipeline runs depth-first through nested callbacks, one per
+// piece, and std::function would allocate for each of them.
+template <class Signature> class FunctionRef;
+template <class R, class... Args> class FunctionRef<R(Args...)> {
+public:
+    template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, FunctionRef>>>
+    FunctionRef(F&& f) // NOLINT(google-explicit-constructor)
+        : m_object(const_cast<void*>(static_cast<const void*>(&f))),
+          m_call([](void* o, Args... a) -> R { return (*static_cast<std::remove_reference_t<F>*>(o))(a...); })
+    {
+    }
+    R operator()(Args... a) const { return m_call(m_object, a...); }
+
+private:
+    void* m_object;
+    R (*m_call)(void*, Args...);
+};
+
+
+using Match = std::pair<std::size_t, std::size_t>; // byte offsets [first, second)
+
+class Regex {
+public:
+    // Compiled patterns are cached process-wide by source text; `source` names the file in errors.
+    static std::shared_ptr<const Regex> onig(std::string_view pattern, std::string_view source);
+    static std::shared_ptr<const Regex> literal(std::string_view text, std::string_view source);
+    // A pattern already in PCRE2 syntax (the library's own Rust-regex patterns, rewritten by hand).
+    static std::shared_ptr<const Regex> pcre(std::string_view pattern, std::string_view source);
+
+    Regex(const Regex&) = delete;
+    Regex& operator=(const Regex&) = delete;
+    ~Regex();
+
+    // Calls `f` for each non-overlapping match in `subject` (valid UTF-8), in order.
+    void forEach(std::string_view subject, FunctionRef<void(Match)> f) const;
+    void findAll(std::string_view subject, std::vector<Match>& out) const;
+    // True when the pattern matches starting exactly at `offset`.
+    bool matchesAt(std::string_view subject, std::size_t offset) const;
+
+    const std::string& pattern() const { return m_pattern; }
+
+private:
+    Regex(std::string pattern, void* code, bool jit);
+    static std::shared_ptr<const Regex> compileCached(const std::string& key, const std::string& pcrePattern,
+                                                      unsigned options, std::string_view shownPattern,
+                                                      std::string_view source);
+    std::string m_pattern;
+    void* m_code; // pcre2_code_8*, kept opaque so users need no PCRE2 headers
+    bool m_jit;   // compiled for the JIT: matched through pcre2_jit_match, skipping pcre2_match's checks
+};
+
+// PCRE2 character-class bodies (no brackets) for Rust regex's Unicode \w and \s, which the library
+// uses for its Whitespace pre-tokenizer and single_word added tokens.
+const std::string& rustWordClass();
+const std::string& rustSpaceClass();
+
+// Oniguruma (Ruby syntax) -> PCRE2 rewrite; exposed for tests.
+std::string translateOnigPattern(std::string_view pattern);
+
+// Splits `subject` into matched and unmatched spans covering it in order, like the library's
+// Pattern::find_matches (an empty subject gives one unmatched empty span); `invert` flips the flags.
+// Streams them to `f(span, matched)` so huge inputs need no list of every match.
+void forEachSpan(const Regex& regex, std::string_view subject, bool invert, FunctionRef<void(Match, bool)> f);
+
+} // namespace moewb::tokenizer_detail
