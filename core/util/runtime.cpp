@@ -1,12 +1,20 @@
 #include "core/util/runtime.h"
 
 #include <torch/torch.h>
+#include <malloc.h>
+
+#include <fstream>
+#include <string>
 #include <thread>
 
 namespace moewb {
 
 RuntimeInfo initRuntime(int threads)
 {
+    // Return large tensor buffers to the system when freed. glibc otherwise raises its mmap
+    // threshold after the first frees (up to 32 MiB), keeping streamed layers' weights in the heap
+    // and inflating the working set by a layer or more.
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     if (threads <= 0)
         threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(threads);
@@ -16,6 +24,19 @@ RuntimeInfo initRuntime(int threads)
     info.cudaDevices = info.cudaAvailable ? static_cast<int>(torch::cuda::device_count()) : 0;
     info.torchVersion = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH);
     return info;
+}
+
+bool cpuHasFastBf16()
+{
+    static const bool fast = [] {
+        std::ifstream cpuinfo("/proc/cpuinfo");
+        std::string line;
+        while (std::getline(cpuinfo, line))
+            if (line.rfind("flags", 0) == 0)
+                return line.find(" avx512_bf16") != std::string::npos || line.find(" amx_bf16") != std::string::npos;
+        return false;
+    }();
+    return fast;
 }
 
 std::vector<std::string> availableDevices()
