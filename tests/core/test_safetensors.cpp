@@ -4,6 +4,7 @@
 #include "core/io/dtype.h"
 #include "core/io/error.h"
 #include "core/io/safetensors.h"
+#include "support/paths.h"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -497,4 +498,31 @@ TEST_CASE("AtomicDirectory: a whole folder appears at once or not at all")
         out.commit();
     }
     CHECK(fs::exists(dir.path / "empty" / "a.txt"));
+}
+
+TEST_CASE("files written by the reference library (tests/reference/golden) re-write byte-identically")
+{
+    // The golden checkpoints were written by Python safetensors (save_file / save_pretrained).
+    // Given the tensors in the same order, our writer must produce the very same bytes: same JSON
+    // layout, same __metadata__, same padding.
+    const fs::path golden = test::referenceDir() / "golden";
+    if (!fs::is_directory(golden))
+        return;
+    TempDir dir;
+    int files = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(golden)) {
+        if (entry.path().extension() != ".safetensors")
+            continue;
+        CAPTURE(entry.path().string());
+        ++files;
+        const auto file = SafetensorsFile::open(entry.path());
+        std::vector<TensorToWrite> tensors;
+        for (const auto& info : file->tensors())
+            tensors.push_back({info.name, info.dtype, info.shape, file->bytes(info)});
+        const fs::path copy = dir.path / entry.path().filename();
+        writeSafetensors(copy, tensors, file->metadata());
+        CHECK(readText(copy) == readText(entry.path()));
+        CHECK(Checkpoint::open(copy)->identityHash() == Checkpoint::open(entry.path())->identityHash());
+    }
+    MESSAGE(files << " reference files compared");
 }
