@@ -21,11 +21,14 @@ torch::Tensor boolMask(int64_t size, const std::vector<int>& positions)
 
 } // namespace
 
-std::unique_ptr<MoeModel> MoeModel::open(const std::filesystem::path& path, ComputeOptions options)
+std::unique_ptr<MoeModel> MoeModel::open(const std::filesystem::path& path, ComputeOptions options,
+                                         const std::function<void(ModelSpec&)>& adjustSpec)
 {
     std::unique_ptr<MoeModel> model(new MoeModel);
     model->m_path = path;
     model->m_spec = loadModelSpec(path / "config.json");
+    if (adjustSpec)
+        adjustSpec(model->m_spec);
     model->m_checkpoint = Checkpoint::open(path);
     model->m_options = options;
     model->m_attention = std::make_unique<Attention>(model->m_spec);

@@ -57,7 +57,9 @@ struct ForwardResult {
 class MoeModel {
 public:
     // `path`: a checkpoint folder (config.json + safetensors).
-    static std::unique_ptr<MoeModel> open(const std::filesystem::path& path, ComputeOptions options = {});
+    // `adjustSpec` may edit the parsed spec before anything is built (experiments, tests).
+    static std::unique_ptr<MoeModel> open(const std::filesystem::path& path, ComputeOptions options = {},
+                                          const std::function<void(ModelSpec&)>& adjustSpec = {});
 
     const ModelSpec& spec() const { return m_spec; }
     const Checkpoint& checkpoint() const { return *m_checkpoint; }

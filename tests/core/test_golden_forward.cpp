@@ -134,3 +134,25 @@ TEST_CASE("bf16 forward on a bf16 checkpoint stays within bf16 tolerance of the 
         SUBCASE(name) { checkBf16(name); }
     }
 }
+
+// The golden comparison must be able to fail: the two DeepSeek-V2 details that give a fluent but
+// wrong model (half-split instead of interleaved RoPE pairs; no mscale^2 in the softmax scale) each
+// push the logits far outside the tolerance.
+TEST_CASE("DeepSeek-V2 golden check detects half-split RoPE and a missing mscale^2")
+{
+    GoldenSet g("deepseek_v2_lite");
+    auto ids = g.tensor("input_ids_a");
+    auto ref = g.tensor("logits_a");
+    const double tolerance = 1e-4 * maxAbs(ref);
+    auto logitsWith = [&](const std::function<void(ModelSpec&)>& adjust) {
+        auto model = MoeModel::open(g.dir(), ComputeOptions{torch::kFloat, torch::kCPU}, adjust);
+        return model->forward(ids).logits.to(torch::kDouble);
+    };
+    const double exact = (logitsWith({}) - ref).abs().max().item<double>();
+    CHECK(exact <= tolerance);
+    const double halfSplit = (logitsWith([](ModelSpec& s) { s.rope.interleaved = false; }) - ref).abs().max().item<double>();
+    const double noMscale = (logitsWith([](ModelSpec& s) { s.rope.mscaleAllDim = 0.0; }) - ref).abs().max().item<double>();
+    INFO("max|diff|: exact ", exact, ", half-split RoPE ", halfSplit, ", no mscale^2 ", noMscale, ", tolerance ", tolerance);
+    CHECK(halfSplit > 100 * tolerance);
+    CHECK(noMscale > 100 * tolerance);
+}
