@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace moewb {
@@ -66,6 +67,7 @@ struct RopeSpec {
     double betaSlow = 1.0;
     double mscale = 1.0;
     double mscaleAllDim = 0.0;
+    std::optional<double> attentionFactor; // YaRN "attention_factor" when the config gives one
 };
 
 struct LayerSpec {
@@ -95,6 +97,8 @@ struct ModelSpec {
     double rmsNormEps = 1e-6;
     bool tieWordEmbeddings = false;
     DType dtype = DType::BF16;    // torch_dtype / dtype
+    bool dtypeFromConfig = false; // false: the config names no dtype and BF16 is assumed
+    std::string hiddenAct = "silu"; // every supported architecture uses SwiGLU with SiLU
     std::optional<int> bosTokenId, eosTokenId, padTokenId;
     AttentionSpec attention;
     RopeSpec rope;
@@ -111,6 +115,8 @@ struct ModelSpec {
 // for unknown architectures, missing required fields and inconsistent values.
 ModelSpec parseModelSpec(const nlohmann::json& config, const std::string& sourceName = "config.json");
 ModelSpec loadModelSpec(const std::filesystem::path& configPath);
+// Parses config.json text; invalid JSON is a moewb::Error naming `sourceName` like every other problem.
+ModelSpec parseModelSpecText(std::string_view text, const std::string& sourceName = "config.json");
 
 std::string architectureName(Architecture arch);
 
