@@ -13,4 +13,7 @@ struct GlobalOptions {
 // Applies the global options (threads) before a command does tensor work.
 void prepareRuntime(const GlobalOptions& global);
 
+// inspect MODEL_DIR [--json] [--from-config] (cmd_inspect.cpp)
+void registerInspect(CLI::App& app, GlobalOptions& global);
+
 } // namespace moewb::cli

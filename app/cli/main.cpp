@@ -20,6 +20,7 @@ int main(int argc, char** argv)
     app.add_flag("-V,--version", showVersion, "Print version information and exit");
     app.add_option("-t,--threads", global.threads, "CPU threads for tensor work (0 = all cores)")
         ->check(CLI::NonNegativeNumber);
+    moewb::cli::registerInspect(app, global);
 
     try {
         app.parse(argc, argv);  // sub-command callbacks run here
