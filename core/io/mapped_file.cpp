@@ -60,7 +60,8 @@ void advise(const std::byte* data, uint64_t size, uint64_t offset, uint64_t leng
 MappedFile MappedFile::open(const std::filesystem::path& path)
 {
     Fd file;
-    file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO named like a checkpoint file must not hang the open; it is rejected below.
+    file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (file.fd < 0)
         fail("{}: cannot open: {}", path.string(), std::strerror(errno));
     struct stat st { };

@@ -16,6 +16,7 @@
 #include <functional>
 #include <sstream>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -243,6 +244,16 @@ TEST_CASE("hostile: checkpoint folders and index files")
         CHECK(errorOf([&] {
             Checkpoint::open(dir.path / "config.json");
         }).find("config.json: not a .safetensors file or a checkpoint folder")
+            != std::string::npos);
+    }
+    SUBCASE("a FIFO or a folder where a file should be")
+    {
+        REQUIRE(::mkfifo((dir.path / "model.safetensors").c_str(), 0600) == 0);
+        CHECK(errorOf([&] { Checkpoint::open(dir.path); })
+            == (dir.path / "model.safetensors").string() + ": not a regular file");
+        fs::remove(dir.path / "model.safetensors");
+        fs::create_directory(dir.path / "model.safetensors");
+        CHECK(errorOf([&] { Checkpoint::open(dir.path); }).find("model.safetensors: not a regular file")
             != std::string::npos);
     }
     SUBCASE("several .safetensors and no index")
