@@ -1,0 +1,124 @@
+#include "core/analysis/fast_loss.h"
+
+#include "core/io/error.h"
+#include "core/model/moe_block.h"
+#include "core/model/routing.h"
+
+#include <torch/torch.h>
+#include <cmath>
+
+namespace moewb {
+
+namespace {
+
+// Dense routing weights [N, E] of a routing (zeros off the selected experts), as float64.
+torch::Tensor denseWeights(const Routing& r, int64_t experts)
+{
+    auto dense = torch::zeros({r.ids.size(0), experts}, torch::kDouble);
+    return dense.scatter_(1, r.ids, r.weights.to(torch::kDouble));
+}
+
+torch::Tensor removedMask(const std::vector<int>& expertIds, const std::vector<int>& removed)
+{
+    auto mask = torch::zeros({static_cast<int64_t>(expertIds.size())}, torch::kBool);
+    for (int e : removed) {
+        auto it = std::find(expertIds.begin(), expertIds.end(), e);
+        if (it == expertIds.end())
+            fail("expert {} is not in this layer", e);
+        mask[it - expertIds.begin()] = true;
+    }
+    return mask;
+}
+
+double batchedNorms(const torch::Tensor& perToken, const std::vector<int64_t>& batchSizes)
+{
+    // perToken: [N] float64 squared norms; per batch sqrt of the sum, summed.
+    double total = 0.0;
+    int64_t offset = 0;
+    for (int64_t n : batchSizes) {
+        total += std::sqrt(perToken.narrow(0, offset, n).sum().item<double>());
+        offset += n;
+    }
+    return total;
+}
+
+} // namespace
+
+FastLayerLoss::FastLayerLoss(const ModelSpec& spec, const LayerSpec& layer, const MoeWeights& weights,
+                             const LayerCalibration& calibration, int maxRemoved,
+                             const std::function<bool(double)>& progress)
+    : m_spec(spec), m_topK(layer.topK), m_maxRemoved(maxRemoved), m_expertIds(weights.expertIds),
+      m_batchSizes(calibration.batchSizes)
+{
+    const int64_t E = static_cast<int64_t>(weights.experts.size());
+    const int64_t N = calibration.x.size(0);
+    if (maxRemoved < 0 || maxRemoved > E - m_topK)
+        fail("cannot remove up to {} of {} experts with top-k = {}", maxRemoved, E, m_topK);
+    int64_t total = 0;
+    for (int64_t n : m_batchSizes)
+        total += n;
+    if (total != N)
+        fail("calibration batches hold {} tokens, the layer input has {}", total, N);
+
+    m_logits = calibration.logits.to(torch::kDouble);
+    // Routing is computed in float64 here so the loss matches a float64 forward exactly.
+    auto original = route(spec.router, m_logits, m_topK, torch::kDouble);
+    const bool groupLimited = spec.router.topkMethod == TopkMethod::GroupLimitedGreedy && spec.router.nGroup > 1;
+    const int64_t c = groupLimited ? E : std::min<int64_t>(E, m_topK + maxRemoved);
+    m_candidates = std::get<1>(m_logits.topk(c, -1, true, true));  // by logit = by probability
+    m_origWeights = denseWeights(original, E).gather(1, m_candidates);
+
+    // Expert outputs on the tokens that list them as candidates; Gram matrices per token.
+    auto x = calibration.x;
+    m_gram = torch::zeros({N, c, c}, torch::kDouble);
+    const int64_t chunk = 2048;
+    for (int64_t start = 0; start < N; start += chunk) {
+        const int64_t n = std::min(chunk, N - start);
+        auto cand = m_candidates.narrow(0, start, n);
+        auto xs = x.narrow(0, start, n);
+        auto o = torch::zeros({n, c, x.size(1)}, x.options());
+        for (int64_t e = 0; e < E; ++e) {
+            auto where = (cand == e).nonzero();
+            if (where.size(0) == 0)
+                continue;
+            auto tokens = where.select(1, 0);
+            auto slots = where.select(1, 1);
+            auto y = weights.experts[static_cast<size_t>(e)](xs.index_select(0, tokens));
+            o.index_put_({tokens, slots}, y);
+        }
+        auto od = o.to(torch::kDouble);
+        m_gram.narrow(0, start, n).copy_(torch::bmm(od, od.transpose(1, 2)));
+        if (progress && !progress(double(start + n) / N))
+            throw Cancelled();
+    }
+}
+
+double FastLayerLoss::loss(const std::vector<int>& removed) const
+{
+    if (static_cast<int>(removed.size()) > m_maxRemoved)
+        fail("{} experts removed, the precomputation covers at most {}", removed.size(), m_maxRemoved);
+    if (removed.empty())
+        return 0.0;
+    auto mask = removedMask(m_expertIds, removed);
+    auto pruned = route(m_spec.router, m_logits, m_topK, torch::kDouble, mask);
+    auto dense = denseWeights(pruned, static_cast<int64_t>(m_expertIds.size()));
+    auto newWeights = dense.gather(1, m_candidates);
+    // Exactness guard: the pruned routing must stay inside each token's candidates.
+    if ((dense.sum(1) - newWeights.sum(1)).abs().max().item<double>() > 1e-12)
+        fail("internal error: pruned routing selected an expert outside the precomputed candidates");
+    auto delta = m_origWeights - newWeights;  // [N, c]
+    auto quad = torch::bmm(torch::bmm(delta.unsqueeze(1), m_gram), delta.unsqueeze(2)).view({-1});
+    return batchedNorms(quad.clamp_min(0.0), m_batchSizes);
+}
+
+double directLayerLoss(const ModelSpec& spec, const LayerSpec& layer, const MoeWeights& weights,
+                       const LayerCalibration& calibration, const std::vector<int>& removed)
+{
+    torch::NoGradGuard noGrad;
+    auto full = moeForward(spec, layer, weights, calibration.x);
+    auto pruned = moeForward(spec, layer, weights, calibration.x, removedMask(weights.expertIds, removed));
+    auto perToken = (full - pruned).to(torch::kDouble).pow(2).sum(-1);
+    return batchedNorms(perToken, calibration.batchSizes);
+}
+
+} // namespace moewb
