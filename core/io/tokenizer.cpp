@@ -49,6 +49,28 @@ bool JsonReader::boolOr(const Json& object, const char* key, const char* what, b
 
 std::string JsonReader::type(const Json& object, const char* what) const { return string(object, "type", what); }
 
+const Json& JsonReader::steps(const Json& object, const char* key, const char* what) const
+{
+    constexpr std::size_t kMaxSteps = 1024;
+    const Json& list = get(object, key, what);
+    if (!list.is_array()) fail("{}: {} field '{}' must be an array", source, what, key);
+    if (list.size() > kMaxSteps) fail("{}: {} has {} steps (at most {} supported)", source, what, list.size(), kMaxSteps);
+    return list;
+}
+
+namespace {
+thread_local int t_nesting = 0;
+} // namespace
+
+NestingGuard::NestingGuard(const JsonReader& reader, const char* what)
+{
+    constexpr int kMaxNesting = 32;
+    if (t_nesting >= kMaxNesting) fail("{}: {} nested more than {} deep", reader.source, what, kMaxNesting);
+    ++t_nesting;
+}
+
+NestingGuard::~NestingGuard() { --t_nesting; }
+
 } // namespace tokenizer_detail
 
 struct Tokenizer::Impl {

@@ -52,6 +52,9 @@ BpeModel::BpeModel(const Json& json, const JsonReader& reader) : m_source(reader
         m_vocab[token] = value;
         maxId = std::max(maxId, value);
     }
+    // Ids index a table: refuse ones far past the vocabulary rather than allocate gigabytes.
+    if (static_cast<std::size_t>(maxId) > 4 * m_vocab.size() + (1u << 20))
+        fail("{}: BPE vocab id {} is far beyond the vocabulary's {} entries", m_source, maxId, m_vocab.size());
     m_vocabById.assign(static_cast<std::size_t>(maxId + 1), nullptr);
     for (const auto& [token, id] : m_vocab) m_vocabById[static_cast<std::size_t>(id)] = &token;
 

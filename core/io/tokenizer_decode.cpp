@@ -238,7 +238,8 @@ std::unique_ptr<PostProcessor> parseTemplate(const Json& json, const JsonReader&
         if (!ids.is_array()) fail("{}: TemplateProcessing special token '{}' needs an 'ids' array", reader.source, name);
         std::vector<std::int32_t> values;
         for (const Json& id : ids) {
-            if (!id.is_number_integer()) fail("{}: TemplateProcessing special token '{}' has a non-integer id", reader.source, name);
+            if (!id.is_number_unsigned() || id.get<std::uint64_t>() > INT32_MAX)
+                fail("{}: TemplateProcessing special token '{}' has an invalid id", reader.source, name);
             values.push_back(id.get<std::int32_t>());
         }
         items.emplace_back(std::move(values));
@@ -289,8 +290,8 @@ std::unique_ptr<Decoder> parseDecoder(const Json& json, const JsonReader& reader
                                                 reader.string(json, "content", "Replace decoder"));
     if (type == "BPEDecoder") return std::make_unique<BpeSuffixDecoder>(reader.stringOr(json, "suffix", "BPEDecoder", "</w>"));
     if (type == "Sequence") {
-        const Json& list = reader.get(json, "decoders", "Sequence decoder");
-        if (!list.is_array()) fail("{}: Sequence decoder field 'decoders' must be an array", reader.source);
+        const NestingGuard guard(reader, "Sequence decoder");
+        const Json& list = reader.steps(json, "decoders", "Sequence decoder");
         std::vector<std::unique_ptr<Decoder>> steps;
         for (const Json& step : list) steps.push_back(parseDecoder(step, reader));
         return std::make_unique<SequenceDecoder>(std::move(steps));
@@ -307,8 +308,8 @@ std::unique_ptr<PostProcessor> parsePostProcessor(const Json& json, const JsonRe
     if (type == "ByteLevel") return std::make_unique<NoOpProcessor>(); // only trims offsets
     if (type == "BertProcessing" || type == "RobertaProcessing") return parseClsSep(json, reader, type.c_str());
     if (type == "Sequence") {
-        const Json& list = reader.get(json, "processors", "Sequence post-processor");
-        if (!list.is_array()) fail("{}: Sequence post-processor field 'processors' must be an array", reader.source);
+        const NestingGuard guard(reader, "Sequence post-processor");
+        const Json& list = reader.steps(json, "processors", "Sequence post-processor");
         std::vector<std::unique_ptr<PostProcessor>> steps;
         for (const Json& step : list) steps.push_back(parsePostProcessor(step, reader));
         return std::make_unique<SequenceProcessor>(std::move(steps));

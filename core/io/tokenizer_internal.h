@@ -39,6 +39,17 @@ struct JsonReader {
     std::string stringOr(const Json& object, const char* key, const char* what, std::string fallback) const;
     bool boolOr(const Json& object, const char* key, const char* what, bool fallback) const;
     std::string type(const Json& object, const char* what) const;
+    // The steps of a Sequence: an array of bounded length.
+    const Json& steps(const Json& object, const char* key, const char* what) const;
+};
+
+// Sequences nest, and a hostile file could nest them deep enough to exhaust the stack.
+class NestingGuard {
+public:
+    NestingGuard(const JsonReader& reader, const char* what);
+    ~NestingGuard();
+    NestingGuard(const NestingGuard&) = delete;
+    NestingGuard& operator=(const NestingGuard&) = delete;
 };
 
 // {"String": ...} or {"Regex": ...}, as Split and Replace store their patterns.

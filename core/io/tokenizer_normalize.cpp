@@ -144,8 +144,8 @@ std::unique_ptr<Normalizer> parseNormalizer(const Json& json, const JsonReader& 
         return std::make_unique<Replace>(parsePattern(json, reader, "Replace normalizer"),
                                          reader.string(json, "content", "Replace normalizer"));
     if (type == "Sequence") {
-        const Json& list = reader.get(json, "normalizers", "Sequence normalizer");
-        if (!list.is_array()) fail("{}: Sequence normalizer field 'normalizers' must be an array", reader.source);
+        const NestingGuard guard(reader, "Sequence normalizer");
+        const Json& list = reader.steps(json, "normalizers", "Sequence normalizer");
         std::vector<std::unique_ptr<Normalizer>> steps;
         for (const Json& step : list) steps.push_back(parseNormalizer(step, reader));
         return std::make_unique<SequenceNormalizer>(std::move(steps));

@@ -250,8 +250,8 @@ std::unique_ptr<PreTokenizer> parsePreTokenizer(const Json& json, const JsonRead
         return std::make_unique<SplitPreTokenizer>(
             Regex::literal(reader.string(json, "delimiter", "CharDelimiterSplit"), src), Behavior::Removed, false);
     if (type == "Sequence") {
-        const Json& list = reader.get(json, "pretokenizers", "Sequence pre-tokenizer");
-        if (!list.is_array()) fail("{}: Sequence pre-tokenizer field 'pretokenizers' must be an array", src);
+        const NestingGuard guard(reader, "Sequence pre-tokenizer");
+        const Json& list = reader.steps(json, "pretokenizers", "Sequence pre-tokenizer");
         std::vector<std::unique_ptr<PreTokenizer>> steps;
         for (const Json& step : list) steps.push_back(parsePreTokenizer(step, reader));
         return std::make_unique<SequencePreTokenizer>(std::move(steps));

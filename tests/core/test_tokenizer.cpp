@@ -231,6 +231,20 @@ TEST_CASE("hostile tokenizer files fail with errors naming the file")
         TempTokenizer t(json.dump());
         checkThrowsNaming(t.file(), "'vocab' must be an object");
     }
+    SUBCASE("sequences nested too deep")
+    {
+        nlohmann::json normalizer = {{"type", "NFC"}};
+        for (int i = 0; i < 100; ++i) normalizer = {{"type", "Sequence"}, {"normalizers", {normalizer}}};
+        TempTokenizer t(olmoeWith("normalizer", normalizer));
+        checkThrowsNaming(t.file(), "nested more than");
+    }
+    SUBCASE("vocabulary ids far past its size")
+    {
+        auto json = readJson(familyDir("olmoe") / "tokenizer.json");
+        json["model"]["vocab"]["zzz"] = 2'000'000'000;
+        TempTokenizer t(json.dump());
+        checkThrowsNaming(t.file(), "far beyond");
+    }
     SUBCASE("broken tokenizer_config.json is reported against itself")
     {
         TempTokenizer t(readJson(familyDir("olmoe") / "tokenizer.json").dump());

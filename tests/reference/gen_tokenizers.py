@@ -141,8 +141,11 @@ def write_family(name, tok, config, extra_cases=()):
     info = {"tokenizers_version": tokenizers.__version__, "vocab_size": tok.get_vocab_size(True),
             "cases": cases}
     with open(os.path.join(folder, "cases.json"), "w", encoding="utf-8") as f:
-        json.dump(info, f, ensure_ascii=False, indent=0)
-        f.write("\n")
+        # One case a line: small diffs when the generator changes, still easy to read.
+        head = {k: v for k, v in info.items() if k != "cases"}
+        f.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "cases": [\n')
+        f.write(",\n".join(json.dumps(c, ensure_ascii=False) for c in cases))
+        f.write("\n]}\n")
 
 
 def byte_level_trainer(vocab_size, special):
