@@ -7,6 +7,9 @@ preset=${1:-dev}
 bash "$here/packaging/setup-deps.sh"
 export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+# Hash paths relative to the checkout so a fresh clone elsewhere (CI) still hits the cache.
+export CCACHE_BASEDIR="$here"
+export CCACHE_NOHASHDIR=1
 jobs=${MOEWB_JOBS:-$(nproc)}
 cd "$here"
 cmake --preset "$preset" >/dev/null

@@ -300,6 +300,7 @@ ForwardResult MoeModel::forward(const torch::Tensor& inputs, const torch::Tensor
         const bool wantTrace = options.onLayer || (options.routerLogits && w.moe);
         h = runLayer(w, h, ctx, ov, wantTrace ? &trace : nullptr);
         trace.layer = i;
+        trace.weights = &w;
         trace.output = h;
         if (options.routerLogits && trace.moe)
             result.routerLogits[i] = trace.moe->logits;

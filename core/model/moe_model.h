@@ -20,6 +20,7 @@ namespace moewb {
 // What one decoder layer saw and produced during a forward pass (given to ForwardOptions::onLayer).
 struct LayerTrace {
     int layer = 0;
+    const DecoderLayerWeights* weights = nullptr;  // valid during the callback
     torch::Tensor input;      // [B, T, d] decoder layer input
     torch::Tensor residual;   // [B, T, d] after attention (h = x + attn)
     torch::Tensor mlpInput;   // [B*T, d] post-attention-normed input of the MLP / MoE block
