@@ -1,6 +1,7 @@
 #include "core/model/moe_model.h"
 
 #include "core/io/error.h"
+#include "core/io/tensor_layout.h"
 #include "core/model/ops.h"
 
 #include <torch/torch.h>
@@ -9,14 +10,18 @@ namespace moewb {
 
 namespace {
 
-std::string layerPrefix(int i) { return "model.layers." + std::to_string(i) + "."; }
-
 torch::Tensor boolMask(int64_t size, const std::vector<int>& positions)
 {
     auto mask = torch::zeros({size}, torch::kBool);
     for (int p : positions)
         mask[p] = true;
     return mask;
+}
+
+// "<x>.weight" -> "<x>.bias"
+std::string biasName(const std::string& weightName)
+{
+    return weightName.substr(0, weightName.size() - std::string(".weight").size()) + ".bias";
 }
 
 } // namespace
@@ -30,12 +35,14 @@ std::unique_ptr<MoeModel> MoeModel::open(const std::filesystem::path& path, Comp
     if (adjustSpec)
         adjustSpec(model->m_spec);
     model->m_checkpoint = Checkpoint::open(path);
+    // Every tensor present with the shape the config implies, before any is used.
+    validateCheckpoint(model->m_spec, *model->m_checkpoint);
     model->m_options = options;
     model->m_attention = std::make_unique<Attention>(model->m_spec);
-    model->m_embedding = model->load("model.embed_tokens.weight");
-    model->m_norm = model->load("model.norm.weight");
-    if (model->m_checkpoint->contains("lm_head.weight"))
-        model->m_lmHead = model->load("lm_head.weight");
+    model->m_embedding = model->load(embeddingName());
+    model->m_norm = model->load(finalNormName());
+    if (model->m_checkpoint->contains(lmHeadName()))
+        model->m_lmHead = model->load(lmHeadName());
     else if (model->m_spec.tieWordEmbeddings)
         model->m_lmHead = model->m_embedding;
     else
@@ -53,60 +60,59 @@ torch::Tensor MoeModel::loadOptional(const std::string& name) const
     return m_checkpoint->contains(name) ? load(name) : torch::Tensor();
 }
 
-Linear MoeModel::loadLinear(const std::string& prefix) const
+Linear MoeModel::loadLinear(const std::string& weightName) const
 {
     Linear l;
-    l.weight = load(prefix + ".weight");
-    l.bias = loadOptional(prefix + ".bias");
+    l.weight = load(weightName);
+    l.bias = loadOptional(biasName(weightName));
     return l;
 }
 
-SwiGlu MoeModel::loadSwiGlu(const std::string& prefix, const NamingSpec& names) const
+SwiGlu MoeModel::loadSwiGlu(const std::function<std::string(Proj)>& name) const
 {
-    return SwiGlu{loadLinear(prefix + names.gateProj), loadLinear(prefix + names.upProj),
-                  loadLinear(prefix + names.downProj)};
+    return SwiGlu{loadLinear(name(Proj::Gate)), loadLinear(name(Proj::Up)), loadLinear(name(Proj::Down))};
 }
 
-AttentionWeights MoeModel::loadAttention(const std::string& p) const
+AttentionWeights MoeModel::loadAttention(int layer) const
 {
     AttentionWeights a;
     const auto& spec = m_spec.attention;
+    auto name = [layer](AttnTensor t) { return attentionName(layer, t); };
     if (spec.kind == AttentionKind::Mla) {
         if (spec.qLoraRank > 0) {
-            a.qA = loadLinear(p + "q_a_proj");
-            a.qANorm = load(p + "q_a_layernorm.weight");
-            a.qB = loadLinear(p + "q_b_proj");
+            a.qA = loadLinear(name(AttnTensor::QA));
+            a.qANorm = load(name(AttnTensor::QANorm));
+            a.qB = loadLinear(name(AttnTensor::QB));
         } else {
-            a.q = loadLinear(p + "q_proj");
+            a.q = loadLinear(name(AttnTensor::Q));
         }
-        a.kvA = loadLinear(p + "kv_a_proj_with_mqa");
-        a.kvANorm = load(p + "kv_a_layernorm.weight");
-        a.kvB = loadLinear(p + "kv_b_proj");
-        a.o = loadLinear(p + "o_proj");
+        a.kvA = loadLinear(name(AttnTensor::KvA));
+        a.kvANorm = load(name(AttnTensor::KvANorm));
+        a.kvB = loadLinear(name(AttnTensor::KvB));
+        a.o = loadLinear(name(AttnTensor::O));
         return a;
     }
-    a.q = loadLinear(p + "q_proj");
-    a.k = loadLinear(p + "k_proj");
-    a.v = loadLinear(p + "v_proj");
-    a.o = loadLinear(p + "o_proj");
+    a.q = loadLinear(name(AttnTensor::Q));
+    a.k = loadLinear(name(AttnTensor::K));
+    a.v = loadLinear(name(AttnTensor::V));
+    a.o = loadLinear(name(AttnTensor::O));
     if (spec.qkNorm != QkNorm::None) {
-        a.qNorm = load(p + "q_norm.weight");
-        a.kNorm = load(p + "k_norm.weight");
+        a.qNorm = load(name(AttnTensor::QNorm));
+        a.kNorm = load(name(AttnTensor::KNorm));
     }
     return a;
 }
 
 MoeWeights MoeModel::loadMoe(int i, const LayerSpec& layer) const
 {
-    const auto& names = m_spec.naming;
-    const std::string p = layerPrefix(i) + names.moePrefix + ".";
     MoeWeights m;
-    m.router = load(p + "gate.weight");
-    const std::string fused = p + "experts.gate_up_proj";
-    if (m_checkpoint->contains(fused)) {
+    const std::string fused = fusedGateUpName(m_spec, i);
+    const ExpertLayout layout = m_checkpoint->contains(fused) ? ExpertLayout::FusedV5 : ExpertLayout::PerExpert;
+    m.router = load(routerName(m_spec, i, layout));
+    if (layout == ExpertLayout::FusedV5) {
         // transformers v5 layout: gate_up_proj [E, 2f, d] (gate rows first), down_proj [E, d, f].
         auto gateUp = load(fused);
-        auto down = load(p + "experts.down_proj");
+        auto down = load(fusedDownName(m_spec, i));
         const int64_t f = gateUp.size(1) / 2;
         for (int e = 0; e < layer.numExperts; ++e) {
             SwiGlu expert;
@@ -117,15 +123,15 @@ MoeWeights MoeModel::loadMoe(int i, const LayerSpec& layer) const
         }
     } else {
         for (int e = 0; e < layer.numExperts; ++e)
-            m.experts.push_back(loadSwiGlu(p + "experts." + std::to_string(e) + ".", names));
+            m.experts.push_back(loadSwiGlu([&](Proj p) { return expertProjName(m_spec, i, e, p); }));
     }
     m.expertIds.resize(static_cast<size_t>(layer.numExperts));
     for (int e = 0; e < layer.numExperts; ++e)
         m.expertIds[static_cast<size_t>(e)] = e;
     if (layer.shared.count > 0) {
-        m.shared = loadSwiGlu(p + names.sharedPrefix + ".", names);
+        m.shared = loadSwiGlu([&](Proj p) { return sharedExpertProjName(m_spec, i, p); });
         if (layer.shared.gated)
-            m.sharedGate = load(p + "shared_expert_gate.weight");
+            m.sharedGate = load(sharedExpertGateName(i));
     }
     return m;
 }
@@ -135,14 +141,13 @@ DecoderLayerWeights MoeModel::layer(int i) const
     if (auto it = m_resident.find(i); it != m_resident.end())
         return it->second;
     const auto& ls = m_spec.layers.at(static_cast<size_t>(i));
-    const std::string p = layerPrefix(i);
     DecoderLayerWeights w;
     w.index = i;
-    w.inputNorm = load(p + "input_layernorm.weight");
-    w.postAttentionNorm = load(p + "post_attention_layernorm.weight");
-    w.attention = loadAttention(p + "self_attn.");
+    w.inputNorm = load(inputNormName(i));
+    w.postAttentionNorm = load(postAttentionNormName(i));
+    w.attention = loadAttention(i);
     if (ls.kind == LayerKind::Dense)
-        w.dense = loadSwiGlu(p + "mlp.", NamingSpec{});  // dense MLPs use gate/up/down_proj everywhere
+        w.dense = loadSwiGlu([i](Proj p) { return denseMlpProjName(i, p); });
     else
         w.moe = loadMoe(i, ls);
     return w;

@@ -4,6 +4,7 @@
 #pragma once
 #include "core/io/model_spec.h"
 #include "core/io/safetensors.h"
+#include "core/io/tensor_layout.h"
 #include "core/model/attention.h"
 #include "core/model/layer_weights.h"
 #include "core/model/moe_block.h"
@@ -97,10 +98,10 @@ private:
     MoeModel() = default;
     torch::Tensor load(const std::string& name) const;
     torch::Tensor loadOptional(const std::string& name) const;
-    Linear loadLinear(const std::string& prefix) const;
-    SwiGlu loadSwiGlu(const std::string& prefix, const NamingSpec& names) const;
+    Linear loadLinear(const std::string& weightName) const;
+    SwiGlu loadSwiGlu(const std::function<std::string(Proj)>& name) const;
     MoeWeights loadMoe(int i, const LayerSpec& layer) const;
-    AttentionWeights loadAttention(const std::string& prefix) const;
+    AttentionWeights loadAttention(int layer) const;
 
     std::filesystem::path m_path;
     ModelSpec m_spec;
