@@ -177,6 +177,7 @@ void AddedVocabulary::extract(std::string_view text, const Normalizer* normalize
         bool atStart = split.begin == 0;
         if (normalizer) normalizer->normalize(normalized, atStart);
         if (normalized.empty()) continue;
+        const CleanRegion clean(normalized); // one scan here instead of one per regex per piece
         inner.clear();
         findMatches(normalized, m_normalizedTrie, inner);
         for (const Split& piece : inner) {

@@ -23,7 +23,7 @@ constexpr const char* kGpt2Pattern =
 // time. A deque: growing it keeps references to the buffers of shallower levels valid.
 std::string& scratchString(std::size_t depth)
 {
-    thread_local std::deque<std::string> pool;
+    thread_local std::deque<std::string> pool(4);
     if (pool.size() <= depth) pool.resize(depth + 1);
     return pool[depth];
 }
@@ -128,10 +128,16 @@ public:
         const auto mapBytes = [&](std::string_view sub, bool subAtStart) {
             DepthGuard guard;
             std::string& out = scratchString(guard.depth);
-            out.clear();
-            const std::string* table = byteToCharUtf8Table();
-            for (const char c : sub) out += table[static_cast<unsigned char>(c)];
-            emit(out, subAtStart);
+            if (out.size() < sub.size() * 2) out.resize(sub.size() * 2);
+            const ByteChar* table = byteCharTable();
+            char* end = out.data();
+            for (const char c : sub) {
+                const ByteChar& mapped = table[static_cast<unsigned char>(c)];
+                end[0] = mapped.bytes[0];
+                end[1] = mapped.bytes[1];
+                end += mapped.size;
+            }
+            emit(std::string_view(out.data(), static_cast<std::size_t>(end - out.data())), subAtStart);
         };
         if (m_regex) splitWith(*m_regex, false, Behavior::Isolated, piece, atStart, mapBytes);
         else mapBytes(piece, atStart);

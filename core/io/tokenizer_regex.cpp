@@ -6,6 +6,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <unordered_map>
 
@@ -74,10 +77,9 @@ MatchState& matchState()
 }
 
 // Returns false on no match; throws on engine errors.
-bool matchFrom(pcre2_code* code, bool jit, std::string_view subject, std::size_t offset, std::uint32_t options,
-               const std::string& pattern, Match& result)
+bool matchFrom(MatchState& state, pcre2_code* code, bool jit, std::string_view subject, std::size_t offset,
+               std::uint32_t options, const std::string& pattern, Match& result)
 {
-    auto& state = matchState();
     const auto* text = reinterpret_cast<PCRE2_SPTR>(subject.data());
     // The JIT cannot anchor at match time; anchored matches take the interpreter.
     const int rc = jit && options == 0
@@ -91,7 +93,62 @@ bool matchFrom(pcre2_code* code, bool jit, std::string_view subject, std::size_t
     return true;
 }
 
+// Memory known to hold no code point on which the two engines disagree (see CleanRegion).
+thread_local const char* t_cleanBegin = nullptr;
+thread_local const char* t_cleanEnd = nullptr;
+
 } // namespace
+
+namespace {
+
+std::vector<std::pair<char32_t, char32_t>> onigOnlyRanges()
+{
+    std::vector<std::pair<char32_t, char32_t>> ranges{{0x180E, 0x180E}}; // in PCRE2's \s, not Oniguruma's
+    for (const char* table : {kOnigExtraL, kOnigExtraN, kOnigExtraP, kOnigExtraS, kOnigExtraM, kOnigExtraNd}) {
+        const std::string_view t = table;
+        for (std::size_t pos = 0; pos < t.size();) {
+            std::size_t end = t.find(',', pos);
+            if (end == std::string_view::npos) end = t.size();
+            const std::string_view item = t.substr(pos, end - pos);
+            pos = end + 1;
+            if (item.empty()) continue;
+            const std::size_t dash = item.find('-');
+            const auto hex = [](std::string_view h) { return static_cast<char32_t>(std::stoul(std::string(h), nullptr, 16)); };
+            ranges.emplace_back(hex(item.substr(0, dash)), hex(item.substr(dash + 1)));
+        }
+    }
+    std::sort(ranges.begin(), ranges.end());
+    return ranges;
+}
+
+} // namespace
+
+bool hasOnigOnlyChars(std::string_view s)
+{
+    static const auto ranges = onigOnlyRanges();
+    const char32_t lowest = ranges.front().first;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        if (i + 8 <= s.size()) { // skip ASCII eight bytes at a time
+            std::uint64_t word;
+            std::memcpy(&word, s.data() + i, 8);
+            if ((word & 0x8080808080808080ull) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        if (static_cast<unsigned char>(s[i]) < 0x80) {
+            ++i;
+            continue;
+        }
+        const char32_t cp = nextCodePoint(s, i);
+        if (cp < lowest) continue;
+        const auto it = std::upper_bound(ranges.begin(), ranges.end(), cp,
+                                         [](char32_t c, const auto& r) { return c < r.first; });
+        if (it != ranges.begin() && cp <= (it - 1)->second) return true;
+    }
+    return false;
+}
 
 const std::string& rustWordClass()
 {
@@ -105,7 +162,7 @@ const std::string& rustSpaceClass()
     return body;
 }
 
-std::string translateOnigPattern(std::string_view p)
+std::string translateOnigPattern(std::string_view p, bool widen)
 {
     std::string out;
     out.reserve(p.size() * 2);
@@ -145,7 +202,11 @@ std::string translateOnigPattern(std::string_view p)
             if (inClass) out += body;
             else out += (negated ? "[^" : "[") + body + "]";
         };
-        if (e == 's') {
+        const bool propertyEscape = e == 's' || e == 'S' || e == 'd' || e == 'D' || e == 'p' || e == 'P';
+        if (!widen && propertyEscape) {
+            out += '\\';
+            out += e;
+        } else if (e == 's') {
             wrap(std::string(kOnigSpace), false);
         } else if (e == 'S' && !inClass) {
             wrap(std::string(kOnigSpace), true);
@@ -175,57 +236,102 @@ std::string translateOnigPattern(std::string_view p)
     return out;
 }
 
-Regex::Regex(std::string pattern, void* code, bool jit) : m_pattern(std::move(pattern)), m_code(code), m_jit(jit) {}
+Regex::Regex(std::string pattern, Program exact, Program fast)
+    : m_pattern(std::move(pattern)), m_exact(exact), m_fast(fast)
+{
+    std::uint32_t minLength = 0;
+    pcre2_pattern_info(static_cast<pcre2_code*>(m_exact.code), PCRE2_INFO_MINLENGTH, &minLength);
+    m_minLength = minLength;
+}
 
-Regex::~Regex() { pcre2_code_free(static_cast<pcre2_code*>(m_code)); }
+Regex::~Regex()
+{
+    pcre2_code_free(static_cast<pcre2_code*>(m_exact.code));
+    pcre2_code_free(static_cast<pcre2_code*>(m_fast.code));
+}
 
-std::shared_ptr<const Regex> Regex::compileCached(const std::string& key, const std::string& pcrePattern,
-                                                  unsigned options, std::string_view shownPattern,
-                                                  std::string_view source)
+Regex::Program Regex::compile(const std::string& pcrePattern, unsigned options, std::string_view shownPattern,
+                              std::string_view source)
+{
+    pcre2_compile_context* context = pcre2_compile_context_create(nullptr);
+    pcre2_set_newline(context, PCRE2_NEWLINE_LF);
+    int error = 0;
+    PCRE2_SIZE errorOffset = 0;
+    const unsigned ucp = (options & PCRE2_LITERAL) ? 0u : PCRE2_UCP; // PCRE2 refuses UCP with LITERAL
+    pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pcrePattern.data()), pcrePattern.size(),
+                                     options | PCRE2_UTF | ucp, &error, &errorOffset, context);
+    pcre2_compile_context_free(context);
+    if (!code) fail("{}: invalid regex '{}': {} (at offset {})", source, shownPattern, pcreError(error), errorOffset);
+    const bool jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0; // else the interpreter runs it
+    return {code, jit};
+}
+
+std::shared_ptr<const Regex> Regex::cached(const std::string& key, const std::string& pcrePattern,
+                                           const std::string& fastPattern, unsigned options,
+                                           std::string_view shownPattern, std::string_view source)
 {
     static std::mutex mutex;
     static std::unordered_map<std::string, std::shared_ptr<const Regex>> cache;
     std::lock_guard lock(mutex);
     if (const auto it = cache.find(key); it != cache.end()) return it->second;
-
-    pcre2_compile_context* context = pcre2_compile_context_create(nullptr);
-    pcre2_set_newline(context, PCRE2_NEWLINE_LF);
-    int error = 0;
-    PCRE2_SIZE errorOffset = 0;
-    pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pcrePattern.data()), pcrePattern.size(),
-                                     options | PCRE2_UTF | ((options & PCRE2_LITERAL) ? 0u : PCRE2_UCP), &error, &errorOffset, context);
-    pcre2_compile_context_free(context);
-    if (!code) fail("{}: invalid regex '{}': {} (at offset {})", source, shownPattern, pcreError(error), errorOffset);
-    const bool jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0; // else the interpreter runs it
-    std::shared_ptr<const Regex> regex(new Regex(std::string(shownPattern), code, jit));
+    const Program exact = compile(pcrePattern, options, shownPattern, source);
+    Program fast;
+    if (!fastPattern.empty() && fastPattern != pcrePattern) {
+        try {
+            fast = compile(fastPattern, options, shownPattern, source);
+        } catch (const Error&) {
+            fast = {}; // the exact program alone is still right
+        }
+    }
+    std::shared_ptr<const Regex> regex(new Regex(std::string(shownPattern), exact, fast));
     cache.emplace(key, regex);
     return regex;
 }
 
 std::shared_ptr<const Regex> Regex::onig(std::string_view pattern, std::string_view source)
 {
-    return compileCached("o:" + std::string(pattern), translateOnigPattern(pattern), PCRE2_MULTILINE, pattern,
-                         source);
+    return cached("o:" + std::string(pattern), translateOnigPattern(pattern), translateOnigPattern(pattern, false),
+                  PCRE2_MULTILINE, pattern, source);
 }
 
 std::shared_ptr<const Regex> Regex::literal(std::string_view text, std::string_view source)
 {
-    return compileCached("l:" + std::string(text), std::string(text), PCRE2_LITERAL, text, source);
+    return cached("l:" + std::string(text), std::string(text), {}, PCRE2_LITERAL, text, source);
 }
 
 std::shared_ptr<const Regex> Regex::pcre(std::string_view pattern, std::string_view source)
 {
-    return compileCached("p:" + std::string(pattern), std::string(pattern), 0, pattern, source);
+    return cached("p:" + std::string(pattern), std::string(pattern), {}, 0, pattern, source);
+}
+
+CleanRegion::CleanRegion(std::string_view text) : m_begin(t_cleanBegin), m_end(t_cleanEnd)
+{
+    if (!hasOnigOnlyChars(text)) {
+        t_cleanBegin = text.data();
+        t_cleanEnd = text.data() + text.size();
+    }
+}
+
+CleanRegion::~CleanRegion()
+{
+    t_cleanBegin = m_begin;
+    t_cleanEnd = m_end;
 }
 
 void Regex::forEach(std::string_view subject, FunctionRef<void(Match)> f) const
 {
-    auto* code = static_cast<pcre2_code*>(m_code);
+    const bool clean = subject.data() >= t_cleanBegin && subject.data() + subject.size() <= t_cleanEnd;
+    const Program& program = m_fast.code && (clean || !hasOnigOnlyChars(subject)) ? m_fast : m_exact;
+    auto* code = static_cast<pcre2_code*>(program.code);
+    auto& state = matchState();
+    // A pattern that cannot match empty text need not be tried at the very end.
+    if (m_minLength > 0 && subject.empty()) return;
+    const std::size_t last = m_minLength > 0 ? subject.size() - 1 : subject.size();
     std::size_t lastEnd = 0;
     bool haveLast = false;
     std::size_t lastMatchEnd = 0;
     Match m;
-    while (lastEnd <= subject.size() && matchFrom(code, m_jit, subject, lastEnd, 0, m_pattern, m)) {
+    while (lastEnd <= last && matchFrom(state, code, program.jit, subject, lastEnd, 0, m_pattern, m)) {
         // As the onig crate: an empty match right after the previous match is skipped by one char.
         if (m.first == m.second && haveLast && lastMatchEnd == m.second) {
             lastEnd += lastEnd < subject.size() ? utf8Length(static_cast<unsigned char>(subject[lastEnd])) : 1;
@@ -245,7 +351,8 @@ void Regex::findAll(std::string_view subject, std::vector<Match>& out) const
 bool Regex::matchesAt(std::string_view subject, std::size_t offset) const
 {
     Match m;
-    return matchFrom(static_cast<pcre2_code*>(m_code), m_jit, subject, offset, PCRE2_ANCHORED, m_pattern, m);
+    return matchFrom(matchState(), static_cast<pcre2_code*>(m_exact.code), m_exact.jit, subject, offset, PCRE2_ANCHORED,
+                     m_pattern, m);
 }
 
 void forEachSpan(const Regex& regex, std::string_view subject, bool invert, FunctionRef<void(Match, bool)> f)

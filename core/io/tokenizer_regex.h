@@ -56,13 +56,36 @@ public:
     const std::string& pattern() const { return m_pattern; }
 
 private:
-    Regex(std::string pattern, void* code, bool jit);
-    static std::shared_ptr<const Regex> compileCached(const std::string& key, const std::string& pcrePattern,
-                                                      unsigned options, std::string_view shownPattern,
-                                                      std::string_view source);
+    struct Program {
+        void* code = nullptr; // pcre2_code_8*, kept opaque so users need no PCRE2 headers
+        bool jit = false;     // JIT-compiled: matched through pcre2_jit_match, skipping pcre2_match's checks
+    };
+    Regex(std::string pattern, Program exact, Program fast);
+    static Program compile(const std::string& pcrePattern, unsigned options, std::string_view shownPattern,
+                           std::string_view source);
+    static std::shared_ptr<const Regex> cached(const std::string& key, const std::string& pcrePattern,
+                                               const std::string& fastPattern, unsigned options,
+                                               std::string_view shownPattern, std::string_view source);
     std::string m_pattern;
-    void* m_code; // pcre2_code_8*, kept opaque so users need no PCRE2 headers
-    bool m_jit;   // compiled for the JIT: matched through pcre2_jit_match, skipping pcre2_match's checks
+    Program m_exact;
+    // The pattern with PCRE2's own \s and \p{..} classes, which are faster; they differ from
+    // Oniguruma's only on a few hundred rare code points, so it runs on subjects free of them.
+    Program m_fast;
+    std::size_t m_minLength = 0; // shortest possible match, in code units
+};
+
+// While alive, marks `text` as free of the code points where Oniguruma's and PCRE2's classes
+// differ (when it is), so regexes run on pieces of it skip that scan. Scoped, nests.
+class CleanRegion {
+public:
+    explicit CleanRegion(std::string_view text);
+    ~CleanRegion();
+    CleanRegion(const CleanRegion&) = delete;
+    CleanRegion& operator=(const CleanRegion&) = delete;
+
+private:
+    const char* m_begin;
+    const char* m_end;
 };
 
 // PCRE2 character-class bodies (no brackets) for Rust regex's Unicode \w and \s, which the library
@@ -70,8 +93,11 @@ private:
 const std::string& rustWordClass();
 const std::string& rustSpaceClass();
 
-// Oniguruma (Ruby syntax) -> PCRE2 rewrite; exposed for tests.
-std::string translateOnigPattern(std::string_view pattern);
+// Oniguruma (Ruby syntax) -> PCRE2 rewrite; exposed for tests. With `widen` false, \s and the
+// Unicode property classes keep PCRE2's meaning (see Regex::m_fast).
+std::string translateOnigPattern(std::string_view pattern, bool widen = true);
+// True when `s` holds a code point on which Oniguruma's and PCRE2's classes disagree.
+bool hasOnigOnlyChars(std::string_view s);
 
 // Splits `subject` into matched and unmatched spans covering it in order, like the library's
 // Pattern::find_matches (an empty subject gives one unmatched empty span); `invert` flips the flags.

@@ -132,6 +132,7 @@ namespace {
 struct ByteAlphabet {
     std::array<char32_t, 256> toChar{};
     std::array<std::string, 256> toCharUtf8{};
+    std::array<ByteChar, 256> packed{};
     std::array<int, 0x200> toByte{}; // the alphabet lies below U+0144
     ByteAlphabet()
     {
@@ -142,6 +143,8 @@ struct ByteAlphabet {
         for (int b = 0; b < 256; ++b) {
             toChar[b] = printable(b) ? static_cast<char32_t>(b) : next++;
             appendUtf8(toCharUtf8[b], toChar[b]);
+            packed[b].size = static_cast<std::uint8_t>(toCharUtf8[b].size());
+            for (std::size_t k = 0; k < toCharUtf8[b].size(); ++k) packed[b].bytes[k] = toCharUtf8[b][k];
             toByte[toChar[b]] = b;
         }
     }
@@ -157,7 +160,7 @@ const ByteAlphabet& byteAlphabet()
 
 char32_t byteToChar(unsigned char b) { return byteAlphabet().toChar[b]; }
 std::string_view byteToCharUtf8(unsigned char b) { return byteAlphabet().toCharUtf8[b]; }
-const std::string* byteToCharUtf8Table() { return byteAlphabet().toCharUtf8.data(); }
+const ByteChar* byteCharTable() { return byteAlphabet().packed.data(); }
 
 int charToByte(char32_t cp)
 {

@@ -34,8 +34,13 @@ char32_t byteToChar(unsigned char b);
 int charToByte(char32_t cp); // -1 when cp is not in the alphabet
 // UTF-8 of byteToChar(b), precomputed (the hot path of byte-level pre-tokenization).
 std::string_view byteToCharUtf8(unsigned char b);
-// The same for all 256 bytes at once, for loops that should not re-fetch the table per byte.
-const std::string* byteToCharUtf8Table();
+// The same for all 256 bytes at once (every alphabet character is below U+0800: 1 or 2 bytes),
+// for loops that should not re-fetch the table per byte.
+struct ByteChar {
+    char bytes[2];
+    std::uint8_t size;
+};
+const ByteChar* byteCharTable();
 
 enum class NormalForm { NFC, NFD, NFKC, NFKD };
 std::string normalizeUnicode(std::string_view s, NormalForm form);

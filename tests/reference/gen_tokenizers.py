@@ -96,6 +96,8 @@ CASES = [
     "Math: ∑ x² ≤ ∞, α+β=γ, √2 ≈ 1.414",
     "Ａｂｃ fullwidth ＡＢＣ and halfwidth ｶﾀｶﾅ",
     "Mixed\u200bzero\u200dwidth\ufeffbom",
+    # Code points newer than Unicode 14, where Oniguruma's classes and PCRE2's differ, and U+180E.
+    "Newer: \U000105c0\U000105c1 abc\U00010d40\U00010d41 12 \ua7cb\ua7cc \u1c89x y\u180ez \U0001e5f1\U0001e5f2",
 ]
 
 
