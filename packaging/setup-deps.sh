@@ -9,7 +9,7 @@ PKGS=(
   libqcustomplot-dev libgl-dev
   libtorch-dev libopenblas0-pthread
   libhdf5-dev libfmt-dev nlohmann-json3-dev libpcre2-dev
-  xvfb xauth x11-apps dpkg-dev desktop-file-utils appstream
+  xvfb xauth x11-apps dpkg-dev file desktop-file-utils appstream
   clang libclang-rt-14-dev
   doctest-dev libcli11-dev
   fonts-noto-cjk fonts-dejavu-core
