@@ -82,7 +82,6 @@ public:
     virtual ~PostProcessor() = default;
     virtual void process(std::vector<std::int32_t>& ids, bool addSpecialTokens) const = 0;
 };
-// `tokenId` resolves token strings named by BertProcessing-style fields.
 std::unique_ptr<PostProcessor> parsePostProcessor(const Json& json, const JsonReader& reader);
 
 class BpeModel {
