@@ -1,7 +1,7 @@
 // Hostile safetensors files and checkpoint folders: every rule in shared/docs/checkpoints.md is
 // broken once, and each error must name the file and the problem. Also: a full disk while writing
 // (simulated with RLIMIT_FSIZE in a child process) leaves nothing behind, and every input the fuzzer
-// ever crashed on (tests/data/fuzz-regressions/) now only yields success or moewb::Error.
+// ever crashed on (tests/data/fuzz-regressions/safetensors/) now only yields success or moewb::Error.
 #include "core/io/error.h"
 #include "core/io/safetensors.h"
 #include "core/io/safetensors_header.h"
@@ -415,7 +415,7 @@ TEST_CASE("a full disk while writing leaves neither the target nor a temporary f
 
 TEST_CASE("every fuzzer regression input yields success or moewb::Error, never a crash")
 {
-    const fs::path folder = test::dataDir() / "fuzz-regressions";
+    const fs::path folder = test::dataDir() / "fuzz-regressions" / "safetensors";
     if (!fs::is_directory(folder))
         return;
     TempDir dir;
