@@ -8,6 +8,7 @@
 #include "support/paths.h"
 
 #include <doctest/doctest.h>
+#include "support/temp_dir.h"
 
 #include <chrono>
 #include <csignal>
@@ -25,28 +26,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string pattern = (fs::temp_directory_path() / "moewb-hostile-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir()
-    {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::vector<std::string> entries() const
-    {
-        std::vector<std::string> out;
-        for (const auto& e : fs::directory_iterator(path))
-            out.push_back(e.path().filename().string());
-        std::sort(out.begin(), out.end());
-        return out;
-    }
-};
+using moewb::test::TempDir;
 
 std::string le64(uint64_t n)
 {

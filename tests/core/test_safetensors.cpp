@@ -7,6 +7,7 @@
 #include "support/paths.h"
 
 #include <doctest/doctest.h>
+#include "support/temp_dir.h"
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
@@ -20,28 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string pattern = (fs::temp_directory_path() / "moewb-st-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir()
-    {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::vector<std::string> entries() const
-    {
-        std::vector<std::string> out;
-        for (const auto& e : fs::directory_iterator(path))
-            out.push_back(e.path().filename().string());
-        std::sort(out.begin(), out.end());
-        return out;
-    }
-};
+using moewb::test::TempDir;
 
 const DType kAllDTypes[] = {DType::Bool, DType::U8, DType::I8, DType::I16, DType::U16, DType::F16,
     DType::BF16, DType::I32, DType::U32, DType::F32, DType::F64, DType::I64, DType::U64, DType::F8_E4M3,

@@ -6,6 +6,7 @@
 #include "core/session/session.h"
 
 #include <doctest/doctest.h>
+#include "support/temp_dir.h"
 #include <hdf5.h>
 
 #include <bit>
@@ -22,26 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh folder per test case, removed afterwards.
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::random_device rd;
-        path = fs::temp_directory_path()
-            / ("moewb-session-test-" + std::to_string(rd()) + std::to_string(rd()));
-        fs::create_directories(path);
-    }
-    ~TempDir() { fs::remove_all(path); }
-    std::vector<std::string> files() const
-    {
-        std::vector<std::string> names;
-        for (const auto& e : fs::directory_iterator(path))
-            names.push_back(e.path().filename().string());
-        std::sort(names.begin(), names.end());
-        return names;
-    }
-};
+using moewb::test::TempDir;
 
 Array<double> table(int64_t rows, int64_t cols, double seed)
 {
@@ -174,7 +156,7 @@ TEST_CASE("every section survives save and reopen")
     const fs::path file = dir.path / "S.h5";
     Session original = fullSession();
     original.save(file);
-    CHECK(dir.files() == std::vector<std::string>{"S.h5"}); // no temporary left behind
+    CHECK(dir.entries() == std::vector<std::string>{"S.h5"}); // no temporary left behind
 
     const Session reopened = Session::open(file);
     CHECK(reopened.schemaVersion() == Session::kSchemaVersion);
@@ -219,7 +201,7 @@ TEST_CASE("every section survives save and reopen")
     again.save(dir.path / "copy.h5");
     again.save(); // and once more onto itself
     checkSameContent(original, Session::open(dir.path / "copy.h5"));
-    CHECK(dir.files() == std::vector<std::string>{"S.h5", "copy.h5"});
+    CHECK(dir.entries() == std::vector<std::string>{"S.h5", "copy.h5"});
 }
 
 TEST_CASE("arrays are read on demand, and a file replaced behind the session's back is noticed")
@@ -259,7 +241,7 @@ TEST_CASE("a failed save leaves neither a temporary nor a changed target")
     // A table whose data does not fill its shape fails half-way through writing.
     s.setRouterStats({{1}, Array<double>{{1, 8}, {1.0}}, table(1, 8, 0), table(1, 8, 0), {}});
     CHECK(errorOf([&] { s.save(file); }).find("router_stats/selection_frequency") != std::string::npos);
-    CHECK(dir.files() == std::vector<std::string>{"S.h5"});
+    CHECK(dir.entries() == std::vector<std::string>{"S.h5"});
     CHECK(fs::file_size(file) == sizeBefore);
     checkSameContent(fullSession(), Session::open(file));
     CHECK(errorOf([&] {
