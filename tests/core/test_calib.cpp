@@ -4,6 +4,7 @@
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
 #include "support/paths.h"
+#include "support/temp_dir.h"
 
 #include <doctest/doctest.h>
 #include <torch/torch.h>
@@ -11,28 +12,18 @@
 #include <fstream>
 #include <numeric>
 #include <set>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 using namespace moewb;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string pattern = (fs::temp_directory_path() / "moewb-calib-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() { fs::remove_all(path); }
-    fs::path write(const std::string& name, const std::string& bytes) const
-    {
-        std::ofstream(path / name, std::ios::binary) << bytes;
-        return path / name;
-    }
-};
+// Writes `bytes` to `name` inside the folder and returns its path.
+fs::path write(const test::TempDir& dir, const std::string& name, const std::string& bytes)
+{
+    std::ofstream(dir.path / name, std::ios::binary) << bytes;
+    return dir.path / name;
+}
 
 std::string errorOf(const std::function<void()>& f)
 {
@@ -85,10 +76,10 @@ TEST_CASE("FNV-1a 64 matches the published function")
 
 TEST_CASE("text corpora: plain text, JSONL, and errors that name the file and the problem")
 {
-    TempDir dir;
+    test::TempDir dir("moewb-calib");
     SUBCASE("plain text is one document; a BOM is dropped; the hash covers the file's bytes")
     {
-        auto path = dir.write("a.txt", "\xEF\xBB\xBFHello\nworld\n");
+        auto path = write(dir, "a.txt", "\xEF\xBB\xBFHello\nworld\n");
         auto corpus = readTextCorpus(path);
         REQUIRE(corpus.documents.size() == 1);
         CHECK(corpus.documents[0] == "Hello\nworld\n");
@@ -99,34 +90,35 @@ TEST_CASE("text corpora: plain text, JSONL, and errors that name the file and th
     }
     SUBCASE("JSONL: one record a line, blank lines skipped, documents joined by a blank line")
     {
-        auto path = dir.write("d.jsonl", "{\"text\": \"one\", \"id\": 1}\n\n{\"text\": \"tw\\u00f6\"}\n");
+        auto path = write(dir, "d.jsonl", "{\"text\": \"one\", \"id\": 1}\n\n{\"text\": \"tw\\u00f6\"}\n");
         auto corpus = readTextCorpus(path);
         REQUIRE(corpus.documents.size() == 2);
         CHECK(corpus.joined() == "one\n\ntw\xC3\xB6");
-        auto custom = dir.write("c.data", "{\"body\": \"x\"}\n");
+        auto custom = write(dir, "c.data", "{\"body\": \"x\"}\n");
         CHECK(readTextCorpus(custom, TextFormat::Jsonl, "body").documents[0] == "x");
     }
     SUBCASE("errors")
     {
-        CHECK(errorOf([&] { readTextCorpus(dir.write("e.txt", "")); })
+        CHECK(errorOf([&] { readTextCorpus(write(dir, "e.txt", "")); })
             == (dir.path / "e.txt").string() + ": file is empty");
-        CHECK(errorOf([&] { readTextCorpus(dir.write("w.txt", " \n\t\n")); }).find("contains no text")
+        CHECK(errorOf([&] { readTextCorpus(write(dir, "w.txt", " \n\t\n")); }).find("contains no text")
             != std::string::npos);
         const auto bad = errorOf([&] {
-            readTextCorpus(dir.write("b.txt",
+            readTextCorpus(write(dir, "b.txt",
                 "line one\nab\xFF"
                 "cd\n"));
         });
         CHECK(bad.find("b.txt: not valid UTF-8 text: bad byte 0xff at offset 11 (line 2, byte 3 of the line)")
             != std::string::npos);
         const auto notJson
-            = errorOf([&] { readTextCorpus(dir.write("n.jsonl", "{\"text\": \"a\"}\n{oops\n")); });
+            = errorOf([&] { readTextCorpus(write(dir, "n.jsonl", "{\"text\": \"a\"}\n{oops\n")); });
         CHECK(notJson.find("n.jsonl: line 2") != std::string::npos);
-        const auto noField = errorOf([&] { readTextCorpus(dir.write("f.jsonl", "{\"content\": \"a\"}\n")); });
+        const auto noField
+            = errorOf([&] { readTextCorpus(write(dir, "f.jsonl", "{\"content\": \"a\"}\n")); });
         CHECK(noField.find("f.jsonl: line 1: record has no string field 'text'") != std::string::npos);
-        CHECK(errorOf([&] { readTextCorpus(dir.write("o.jsonl", "[1, 2]\n")); }).find("not a JSON object")
+        CHECK(errorOf([&] { readTextCorpus(write(dir, "o.jsonl", "[1, 2]\n")); }).find("not a JSON object")
             != std::string::npos);
-        CHECK(errorOf([&] { readTextCorpus(dir.write("blank.jsonl", "\n\n  \n")); }).find("no JSONL records")
+        CHECK(errorOf([&] { readTextCorpus(write(dir, "blank.jsonl", "\n\n  \n")); }).find("no JSONL records")
             != std::string::npos);
         CHECK(errorOf([&] { readTextCorpus(dir.path / "missing.txt"); }).find("cannot open")
             != std::string::npos);
@@ -136,20 +128,20 @@ TEST_CASE("text corpora: plain text, JSONL, and errors that name the file and th
 
 TEST_CASE("token-id files")
 {
-    TempDir dir;
-    CHECK(readTokenIds(dir.write("i.txt", "1 2\n3\t4  \n")) == std::vector<int32_t>{1, 2, 3, 4});
+    test::TempDir dir("moewb-calib");
+    CHECK(readTokenIds(write(dir, "i.txt", "1 2\n3\t4  \n")) == std::vector<int32_t>{1, 2, 3, 4});
     CHECK(errorOf([&] {
-        readTokenIds(dir.write("x.txt", "1 2\n3 x4\n"));
+        readTokenIds(write(dir, "x.txt", "1 2\n3 x4\n"));
     }).find("x.txt: line 2: 'x4' is not a token id")
         != std::string::npos);
-    CHECK(errorOf([&] { readTokenIds(dir.write("n.txt", "-1")); }).find("'-1' is not a token id")
+    CHECK(errorOf([&] { readTokenIds(write(dir, "n.txt", "-1")); }).find("'-1' is not a token id")
         != std::string::npos);
     CHECK(errorOf([&] {
-        readTokenIds(dir.write("v.txt", "5 256"), 256);
+        readTokenIds(write(dir, "v.txt", "5 256"), 256);
     }).find("line 1: token id 256 is outside the model's vocabulary of 256")
         != std::string::npos);
-    CHECK(
-        errorOf([&] { readTokenIds(dir.write("s.txt", "  \n")); }).find("no token ids") != std::string::npos);
+    CHECK(errorOf([&] { readTokenIds(write(dir, "s.txt", "  \n")); }).find("no token ids")
+        != std::string::npos);
 }
 
 TEST_CASE("blocks: sequential windows, seeded random windows, too-short streams")
@@ -213,7 +205,7 @@ TEST_CASE("blocks: sequential windows, seeded random windows, too-short streams"
 
 TEST_CASE("text to blocks through a tokenizer")
 {
-    TempDir dir;
+    test::TempDir dir("moewb-calib");
     const auto tokenizer = Tokenizer::fromFile(bytesTokenizer());
     SUBCASE("the 256-token byte-level fixture maps every byte to its value (as the tokenizers library does)")
     {
@@ -227,7 +219,7 @@ TEST_CASE("text to blocks through a tokenizer")
     }
     SUBCASE("loadTextBlocks")
     {
-        const auto path = dir.write("t.jsonl", "{\"text\": \"abcdefghij\"}\n{\"text\": \"klmnop\"}\n");
+        const auto path = write(dir, "t.jsonl", "{\"text\": \"abcdefghij\"}\n{\"text\": \"klmnop\"}\n");
         auto blocks = loadTextBlocks(path, tokenizer, {0, 6, BlockSelection::Sequential, 0});
         CHECK(blocks.streamTokens == 18); // "abcdefghij\n\nklmnop"
         CHECK(blocks.count() == 3);
@@ -241,7 +233,7 @@ TEST_CASE("text to blocks through a tokenizer")
     }
     SUBCASE("loadTokenIdBlocks")
     {
-        const auto path = dir.write("ids.txt", "1 2 3 4 5 6 7\n");
+        const auto path = write(dir, "ids.txt", "1 2 3 4 5 6 7\n");
         auto blocks = loadTokenIdBlocks(path, {0, 3, BlockSelection::Sequential, 0}, 8);
         CHECK(blocks.count() == 2);
         CHECK(blocks.ids[1][2].item<int64_t>() == 6);
