@@ -16,4 +16,7 @@ void prepareRuntime(const GlobalOptions& global);
 // inspect MODEL_DIR [--json] [--from-config] (cmd_inspect.cpp)
 void registerInspect(CLI::App& app, GlobalOptions& global);
 
+// eval MODEL (--text FILE | --ids FILE | --tasks FILE.jsonl) [--compare OTHER] [--json] (cmd_eval.cpp)
+void registerEval(CLI::App& app, GlobalOptions& global);
+
 } // namespace moewb::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv)
     app.add_option("-t,--threads", global.threads, "CPU threads for tensor work (0 = all cores)")
         ->check(CLI::NonNegativeNumber);
     moewb::cli::registerInspect(app, global);
+    moewb::cli::registerEval(app, global);
 
     try {
         app.parse(argc, argv);  // sub-command callbacks run here

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# moe-compress eval end to end on the golden models: text, token ids, tasks, --compare, --json, the
+# errors a user meets first, and Ctrl-C (exit 130).   test_eval_cli.sh MOE_COMPRESS SOURCE_DIR
+set -u
+bin=$1
+src=$2
+golden=$src/tests/reference/golden
+tok=$src/tests/data/tokenizers/bytes256/tokenizer.json
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+expect() { # expect CODE PATTERN -- command...
+    local code=$1 pattern=$2
+    shift 3
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    local rc=$?
+    if [[ $rc -ne $code ]] || ! grep -q -- "$pattern" "$tmp/out" "$tmp/err"; then
+        echo "FAIL (exit $rc, wanted $code and '$pattern'): $*"
+        sed 's/^/  | /' "$tmp/out" "$tmp/err" | tail -20
+        failures=$((failures + 1))
+    else
+        echo "ok: $*"
+    fi
+}
+
+expect 0 'perplexity' -- "$bin" eval "$golden/mixtral" --tokenizer "$tok" --text "$src/README.md" -s 256 -n 2
+expect 0 '"kl"' -- "$bin" eval "$golden/mixtral_bf16" --compare "$golden/mixtral" --tokenizer "$tok" \
+    --text "$src/README.md" -s 128 -n 3 --tasks "$src/tests/data/eval/tasks.jsonl" --json
+expect 0 'top-16 approximation' -- "$bin" eval "$golden/qwen2_moe" --compare "$golden/qwen2_moe_bf16" \
+    --tokenizer "$tok" --text "$src/README.md" -s 64 -n 2 --top-k 16
+seq 0 255 | tr '\n' ' ' >"$tmp/ids.txt"
+expect 0 '"windows": 4' -- "$bin" eval "$golden/deepseek_v2_lite" --ids "$tmp/ids.txt" -s 64 --json
+expect 1 'no tokenizer.json in the model folder' -- "$bin" eval "$golden/mixtral" --text "$src/README.md"
+expect 1 'outside the model' -- "$bin" eval "$golden/mixtral" \
+    --tokenizer "$src/tests/reference/tokenizers/qwen2/tokenizer.json" --text "$src/README.md"
+expect 1 'tokens, but 9 blocks of 64 tokens need 576' -- "$bin" eval "$golden/olmoe" --ids "$tmp/ids.txt" -s 64 -n 9
+printf 'ok\xfe\n' >"$tmp/bad.txt"
+expect 1 'not valid UTF-8' -- "$bin" eval "$golden/olmoe" --tokenizer "$tok" --text "$tmp/bad.txt"
+expect 1 'nothing to evaluate' -- "$bin" eval "$golden/olmoe"
+
+# Ctrl-C: a long run is interrupted and exits 130 with "cancelled".
+for i in $(seq 400); do seq 0 255; done | tr '\n' ' ' >"$tmp/long.txt"
+expect 130 'cancelled' -- timeout --preserve-status -s INT 3 "$bin" eval "$golden/mixtral" --ids "$tmp/long.txt" \
+    -s 512 --batch-tokens 512
+
+[[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }
