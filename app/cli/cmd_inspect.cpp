@@ -2,6 +2,7 @@
 // and MoE layers, experts, routing, attention), its parameter counts, and its bytes by dtype. With
 // weights present every tensor is checked against config.json first; a mismatch is an error (exit 1).
 #include "app/cli/commands.h"
+#include "core/io/text_format.h"
 #include "core/io/error.h"
 #include "core/io/model_spec.h"
 #include "core/io/param_count.h"
@@ -48,17 +49,6 @@ Located locate(const fs::path& path)
     }
     if (!fs::is_regular_file(out.config, ec))
         fail("{}: no config.json in this folder", path.string());
-    return out;
-}
-
-std::string grouped(uint64_t n)
-{
-    std::string digits = std::to_string(n), out;
-    for (size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0)
-            out += ',';
-        out += digits[i];
-    }
     return out;
 }
 

@@ -1,4 +1,5 @@
 #include "app/cli/eval_report.h"
+#include "core/io/text_format.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -8,17 +9,6 @@
 namespace moewb::cli {
 
 namespace {
-
-std::string grouped(uint64_t n)
-{
-    std::string digits = std::to_string(n), out;
-    for (size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0)
-            out += ',';
-        out += digits[i];
-    }
-    return out;
-}
 
 std::string mib(int64_t bytes)
 {

@@ -1,4 +1,5 @@
 #include "core/calib/dataset.h"
+#include "core/io/text_format.h"
 
 #include "core/io/error.h"
 #include "core/io/strict_json.h"
@@ -92,17 +93,6 @@ uint64_t splitmix64(uint64_t& state)
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
-}
-
-std::string grouped(int64_t n)
-{
-    std::string digits = std::to_string(n), out;
-    for (size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0)
-            out += ',';
-        out += digits[i];
-    }
-    return out;
 }
 
 } // namespace
