@@ -19,4 +19,7 @@ void registerInspect(CLI::App& app, GlobalOptions& global);
 // eval MODEL (--text FILE | --ids FILE | --tasks FILE.jsonl) [--compare OTHER] [--json] (cmd_eval.cpp)
 void registerEval(CLI::App& app, GlobalOptions& global);
 
+// train-tokenizer --text FILE [--vocab-size 2048] --out DIR (cmd_train_tokenizer.cpp)
+void registerTrainTokenizer(CLI::App& app, GlobalOptions& global);
+
 } // namespace moewb::cli

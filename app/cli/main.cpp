@@ -22,6 +22,7 @@ int main(int argc, char** argv)
         ->check(CLI::NonNegativeNumber);
     moewb::cli::registerInspect(app, global);
     moewb::cli::registerEval(app, global);
+    moewb::cli::registerTrainTokenizer(app, global);
 
     try {
         app.parse(argc, argv);  // sub-command callbacks run here
