@@ -11,6 +11,9 @@ tests/core/test_bpe_trainer.cpp compares our Tokenizer with.
 2. With --corpus DIR (the output of resources/demo/make-corpus.sh): trains the library's own
    BpeTrainer on DIR/train.txt with the same settings and checks that it learns the same vocabulary
    and merges, in the same order.
+   It also prints a bigram baseline on the demo tokenisation (interpolated bigram/add-one unigram,
+   weight tuned on validation.txt): perplexity of resources/demo/eval.txt and multiple-choice
+   accuracy on resources/demo/tasks.jsonl, scored as core/eval does (issue 8's bars).
 3. Writes tests/reference/tokenizers/demo/cases.json: ids of short texts (held-out verses, edge cases)
    and, for the demo text files, their token count and FNV-1a 64 hash of the ids.
 Exits non-zero on any mismatch.
@@ -89,6 +92,46 @@ def check_training(corpus, ours):
     return same_vocab and same_merges
 
 
+def bigram_baseline(corpus, tok):
+    import collections
+    import math
+    read = lambda p: tok.encode(open(p, encoding="utf-8").read()).ids
+    train = read(os.path.join(corpus, "train.txt"))
+    vocab, total = tok.get_vocab_size(), len(train)
+    uni = collections.Counter(train)
+    big = collections.Counter(zip(train, train[1:]))
+
+    def logp(a, b, lam):
+        pu = (uni[b] + 1) / (total + vocab)
+        return math.log(lam * (big[(a, b)] / uni[a] if uni[a] else 0.0) + (1 - lam) * pu)
+
+    def ppl(ids, lam):
+        return math.exp(-sum(logp(a, b, lam) for a, b in zip(ids, ids[1:])) / (len(ids) - 1))
+
+    val = read(os.path.join(corpus, "validation.txt"))
+    lam = min((ppl(val, l), l) for l in [0.5, 0.6, 0.7, 0.8, 0.9, 0.95])[1]
+    ev = read(os.path.join(ROOT, "resources", "demo", "eval.txt"))
+    windows = [ev[i:i + 512] for i in range(0, len(ev) - 511, 512)]  # as eval -s 512: 511 predictions each
+    nll = sum(-logp(a, b, lam) for w in windows for a, b in zip(w, w[1:]))
+    print(f"bigram baseline (weight {lam}): eval.txt perplexity {math.exp(nll / (511 * len(windows))):.2f} "
+          f"over {len(windows)} windows of 512, {ppl(ev, lam):.2f} over the whole stream")
+    acc = acc_norm = n = 0
+    with open(os.path.join(ROOT, "resources", "demo", "tasks.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            q = json.loads(line)
+            ctx = tok.encode(q["context"]).ids
+            scores = []
+            for c in q["choices"]:
+                full = tok.encode(q["context"] + " " + c).ids
+                s = sum(logp(a, b, lam) for a, b in zip(full[len(ctx) - 1:], full[len(ctx):]))
+                scores.append((s, s / len(c)))
+            first_best = lambda k: max(range(len(scores)), key=lambda i: (scores[i][k], -i))
+            acc += first_best(0) == q["gold"]
+            acc_norm += first_best(1) == q["gold"]
+            n += 1
+    print(f"bigram baseline on tasks.jsonl: acc {acc / n:.3f}, acc_norm {acc_norm / n:.3f} (n={n}, chance 0.25)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", help="folder with train.txt from make-corpus.sh")
@@ -130,6 +173,7 @@ def main():
 
     if args.corpus:
         ok &= check_training(args.corpus, fast)
+        bigram_baseline(args.corpus, fast)
 
     with open(OUT, "w", encoding="utf-8") as f:
         json.dump({"tokenizers_version": tokenizers.__version__, "transformers_version": transformers.__version__,
