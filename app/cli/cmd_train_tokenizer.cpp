@@ -32,7 +32,8 @@ struct TrainTokenizerOptions {
 std::string readText(const std::string& path)
 {
     std::ifstream in(path, std::ios::binary);
-    if (!in) fail("{}: cannot open the text file", path);
+    if (!in)
+        fail("{}: cannot open the text file", path);
     std::ostringstream buffer;
     buffer << in.rdbuf();
     return std::move(buffer).str();
@@ -42,16 +43,17 @@ void run(const TrainTokenizerOptions& o)
 {
     const auto start = std::chrono::steady_clock::now();
     BpeTrainer trainer(BpeTrainerOptions{o.vocabSize, o.minFrequency, {"<|endoftext|>"}});
-    for (const std::string& text : o.texts) trainer.addFile(text);
+    for (const std::string& text : o.texts)
+        trainer.addFile(text);
     const TrainedBpe bpe = trainer.train();
     writeTokenizerFiles(bpe, o.out, TokenizerFileOptions{"<|endoftext|>", o.modelMaxLength});
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     fmt::print("{}: {} tokens ({} special, 256 bytes, {} merges) from {} words ({} distinct) in {:.1f} s\n",
-               (fs::path(o.out) / "tokenizer.json").string(), grouped(bpe.vocab.size()), bpe.specialCount,
-               grouped(bpe.merges.size()), grouped(bpe.words), grouped(bpe.distinctWords), seconds);
+        (fs::path(o.out) / "tokenizer.json").string(), grouped(bpe.vocab.size()), bpe.specialCount,
+        grouped(bpe.merges.size()), grouped(bpe.words), grouped(bpe.distinctWords), seconds);
     if (bpe.vocab.size() < o.vocabSize)
         fmt::print("note: stopped below --vocab-size {}: no pair occurs {} times or more\n", o.vocabSize,
-                   o.minFrequency);
+            o.minFrequency);
 
     // Reload what was written, as every consumer will, and measure the training text with it.
     const Tokenizer tokenizer = Tokenizer::fromFile(fs::path(o.out) / "tokenizer.json");
@@ -61,7 +63,7 @@ void run(const TrainTokenizerOptions& o)
         if (tokenizer.decode(tokenizer.encode(text, false)) != text)
             fail("{}: the written tokenizer does not decode its encoding back to the text", path);
         fmt::print("{}: {} bytes, {} tokens, {:.2f} bytes/token\n", path, grouped(text.size()),
-                   grouped(tokens), tokens ? static_cast<double>(text.size()) / static_cast<double>(tokens) : 0.0);
+            grouped(tokens), tokens ? static_cast<double>(text.size()) / static_cast<double>(tokens) : 0.0);
     }
 }
 
@@ -70,20 +72,21 @@ void run(const TrainTokenizerOptions& o)
 void registerTrainTokenizer(CLI::App& app, GlobalOptions&)
 {
     auto options = std::make_shared<TrainTokenizerOptions>();
-    auto* cmd = app.add_subcommand("train-tokenizer",
-        "Learn a byte-level BPE tokenizer (GPT-2 style) from UTF-8 text");
+    auto* cmd = app.add_subcommand(
+        "train-tokenizer", "Learn a byte-level BPE tokenizer (GPT-2 style) from UTF-8 text");
     cmd->add_option("--text", options->texts, "Training text, plain UTF-8 (repeat for several files)")
         ->required()
         ->check(CLI::ExistingFile);
     cmd->add_option("--out", options->out, "Folder for tokenizer.json and tokenizer_config.json")->required();
-    cmd->add_option("--vocab-size", options->vocabSize,
-           "Tokens in all: <|endoftext|> + 256 byte tokens + merges")
+    cmd->add_option(
+           "--vocab-size", options->vocabSize, "Tokens in all: <|endoftext|> + 256 byte tokens + merges")
         ->check(CLI::Range(std::size_t{257}, std::size_t{1} << 20))
         ->capture_default_str();
     cmd->add_option("--min-frequency", options->minFrequency, "Stop when the best pair occurs fewer times")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    cmd->add_option("--model-max-length", options->modelMaxLength, "model_max_length in tokenizer_config.json")
+    cmd->add_option(
+           "--model-max-length", options->modelMaxLength, "model_max_length in tokenizer_config.json")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     cmd->callback([options] { run(*options); });

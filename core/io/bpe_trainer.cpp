@@ -29,7 +29,8 @@ struct BpeTrainer::Impl {
     std::uint64_t words = 0;
 };
 
-BpeTrainer::BpeTrainer(BpeTrainerOptions options) : m_impl(std::make_unique<Impl>())
+BpeTrainer::BpeTrainer(BpeTrainerOptions options)
+    : m_impl(std::make_unique<Impl>())
 {
     m_impl->options = std::move(options);
     const JsonReader reader{m_impl->source};
@@ -43,15 +44,18 @@ BpeTrainer::~BpeTrainer() = default;
 void BpeTrainer::addText(std::string_view text, std::string_view source)
 {
     if (const auto bad = findInvalidUtf8(text)) {
-        const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(*bad), '\n');
+        const auto line
+            = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(*bad), '\n');
         fail("{}: not valid UTF-8 at byte offset {} (line {}, byte 0x{:02x})", source, *bad, line,
-             static_cast<unsigned char>(text[*bad]));
+            static_cast<unsigned char>(text[*bad]));
     }
     const auto count = [&](std::string_view word, bool) {
         ++m_impl->words;
         const auto it = m_impl->counts.find(word);
-        if (it != m_impl->counts.end()) ++it->second;
-        else m_impl->counts.emplace(std::string(word), 1);
+        if (it != m_impl->counts.end())
+            ++it->second;
+        else
+            m_impl->counts.emplace(std::string(word), 1);
     };
     // Special tokens are cut out first and never learned from, as the library's added vocabulary
     // does before pre-tokenizing. Earliest match first, longest on a tie.
@@ -70,7 +74,8 @@ void BpeTrainer::addText(std::string_view text, std::string_view source)
             const CleanRegion clean(piece);
             m_impl->preTokenizer->split(piece, true, count);
         }
-        if (at == std::string_view::npos) break;
+        if (at == std::string_view::npos)
+            break;
         text.remove_prefix(at + length);
     }
 }
@@ -78,13 +83,16 @@ void BpeTrainer::addText(std::string_view text, std::string_view source)
 void BpeTrainer::addFile(const std::filesystem::path& path)
 {
     std::ifstream in(path, std::ios::binary);
-    if (!in) fail("{}: cannot open the text file", path.string());
+    if (!in)
+        fail("{}: cannot open the text file", path.string());
     std::ostringstream buffer;
     buffer << in.rdbuf();
-    if (in.bad()) fail("{}: read error", path.string());
+    if (in.bad())
+        fail("{}: read error", path.string());
     std::string text = std::move(buffer).str();
     std::string_view view = text;
-    if (view.starts_with("\xEF\xBB\xBF")) view.remove_prefix(3);
+    if (view.starts_with("\xEF\xBB\xBF"))
+        view.remove_prefix(3);
     if (view.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos)
         fail("{}: empty corpus (no text to learn merges from)", path.string());
     addText(view, path.string());
@@ -129,14 +137,17 @@ TrainedBpe BpeTrainer::train() const
     StringMap<std::int32_t> ids;
     const auto addToken = [&](const std::string& token) {
         const auto [it, inserted] = ids.emplace(token, static_cast<std::int32_t>(result.vocab.size()));
-        if (inserted) result.vocab.push_back(token);
+        if (inserted)
+            result.vocab.push_back(token);
         return it->second;
     };
-    for (const std::string& s : o.specialTokens) addToken(s);
+    for (const std::string& s : o.specialTokens)
+        addToken(s);
     result.specialCount = result.vocab.size();
     // The byte alphabet by code point, as the library sorts its initial alphabet.
     std::array<char32_t, 256> chars{};
-    for (int b = 0; b < 256; ++b) chars[static_cast<std::size_t>(b)] = byteToChar(static_cast<unsigned char>(b));
+    for (int b = 0; b < 256; ++b)
+        chars[static_cast<std::size_t>(b)] = byteToChar(static_cast<unsigned char>(b));
     std::sort(chars.begin(), chars.end());
     std::array<std::int32_t, 256> byteId{};
     for (const char32_t c : chars) {
@@ -146,12 +157,14 @@ TrainedBpe BpeTrainer::train() const
     }
     if (o.vocabSize < result.vocab.size())
         fail("vocabulary size {} is below the {} special and byte tokens", o.vocabSize, result.vocab.size());
-    if (m_impl->counts.empty()) fail("empty corpus (no text to learn merges from)");
+    if (m_impl->counts.empty())
+        fail("empty corpus (no text to learn merges from)");
     result.words = m_impl->words;
     result.distinctWords = m_impl->counts.size();
 
     // Words as symbol ids, sorted so that every run visits them in the same order.
-    std::vector<std::pair<std::string_view, std::int64_t>> sorted(m_impl->counts.begin(), m_impl->counts.end());
+    std::vector<std::pair<std::string_view, std::int64_t>> sorted(
+        m_impl->counts.begin(), m_impl->counts.end());
     std::sort(sorted.begin(), sorted.end());
     std::vector<std::vector<std::int32_t>> words(sorted.size());
     std::vector<std::int64_t> counts(sorted.size());
@@ -169,7 +182,8 @@ TrainedBpe BpeTrainer::train() const
         }
     }
     std::priority_queue<Candidate> queue;
-    for (const auto& [pair, count] : pairCounts) queue.push({count, pair});
+    for (const auto& [pair, count] : pairCounts)
+        queue.push({count, pair});
 
     const std::int64_t minCount = std::max<std::int64_t>(o.minFrequency, 1);
     while (result.vocab.size() < o.vocabSize && !queue.empty()) {
@@ -177,13 +191,16 @@ TrainedBpe BpeTrainer::train() const
         queue.pop();
         const std::int64_t actual = pairCounts[top.pair];
         if (actual != top.count) { // stale: counts only fall without a fresh entry being pushed
-            if (actual > 0) queue.push({actual, top.pair});
+            if (actual > 0)
+                queue.push({actual, top.pair});
             continue;
         }
-        if (top.count < minCount) break;
+        if (top.count < minCount)
+            break;
         const auto a = static_cast<std::int32_t>(top.pair >> 32);
         const auto b = static_cast<std::int32_t>(top.pair & 0xFFFFFFFFu);
-        result.merges.emplace_back(result.vocab[static_cast<std::size_t>(a)], result.vocab[static_cast<std::size_t>(b)]);
+        result.merges.emplace_back(
+            result.vocab[static_cast<std::size_t>(a)], result.vocab[static_cast<std::size_t>(b)]);
         const std::int32_t merged = addToken(result.merges.back().first + result.merges.back().second);
 
         std::vector<std::uint32_t> affected = std::move(where[top.pair]);
@@ -193,7 +210,8 @@ TrainedBpe BpeTrainer::train() const
         std::vector<Pair> grown;
         for (const std::uint32_t w : affected) {
             std::vector<std::int32_t>& symbols = words[w];
-            for (std::size_t i = 0; i + 1 < symbols.size(); ++i) pairCounts[pairOf(symbols[i], symbols[i + 1])] -= counts[w];
+            for (std::size_t i = 0; i + 1 < symbols.size(); ++i)
+                pairCounts[pairOf(symbols[i], symbols[i + 1])] -= counts[w];
             mergeWord(symbols, a, b, merged);
             for (std::size_t i = 0; i + 1 < symbols.size(); ++i) {
                 const Pair p = pairOf(symbols[i], symbols[i + 1]);
@@ -207,7 +225,8 @@ TrainedBpe BpeTrainer::train() const
         std::sort(grown.begin(), grown.end());
         grown.erase(std::unique(grown.begin(), grown.end()), grown.end());
         for (const Pair p : grown)
-            if (const std::int64_t c = pairCounts[p]; c > 0) queue.push({c, p});
+            if (const std::int64_t c = pairCounts[p]; c > 0)
+                queue.push({c, p});
     }
     return result;
 }

@@ -32,8 +32,8 @@ struct BpeTrainerOptions {
 struct TrainedBpe {
     std::vector<std::string> vocab; // token text (byte-level alphabet; specials verbatim) by id
     std::vector<std::pair<std::string, std::string>> merges; // in rank order
-    std::size_t specialCount = 0;   // ids 0..specialCount-1 are special tokens
-    std::uint64_t words = 0;        // pre-tokenized words in the corpus
+    std::size_t specialCount = 0; // ids 0..specialCount-1 are special tokens
+    std::uint64_t words = 0; // pre-tokenized words in the corpus
     std::uint64_t distinctWords = 0;
 };
 
@@ -69,7 +69,7 @@ std::string tokenizerJson(const TrainedBpe& bpe);
 // tokenizer_config.json for transformers' PreTrainedTokenizerFast (no BOS, EOS = pad).
 std::string tokenizerConfigJson(const TrainedBpe& bpe, const TokenizerFileOptions& options = {});
 // Writes both files into `directory` (created when missing), each atomically.
-void writeTokenizerFiles(const TrainedBpe& bpe, const std::filesystem::path& directory,
-                         const TokenizerFileOptions& options = {});
+void writeTokenizerFiles(
+    const TrainedBpe& bpe, const std::filesystem::path& directory, const TokenizerFileOptions& options = {});
 
 } // namespace moewb

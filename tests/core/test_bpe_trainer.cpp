@@ -127,7 +127,8 @@ TEST_CASE("words come from the GPT-2 pre-tokenizer in the byte-level alphabet; s
 TEST_CASE("encode/decode is the identity on arbitrary UTF-8, seen in training or not")
 {
     BpeTrainer trainer(options(400));
-    trainer.addText("In the beginning God created the heaven and the earth. And the earth was without form.", "doc");
+    trainer.addText(
+        "In the beginning God created the heaven and the earth. And the earth was without form.", "doc");
     const Tokenizer tok = load(trainer.train());
     const std::string texts[] = {
         "In the beginning",
@@ -142,7 +143,8 @@ TEST_CASE("encode/decode is the identity on arbitrary UTF-8, seen in training or
         CHECK(tok.decode(tok.encode(text, false)) == text);
     }
     std::string allBytes; // every code point length, and each ASCII byte
-    for (int c = 1; c < 128; ++c) allBytes += static_cast<char>(c);
+    for (int c = 1; c < 128; ++c)
+        allBytes += static_cast<char>(c);
     allBytes += "\xC2\xA0\xE2\x80\xA8\xF0\x9F\x98\x80";
     CHECK(tok.decode(tok.encode(allBytes, false)) == allBytes);
 }
@@ -159,12 +161,15 @@ TEST_CASE("training is deterministic and writes both files atomically")
         const TrainedBpe bpe = trainer.train();
         moewb::writeTokenizerFiles(bpe, dir.path / "out");
         const std::string written = readFile(dir.path / "out" / "tokenizer.json");
-        if (run == 0) first = written;
-        else CHECK(written == first);
+        if (run == 0)
+            first = written;
+        else
+            CHECK(written == first);
     }
     CHECK(dir.entries() == std::vector<std::string>{"out"});
     std::vector<std::string> files; // nothing temporary left behind
-    for (const auto& e : fs::directory_iterator(dir.path / "out")) files.push_back(e.path().filename().string());
+    for (const auto& e : fs::directory_iterator(dir.path / "out"))
+        files.push_back(e.path().filename().string());
     std::sort(files.begin(), files.end());
     CHECK(files == std::vector<std::string>{"tokenizer.json", "tokenizer_config.json"});
     const auto config = nlohmann::json::parse(readFile(dir.path / "out" / "tokenizer_config.json"));
@@ -180,14 +185,14 @@ TEST_CASE("errors name the file and the problem")
     moewb::test::TempDir dir("moewb-bpe");
     BpeTrainer trainer(options(300));
     CHECK_THROWS_WITH_AS(trainer.addText("abc\n\xFF", "bad.txt"),
-                         doctest::Contains("bad.txt: not valid UTF-8 at byte offset 4 (line 2"), moewb::Error);
+        doctest::Contains("bad.txt: not valid UTF-8 at byte offset 4 (line 2"), moewb::Error);
     CHECK_THROWS_WITH_AS(trainer.train(), doctest::Contains("empty corpus"), moewb::Error);
 
     std::ofstream(dir.path / "blank.txt") << "\xEF\xBB\xBF \n\n\t";
-    CHECK_THROWS_WITH_AS(trainer.addFile(dir.path / "blank.txt"), doctest::Contains("blank.txt: empty corpus"),
-                         moewb::Error);
-    CHECK_THROWS_WITH_AS(trainer.addFile(dir.path / "missing.txt"), doctest::Contains("missing.txt: cannot open"),
-                         moewb::Error);
+    CHECK_THROWS_WITH_AS(
+        trainer.addFile(dir.path / "blank.txt"), doctest::Contains("blank.txt: empty corpus"), moewb::Error);
+    CHECK_THROWS_WITH_AS(trainer.addFile(dir.path / "missing.txt"),
+        doctest::Contains("missing.txt: cannot open"), moewb::Error);
 
     BpeTrainer tooSmall(options(100));
     tooSmall.addText("abc", "doc");
@@ -203,8 +208,8 @@ TEST_CASE("the committed demo tokenizer encodes exactly like the tokenizers libr
 {
     const fs::path demo = moewb::test::sourceDir() / "resources" / "demo";
     const Tokenizer tok = Tokenizer::fromFile(demo / "tokenizer" / "tokenizer.json");
-    const auto reference = nlohmann::json::parse(
-        readFile(moewb::test::referenceDir() / "tokenizers" / "demo" / "cases.json"));
+    const auto reference
+        = nlohmann::json::parse(readFile(moewb::test::referenceDir() / "tokenizers" / "demo" / "cases.json"));
     CHECK(tok.vocabSize() == reference["vocab_size"].get<std::size_t>());
     CHECK(tok.vocabSize() == 2048);
     int cases = 0;
