@@ -117,6 +117,8 @@ void Session::readFile(const fs::path& path)
             m_routerStats = sessionio::readRouterStats(root.group("router_stats"));
         if (root.has("importance"))
             m_importance = sessionio::readImportance(root.group("importance"));
+        if (root.has("allocation"))
+            m_allocation = sessionio::readAllocation(root.group("allocation"));
         if (root.has("search")) {
             const h5::Node group = root.group("search");
             for (const std::string& child : group.children()) {
@@ -210,6 +212,8 @@ void Session::save(const fs::path& target)
             sessionio::writeRouterStats(root, *m_routerStats);
         if (m_importance)
             sessionio::writeImportance(root, *m_importance);
+        if (m_allocation)
+            sessionio::writeAllocation(root, *m_allocation);
         if (!m_searches.empty()) {
             const h5::Node group = root.createGroup("search");
             for (const auto& [layer, search] : m_searches)
@@ -271,6 +275,13 @@ void Session::setImportance(ImportanceTables tables)
     if (tables.stamp.empty())
         tables.stamp = currentStamp();
     m_importance = std::move(tables);
+}
+
+void Session::setAllocation(PruningCounts counts)
+{
+    if (counts.stamp.empty())
+        counts.stamp = currentStamp();
+    m_allocation = std::move(counts);
 }
 
 void Session::setSearch(LayerSearch search)

@@ -19,6 +19,8 @@
 //       layers                 i32 [L]
 //       expert_loss            f64 [L, E]
 //       layer_importance       f64 [L]
+//   /allocation                attrs: ratio (f64), requested (int64), model_hash, data_hash
+//       layers, prune_count, overridden   i32 [L] (overridden: 1 = P_l fixed by hand)
 //   /search/layer_NNN          attrs: layer, prune_count, exhaustive (0/1), evaluations, model_hash,
 //   data_hash
 //       parameters             text (JSON)
@@ -102,6 +104,8 @@ public:
     void setRouterStats(RouterStats stats);
     const std::optional<ImportanceTables>& importance() const { return m_importance; }
     void setImportance(ImportanceTables tables);
+    const std::optional<PruningCounts>& allocation() const { return m_allocation; }
+    void setAllocation(PruningCounts counts);
     const std::map<int, LayerSearch>& searches() const { return m_searches; } // by layer
     void setSearch(LayerSearch search);
     void clearSearches() { m_searches.clear(); }
@@ -160,6 +164,7 @@ private:
     std::optional<CalibrationSettings> m_calibration;
     std::optional<RouterStats> m_routerStats;
     std::optional<ImportanceTables> m_importance;
+    std::optional<PruningCounts> m_allocation;
     std::map<int, LayerSearch> m_searches;
     std::optional<BlockSearch> m_blockSearch;
     std::map<std::string, SessionPlan> m_plans;

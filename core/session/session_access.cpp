@@ -194,6 +194,8 @@ CompatibilityReport Session::checkCompatibility(const std::string& model, const 
         stale.push_back("router_stats");
     if (m_importance && dataStale(m_importance->stamp))
         stale.push_back("importance");
+    if (m_allocation && dataStale(m_allocation->stamp))
+        stale.push_back("allocation");
     for (const auto& [layer, search] : m_searches)
         if (dataStale(search.stamp))
             stale.push_back(fmt::format("search/layer_{:03}", layer));
@@ -223,6 +225,8 @@ void Session::dropStale(const CompatibilityReport& report)
             m_routerStats.reset();
         else if (head == "importance")
             m_importance.reset();
+        else if (head == "allocation")
+            m_allocation.reset();
         else if (head == "blocks")
             m_blockSearch.reset();
         else if (head == "search")

@@ -203,6 +203,35 @@ ImportanceTables readImportance(const h5::Node& group)
     return t;
 }
 
+void writeAllocation(const h5::Node& root, const PruningCounts& c)
+{
+    const h5::Node group = root.createGroup("allocation");
+    writeStamp(group, c.stamp);
+    group.setAttr("ratio", c.ratio);
+    group.setAttr("requested", c.requested);
+    writeInts(group, "layers", c.layers);
+    writeInts(group, "prune_count", c.counts);
+    writeInts(group, "overridden", c.overridden);
+}
+
+PruningCounts readAllocation(const h5::Node& group)
+{
+    PruningCounts c;
+    c.stamp = readStamp(group);
+    c.ratio = group.doubleAttr("ratio");
+    c.requested = group.intAttr("requested");
+    c.layers = readInts(group, "layers");
+    c.counts = readInts(group, "prune_count");
+    c.overridden = readInts(group, "overridden");
+    const auto check = [&](const char* name, size_t size) {
+        if (size != c.layers.size())
+            group.raise(fmt::format("'{}' has {} values for {} layers", group.childPath(name), size, c.layers.size()));
+    };
+    check("prune_count", c.counts.size());
+    check("overridden", c.overridden.size());
+    return c;
+}
+
 void writeSearch(const h5::Node& searchGroup, const LayerSearch& s)
 {
     const h5::Node group = searchGroup.createGroup(fmt::format("layer_{:03}", s.layer));

@@ -21,6 +21,8 @@ void writeRouterStats(const h5::Node& root, const RouterStats& stats);
 RouterStats readRouterStats(const h5::Node& group);
 void writeImportance(const h5::Node& root, const ImportanceTables& tables);
 ImportanceTables readImportance(const h5::Node& group);
+void writeAllocation(const h5::Node& root, const PruningCounts& counts);
+PruningCounts readAllocation(const h5::Node& group);
 void writeSearch(const h5::Node& searchGroup, const LayerSearch& search);
 LayerSearch readSearch(const h5::Node& group);
 void writeBlockSearch(const h5::Node& root, const BlockSearch& search);

@@ -73,6 +73,17 @@ struct ImportanceTables {
     bool operator==(const ImportanceTables&) const = default;
 };
 
+// Per-layer pruning counts allocated from the layer importance (methods.md 1.2).
+struct PruningCounts {
+    std::vector<int> layers; // MoE layer of each entry
+    std::vector<int> counts; // P_l
+    std::vector<int> overridden; // 1 where the user fixed P_l by hand
+    double ratio = 0; // rho, the global fraction of routed experts to remove
+    int64_t requested = 0; // P = round(rho * sum E_l)
+    CacheStamp stamp;
+    bool operator==(const PruningCounts&) const = default;
+};
+
 struct SearchCandidate {
     std::vector<int> experts; // experts to prune
     double fitness = 0; // reconstruction loss, lower is better
@@ -145,7 +156,7 @@ struct ArrayInfo {
 struct CompatibilityReport {
     bool modelChanged = false; // the session's source identity hash differs
     bool dataChanged = false; // the session's calibration data hash differs
-    // "router_stats", "importance", "search/layer_003", "blocks", "plans/<name>",
+    // "router_stats", "importance", "allocation", "search/layer_003", "blocks", "plans/<name>",
     // "evaluations/<name>", "activations/<name>", "tensors/<name>"
     std::vector<std::string> staleSections;
     bool ok() const { return staleSections.empty(); }

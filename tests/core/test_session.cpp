@@ -57,6 +57,7 @@ Session fullSession()
     s.setRouterStats({{1, 2, 3}, table(3, 8, 1), table(3, 8, 2), table(3, 8, 3), {}});
     ImportanceTables imp{{1, 2, 3}, table(3, 8, 4), {1.5, std::numeric_limits<double>::infinity(), 0.25}, {}};
     s.setImportance(imp);
+    s.setAllocation({{1, 2, 3}, {2, 0, 3}, {0, 0, 1}, 0.3125, 5, {}});
     LayerSearch search;
     search.layer = 2;
     search.pruneCount = 2;
@@ -103,6 +104,7 @@ void checkSameContent(const Session& a, const Session& b)
                   a.importance()->layerImportance.size() * sizeof(double))
             == 0);
     }
+    CHECK((a.allocation() == b.allocation()));
     REQUIRE(a.searches().size() == b.searches().size());
     for (const auto& [layer, s] : a.searches()) {
         const LayerSearch& t = b.searches().at(layer);
@@ -167,6 +169,8 @@ TEST_CASE("every section survives save and reopen")
     checkSameContent(original, reopened);
     // Stamps were filled from the source and calibration current when the results were set.
     CHECK(reopened.importance()->stamp == CacheStamp{"model-hash-A", "data-hash-1"});
+    CHECK(reopened.allocation()->counts == std::vector<int>{2, 0, 3});
+    CHECK(reopened.allocation()->stamp == CacheStamp{"model-hash-A", "data-hash-1"});
     CHECK(reopened.plans().at("prune 25%").stamp == CacheStamp{"model-hash-A", ""});
     CHECK(reopened.arrayInfo("activations/layer_02/moe_input")->type == ElementType::BF16);
     CHECK(reopened.activationBf16("layer_02/moe_input") == ramp<uint16_t>({8, 16}, uint16_t{3}));
@@ -379,7 +383,7 @@ TEST_CASE("staleness: a different model or calibration set is reported, not used
     const CompatibilityReport data = s.checkCompatibility("model-hash-A", "data-hash-2");
     CHECK(data.dataChanged);
     CHECK_FALSE(data.modelChanged);
-    for (const char* section : {"router_stats", "importance", "search/layer_002", "search/layer_003",
+    for (const char* section : {"router_stats", "importance", "allocation", "search/layer_002", "search/layer_003",
              "blocks", "activations/layer_01/moe_input", "activations/layer_02/moe_input"})
         CHECK_MESSAGE(data.isStale(section), section);
     CHECK(data.isStale("search"));
@@ -398,6 +402,7 @@ TEST_CASE("staleness: a different model or calibration set is reported, not used
     Session copy = fullSession();
     copy.dropStale(data);
     CHECK_FALSE(copy.importance().has_value());
+    CHECK_FALSE(copy.allocation().has_value());
     CHECK(copy.searches().empty());
     CHECK(copy.activationNames().empty());
     CHECK(copy.plans().size() == 2);
