@@ -85,6 +85,9 @@ FastLayerLoss::FastLayerLoss(const ModelSpec& spec, const LayerSpec& layer, cons
             auto slots = where.select(1, 1);
             auto y = weights.experts[static_cast<size_t>(e)](xs.index_select(0, tokens));
             o.index_put_({tokens, slots}, y);
+            // Per expert, so a cancel is noticed within one expert's share of a chunk.
+            if (progress && !progress((start + double(n) * double(e + 1) / double(E + 1)) / N))
+                throw Cancelled();
         }
         auto od = o.to(torch::kDouble);
         m_gram.narrow(0, start, n).copy_(torch::bmm(od, od.transpose(1, 2)));

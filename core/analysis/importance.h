@@ -1,19 +1,13 @@
-// MoE-I² analysis pass (§1.1-1.2): calibration tokens flow through the model layer by layer
-// (streaming); at each MoE layer the single-expert removal losses I_l,j come from the exact fast
-// loss, with routing statistics for the GUI's other heatmaps. Results are reported a layer at a time.
+// MoE-I² analysis pass (§1.1-1.2): the calibration pass (calibration.h) streams the model layer by
+// layer; at each MoE layer the single-expert removal losses I_l,j come from the exact fast loss, with
+// routing statistics for the GUI's other heatmaps. Results are reported a layer at a time.
 #pragma once
-#include "core/model/moe_model.h"
+#include "core/analysis/calibration.h"
 
 #include <functional>
 #include <vector>
 
 namespace moewb {
-
-struct RoutingStats {
-    std::vector<double> selectionFrequency;  // fraction of tokens that select each expert
-    std::vector<double> meanGateWeight;      // mean combine weight when selected (0 if never)
-    std::vector<double> softmaxMass;         // mean full-softmax probability
-};
 
 struct LayerAnalysis {
     int layer = 0;                   // decoder layer index
@@ -26,13 +20,18 @@ struct LayerAnalysis {
 
 struct AnalysisOptions {
     std::function<void(const LayerAnalysis&)> onLayer;  // called as each MoE layer finishes
-    std::function<bool(double)> progress;               // fraction of layers done; false cancels
+    std::function<bool(double)> progress;               // fraction of the pass done; false cancels
+    int64_t batchTokens = 2048;                         // tokens through a layer at once
+    // Sees every layer's capture (block inputs, MoE inputs) before its losses are computed, so one
+    // pass also serves the block search's inputs (docs/analysis.md).
+    std::function<void(const LayerCapture&)> onCapture;
 };
 
 // `blocks`: calibration token ids [n, s]. Each block is one batch of the loss (methods.md §1.1).
 std::vector<LayerAnalysis> analyzeImportance(const MoeModel& model, const torch::Tensor& blocks,
                                              const AnalysisOptions& options = {});
 
-RoutingStats routingStats(const Routing& routing, int64_t experts);
+// Single-expert losses and routing statistics of one captured layer.
+LayerAnalysis analyzeLayer(const ModelSpec& spec, const LayerCapture& capture);
 
 } // namespace moewb

@@ -16,7 +16,9 @@ TEST_CASE("analysis streams one row per MoE layer with exact single-expert losse
     auto model = MoeModel::open(g.dir(), ComputeOptions{torch::kDouble, torch::kCPU});
     auto blocks = g.tensor("input_ids_a");
     std::vector<int> order;
-    auto results = analyzeImportance(*model, blocks, {[&](const LayerAnalysis& a) { order.push_back(a.layer); }, {}});
+    AnalysisOptions options;
+    options.onLayer = [&](const LayerAnalysis& a) { order.push_back(a.layer); };
+    auto results = analyzeImportance(*model, blocks, options);
     const auto moeLayers = model->spec().moeLayerIndices();
     CHECK(order == moeLayers);
     REQUIRE(results.size() == moeLayers.size());
@@ -60,7 +62,10 @@ TEST_CASE("analysis stops when the progress callback asks")
     int layersSeen = 0;
     AnalysisOptions options;
     options.onLayer = [&](const LayerAnalysis&) { ++layersSeen; };
-    options.progress = [](double) { return false; };
+    options.progress = [](double) { return false; };  // at the first chunk of the first layer
+    CHECK_THROWS_AS(analyzeImportance(*model, g.tensor("input_ids_a"), options), moewb::Cancelled);
+    CHECK(layersSeen == 0);
+    options.progress = [&](double) { return layersSeen == 0; };  // once the first layer has reported
     CHECK_THROWS_AS(analyzeImportance(*model, g.tensor("input_ids_a"), options), moewb::Cancelled);
     CHECK(layersSeen == 1);
 }
