@@ -22,4 +22,10 @@ void registerEval(CLI::App& app, GlobalOptions& global);
 // train-tokenizer --text FILE [--vocab-size 2048] --out DIR (cmd_train_tokenizer.cpp)
 void registerTrainTokenizer(CLI::App& app, GlobalOptions& global);
 
+// train --arch A --tokenizer DIR --train FILE --valid FILE --out DIR [...] (cmd_train.cpp)
+void registerTrain(CLI::App& app, GlobalOptions& global);
+
+// train-report MODEL --train FILE --valid FILE --test FILE [--tasks FILE] [--json] (cmd_train_report.cpp)
+void registerTrainReport(CLI::App& app, GlobalOptions& global);
+
 } // namespace moewb::cli

@@ -23,6 +23,8 @@ int main(int argc, char** argv)
     moewb::cli::registerInspect(app, global);
     moewb::cli::registerEval(app, global);
     moewb::cli::registerTrainTokenizer(app, global);
+    moewb::cli::registerTrain(app, global);
+    moewb::cli::registerTrainReport(app, global);
 
     try {
         app.parse(argc, argv);  // sub-command callbacks run here

@@ -176,52 +176,63 @@ void MoeModel::setLayer(int i, DecoderLayerWeights weights)
     m_resident[i] = std::move(weights);
 }
 
-std::vector<torch::Tensor> MoeModel::parameters()
+std::vector<std::pair<std::string, torch::Tensor>> MoeModel::namedParameters()
 {
     makeResident();
-    std::vector<torch::Tensor> params;
-    auto add = [&](const torch::Tensor& t) {
+    std::vector<std::pair<std::string, torch::Tensor>> params;
+    auto add = [&](std::string name, const torch::Tensor& t) {
         if (t.defined())
-            params.push_back(t);
+            params.emplace_back(std::move(name), t);
     };
-    auto addLinear = [&](const Linear& l) {
-        add(l.weight);
-        add(l.a);
-        add(l.b);
-        add(l.bias);
+    auto addLinear = [&](const std::string& weightName, const Linear& l) {
+        add(weightName, l.weight);
+        add(weightName + "#a", l.a); // factored W ~ A B: not checkpoint names
+        add(weightName + "#b", l.b);
+        add(biasName(weightName), l.bias);
     };
-    auto addSwiGlu = [&](const SwiGlu& m) {
-        addLinear(m.gate);
-        addLinear(m.up);
-        addLinear(m.down);
+    auto addSwiGlu = [&](const std::function<std::string(Proj)>& name, const SwiGlu& m) {
+        addLinear(name(Proj::Gate), m.gate);
+        addLinear(name(Proj::Up), m.up);
+        addLinear(name(Proj::Down), m.down);
     };
-    add(m_embedding);
-    add(m_norm);
-    if (!m_spec.tieWordEmbeddings || !m_lmHead.is_same(m_embedding))
-        add(m_lmHead);
+    add(embeddingName(), m_embedding);
+    add(finalNormName(), m_norm);
+    if (!m_lmHead.is_same(m_embedding))
+        add(lmHeadName(), m_lmHead);
     for (auto& [i, w] : m_resident) {
-        add(w.inputNorm);
-        add(w.postAttentionNorm);
+        add(inputNormName(i), w.inputNorm);
+        add(postAttentionNormName(i), w.postAttentionNorm);
         const auto& a = w.attention;
-        for (const Linear* l : {&a.q, &a.k, &a.v, &a.o, &a.qA, &a.qB, &a.kvA, &a.kvB})
-            addLinear(*l);
-        add(a.qNorm);
-        add(a.kNorm);
-        add(a.qANorm);
-        add(a.kvANorm);
+        const std::pair<AttnTensor, const Linear*> linears[] = {
+            {AttnTensor::Q, &a.q},   {AttnTensor::K, &a.k},   {AttnTensor::V, &a.v},     {AttnTensor::O, &a.o},
+            {AttnTensor::QA, &a.qA}, {AttnTensor::QB, &a.qB}, {AttnTensor::KvA, &a.kvA}, {AttnTensor::KvB, &a.kvB}};
+        for (const auto& [kind, l] : linears)
+            if (l->defined())
+                addLinear(attentionName(i, kind), *l);
+        add(attentionName(i, AttnTensor::QNorm), a.qNorm);
+        add(attentionName(i, AttnTensor::KNorm), a.kNorm);
+        add(attentionName(i, AttnTensor::QANorm), a.qANorm);
+        add(attentionName(i, AttnTensor::KvANorm), a.kvANorm);
         if (w.dense)
-            addSwiGlu(*w.dense);
+            addSwiGlu([i = i](Proj p) { return denseMlpProjName(i, p); }, *w.dense);
         if (w.moe) {
-            add(w.moe->router);
-            for (const auto& e : w.moe->experts)
-                addSwiGlu(e);
+            add(routerName(m_spec, i), w.moe->router);
+            for (size_t e = 0; e < w.moe->experts.size(); ++e)
+                addSwiGlu([&, i = i](Proj p) { return expertProjName(m_spec, i, w.moe->expertIds[e], p); },
+                          w.moe->experts[e]);
             if (w.moe->shared)
-                addSwiGlu(*w.moe->shared);
-            add(w.moe->sharedGate);
+                addSwiGlu([&, i = i](Proj p) { return sharedExpertProjName(m_spec, i, p); }, *w.moe->shared);
+            add(sharedExpertGateName(i), w.moe->sharedGate);
         }
     }
-    for (auto& p : params)
-        p.requires_grad_(true);
+    return params;
+}
+
+std::vector<torch::Tensor> MoeModel::parameters()
+{
+    std::vector<torch::Tensor> params;
+    for (auto& [name, t] : namedParameters())
+        params.push_back(t.requires_grad_(true));
     return params;
 }
 

@@ -79,6 +79,9 @@ public:
     // Differentiable mode: makes the model resident in fp32-or-wider trainable tensors and returns
     // every weight tensor (embedding, norms, attention, experts, routers, head).
     std::vector<torch::Tensor> parameters();
+    // The same tensors under their checkpoint names (per-expert layout), without enabling gradients.
+    // Factored linears appear as "<name>#a" and "<name>#b" (no checkpoint stores those).
+    std::vector<std::pair<std::string, torch::Tensor>> namedParameters();
 
     torch::Tensor embed(const torch::Tensor& ids) const;
     torch::Tensor finalNorm(const torch::Tensor& h) const;

@@ -1,0 +1,16 @@
+// A fresh, randomly initialised checkpoint for a config: every tensor the config implies
+// (core/io/tensor_layout), as transformers' _init_weights would draw it — normal(0, initializer_range)
+// for matrices and embeddings, ones for RMSNorm weights, zeros for biases — stored in fp32.
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+
+namespace moewb {
+
+// Writes config.json and model.safetensors into `directory` (created; must not hold a checkpoint
+// already). Deterministic for a seed.
+void writeInitialCheckpoint(const std::filesystem::path& directory, const nlohmann::json& config, uint64_t seed);
+
+} // namespace moewb
