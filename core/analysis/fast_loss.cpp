@@ -5,6 +5,8 @@
 #include "core/model/routing.h"
 
 #include <torch/torch.h>
+
+#include <algorithm>
 #include <cmath>
 
 namespace moewb {
@@ -18,6 +20,7 @@ torch::Tensor denseWeights(const Routing& r, int64_t experts)
     return dense.scatter_(1, r.ids, r.weights.to(torch::kDouble));
 }
 
+// Used by directLayerLoss; FastLayerLoss::loss builds its mask without per-element tensor writes.
 torch::Tensor removedMask(const std::vector<int>& expertIds, const std::vector<int>& removed)
 {
     auto mask = torch::zeros({static_cast<int64_t>(expertIds.size())}, torch::kBool);
@@ -33,6 +36,8 @@ torch::Tensor removedMask(const std::vector<int>& expertIds, const std::vector<i
 double batchedNorms(const torch::Tensor& perToken, const std::vector<int64_t>& batchSizes)
 {
     // perToken: [N] float64 squared norms; per batch sqrt of the sum, summed.
+    if (!batchSizes.empty() && std::all_of(batchSizes.begin(), batchSizes.end(), [&](int64_t n) { return n == batchSizes[0]; }))
+        return perToken.view({static_cast<int64_t>(batchSizes.size()), batchSizes[0]}).sum(1).sqrt().sum().item<double>();
     double total = 0.0;
     int64_t offset = 0;
     for (int64_t n : batchSizes) {
@@ -67,6 +72,12 @@ FastLayerLoss::FastLayerLoss(const ModelSpec& spec, const LayerSpec& layer, cons
     const int64_t c = groupLimited ? E : std::min<int64_t>(E, m_topK + maxRemoved);
     m_candidates = std::get<1>(m_logits.topk(c, -1, true, true));  // by logit = by probability
     m_origWeights = denseWeights(original, E).gather(1, m_candidates);
+    m_slotOf = torch::full({N, E}, int64_t{-1}, torch::kLong)
+                   .scatter_(1, m_candidates, torch::arange(c, torch::kLong).expand({N, c}).contiguous());
+    for (int id : m_expertIds)
+        m_expertIndex.resize(std::max<size_t>(m_expertIndex.size(), static_cast<size_t>(id) + 1), -1);
+    for (size_t i = 0; i < m_expertIds.size(); ++i)
+        m_expertIndex[static_cast<size_t>(m_expertIds[i])] = static_cast<int64_t>(i);
 
     // Expert outputs on the tokens that list them as candidates; Gram matrices per token.
     auto x = calibration.x;
@@ -102,15 +113,23 @@ double FastLayerLoss::loss(const std::vector<int>& removed) const
         fail("{} experts removed, the precomputation covers at most {}", removed.size(), m_maxRemoved);
     if (removed.empty())
         return 0.0;
-    auto mask = removedMask(m_expertIds, removed);
-    auto pruned = route(m_spec.router, m_logits, m_topK, torch::kDouble, mask);
-    auto dense = denseWeights(pruned, static_cast<int64_t>(m_expertIds.size()));
-    auto newWeights = dense.gather(1, m_candidates);
+    auto flags = torch::zeros({static_cast<int64_t>(m_expertIds.size())}, torch::kBool);
+    auto* flag = flags.data_ptr<bool>();
+    for (int e : removed) {
+        const int64_t index = e >= 0 && static_cast<size_t>(e) < m_expertIndex.size() ? m_expertIndex[static_cast<size_t>(e)] : -1;
+        if (index < 0)
+            fail("expert {} is not in this layer", e);
+        flag[index] = true;
+    }
+    auto pruned = route(m_spec.router, m_logits, m_topK, torch::kDouble, flags);
+    auto slots = m_slotOf.gather(1, pruned.ids);  // [N, k] slots of the selected experts
     // Exactness guard: the pruned routing must stay inside each token's candidates.
-    if ((dense.sum(1) - newWeights.sum(1)).abs().max().item<double>() > 1e-12)
+    if (slots.min().item<int64_t>() < 0)
         fail("internal error: pruned routing selected an expert outside the precomputed candidates");
+    auto newWeights = torch::zeros_like(m_origWeights).scatter_(1, slots, pruned.weights.to(torch::kDouble));
     auto delta = m_origWeights - newWeights;  // [N, c]
-    auto quad = torch::bmm(torch::bmm(delta.unsqueeze(1), m_gram), delta.unsqueeze(2)).view({-1});
+    // delta^T G delta per token, elementwise (a batched matmul of tiny c x c matrices is slower).
+    auto quad = ((m_gram * delta.unsqueeze(1)).sum(2) * delta).sum(1);
     return batchedNorms(quad.clamp_min(0.0), m_batchSizes);
 }
 

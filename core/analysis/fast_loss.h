@@ -46,6 +46,8 @@ private:
     torch::Tensor m_candidates;  // [N, c] int64 kept-expert indices
     torch::Tensor m_gram;        // [N, c, c] float64
     torch::Tensor m_origWeights; // [N, c] float64 routing weights of the unpruned layer
+    torch::Tensor m_slotOf;      // [N, E] int64: each expert's slot among the token's candidates, -1 if none
+    std::vector<int64_t> m_expertIndex;  // original id -> kept-expert index (-1: not in this layer)
 };
 
 // The same loss computed the slow way: the real MoE block with the experts masked in place.
