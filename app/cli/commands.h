@@ -19,6 +19,9 @@ void registerInspect(CLI::App& app, GlobalOptions& global);
 // eval MODEL (--text FILE | --ids FILE | --tasks FILE.jsonl) [--compare OTHER] [--json] (cmd_eval.cpp)
 void registerEval(CLI::App& app, GlobalOptions& global);
 
+// search MODEL --session S.h5 [--calib FILE] [--ratio R] [--K K] [--T T] [--seed S] [--json] (cmd_search.cpp)
+void registerSearch(CLI::App& app, GlobalOptions& global);
+
 // train-tokenizer --text FILE [--vocab-size 2048] --out DIR (cmd_train_tokenizer.cpp)
 void registerTrainTokenizer(CLI::App& app, GlobalOptions& global);
 

@@ -22,6 +22,7 @@ int main(int argc, char** argv)
         ->check(CLI::NonNegativeNumber);
     moewb::cli::registerInspect(app, global);
     moewb::cli::registerEval(app, global);
+    moewb::cli::registerSearch(app, global);
     moewb::cli::registerTrainTokenizer(app, global);
     moewb::cli::registerTrain(app, global);
     moewb::cli::registerTrainReport(app, global);

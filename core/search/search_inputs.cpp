@@ -1,5 +1,6 @@
 #include "core/search/search_inputs.h"
 
+#include "core/analysis/calibration.h"
 #include "core/io/error.h"
 
 #include <torch/torch.h>
@@ -9,47 +10,32 @@
 namespace moewb {
 
 SearchInputs captureSearchInputs(const MoeModel& model, const torch::Tensor& ids, const std::map<int, int>& counts,
-                                 const std::vector<int>& inputLayers, const std::function<bool(double)>& progress)
+                                 const std::vector<int>& inputLayers, const std::function<bool(double)>& progress,
+                                 int64_t batchTokens)
 {
     const auto& spec = model.spec();
-    if (ids.dim() != 2 || ids.size(0) < 1 || ids.size(1) < 1)
-        fail("search: calibration ids must be [n, s] token ids, got {} dims", ids.dim());
     const auto moeLayers = spec.moeLayerIndices();
     for (int l : moeLayers)
         if (!counts.count(l))
             fail("search: no pruning count for MoE layer {}", l);
-    int last = -1;
-    for (const auto& entry : counts)
-        last = std::max(last, entry.first);
-    for (int l : inputLayers) {
-        if (l < 0 || l >= spec.numLayers)
-            fail("search: layer {} is outside the model's {} layers", l, spec.numLayers);
-        last = std::max(last, l);
-    }
+    for (int l : inputLayers)
+        if (std::find(moeLayers.begin(), moeLayers.end(), l) == moeLayers.end())
+            fail("search: layer {} is not a MoE layer; block inputs are kept for MoE layers", l);
     SearchInputs inputs;
-    if (last < 0)
-        return inputs;
-    ForwardOptions forward;
-    forward.lastLayer = last + 1;
-    forward.progress = progress;
-    forward.onLayer = [&](const LayerTrace& t) {
-        if (std::find(inputLayers.begin(), inputLayers.end(), t.layer) != inputLayers.end())
-            inputs.layerInputs[t.layer] = t.input;
-        if (!t.moe)
-            return;
-        const auto& moe = *t.weights->moe;
-        inputs.experts[t.layer] = moe.expertIds;
-        const auto it = counts.find(t.layer);
-        if (it == counts.end() || it->second == 0)
-            return;
-        LayerCalibration calibration;
-        calibration.x = t.mlpInput;
-        calibration.logits = t.moe->logits;
-        calibration.batchSizes.assign(static_cast<size_t>(ids.size(0)), ids.size(1));
-        inputs.fastLoss[t.layer] = std::make_unique<FastLayerLoss>(spec, spec.layers[static_cast<size_t>(t.layer)], moe,
-                                                                   calibration, it->second);
+    CalibrationOptions options;
+    options.batchTokens = batchTokens;
+    options.progress = progress;
+    options.onLayer = [&](const LayerCapture& c) {
+        if (std::find(inputLayers.begin(), inputLayers.end(), c.layer) != inputLayers.end())
+            inputs.layerInputs[c.layer] = c.blockInput;
+        const auto& moe = *c.weights->moe;
+        inputs.experts[c.layer] = moe.expertIds;
+        const int prune = counts.at(c.layer);
+        if (prune > 0)
+            inputs.fastLoss[c.layer] = std::make_unique<FastLayerLoss>(spec, spec.layers[static_cast<size_t>(c.layer)], moe,
+                                                                       c.moe, prune, c.progress);
     };
-    model.forward(ids, {}, forward);
+    runCalibration(model, ids, options);
     return inputs;
 }
 

@@ -6,7 +6,9 @@
 #include "core/search/kt_search.h"
 #include "core/search/model_search.h"
 #include "core/search/search_inputs.h"
+#include "core/session/session.h"
 #include "support/golden.h"
+#include "support/temp_dir.h"
 
 #include <doctest/doctest.h>
 #include <torch/torch.h>
@@ -241,4 +243,34 @@ TEST_CASE("model search: a generation callback returning false cancels")
     o.onGeneration = [&](int, const GenerationStats&) { return ++calls < 5; };
     CHECK_THROWS_AS(searchLayers(problems, o), moewb::Cancelled);
     CHECK(calls == 5);
+}
+
+TEST_CASE("search records and plan survive a session round trip (empty sets, +inf losses)")
+{
+    Fixture f;
+    const std::map<int, int> counts{{0, 2}, {1, 0}, {2, 3}};
+    const auto inputs = captureSearchInputs(*f.model, f.ids, counts, {0});
+    ModelSearchOptions o;
+    o.genetic.population = 10;
+    o.genetic.generations = 4;
+    o.genetic.forceGenetic = true;
+    o.kt.blockSize = 3;
+    const auto result = searchModel(*f.model, layerProblems(inputs, counts), [&](int l) { return inputs.layerInputs.at(l); }, o);
+    REQUIRE(result.blocks.blocks.size() == 1);
+    CHECK(std::isfinite(result.blocks.blocks[0].losses[1]));
+    CHECK(std::isinf(result.blocks.blocks[0].losses[3]));  // layer 1 (the middle digit) has only the empty set
+    moewb::test::TempDir dir;
+    Session session;
+    session.setSource(SourceModel{f.golden.dir(), "{}", f.model->checkpoint().identityHash()});
+    for (const auto& l : result.layers)
+        session.setSearch(l);
+    session.setBlockSearch(result.blocks);
+    session.setPlan(result.plan);
+    session.save(dir.path / "s.h5");
+    const auto back = Session::open(dir.path / "s.h5");
+    REQUIRE(back.searches().size() == 3);
+    for (const auto& l : result.layers)
+        CHECK((back.searches().at(l.layer) == session.searches().at(l.layer)));
+    CHECK((*back.blockSearch() == *session.blockSearch()));
+    CHECK((back.plans().at("moe-i2").plan == result.plan));
 }
