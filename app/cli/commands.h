@@ -31,4 +31,7 @@ void registerTrain(CLI::App& app, GlobalOptions& global);
 // train-report MODEL --train FILE --valid FILE --test FILE [--tasks FILE] [--json] (cmd_train_report.cpp)
 void registerTrainReport(CLI::App& app, GlobalOptions& global);
 
+// analyze MODEL (--calib FILE | --ids FILE) --session S.h5 [--ratio R] [--override L=C ...] (cmd_analyze.cpp)
+void registerAnalyze(CLI::App& app, GlobalOptions& global);
+
 } // namespace moewb::cli

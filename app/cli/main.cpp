@@ -23,6 +23,7 @@ int main(int argc, char** argv)
     moewb::cli::registerInspect(app, global);
     moewb::cli::registerEval(app, global);
     moewb::cli::registerSearch(app, global);
+    moewb::cli::registerAnalyze(app, global);
     moewb::cli::registerTrainTokenizer(app, global);
     moewb::cli::registerTrain(app, global);
     moewb::cli::registerTrainReport(app, global);
