@@ -10,6 +10,7 @@
 #include <cmath>
 #include <fstream>
 #include <numbers>
+#include <set>
 
 namespace moewb {
 
@@ -95,10 +96,14 @@ Trainer::Trainer(nlohmann::json config, fs::path workDir, TrainOptions options)
     m_model = MoeModel::open(init, ComputeOptions{torch::kFloat, torch::kCPU});
     m_params = m_model->namedParameters();
     m_optim = std::make_unique<Optim>();
-    std::vector<torch::Tensor> decay, noDecay;
+    std::set<std::string> routers;
+    for (int i = 0; i < m_model->spec().numLayers; ++i)
+        if (m_model->spec().layers[static_cast<size_t>(i)].kind == LayerKind::Moe)
+            routers.insert(routerName(m_model->spec(), i));
+    std::vector<torch::Tensor> decay, noDecay, router;
     for (auto& [name, t] : m_params) {
         t.requires_grad_(true);
-        (t.dim() >= 2 ? decay : noDecay).push_back(t);
+        (routers.count(name) ? router : t.dim() >= 2 ? decay : noDecay).push_back(t);
         m_optim->all.push_back(t);
     }
     auto opts = [&](double wd) {
@@ -108,6 +113,7 @@ Trainer::Trainer(nlohmann::json config, fs::path workDir, TrainOptions options)
     std::vector<torch::optim::OptimizerParamGroup> groups;
     groups.emplace_back(decay, opts(m_options.weightDecay));
     groups.emplace_back(noDecay, opts(0.0));
+    groups.emplace_back(router, opts(m_options.routerWeightDecay));
     m_optim->adamw = std::make_unique<torch::optim::AdamW>(std::move(groups),
                                                            torch::optim::AdamWOptions(m_options.lr));
 }
@@ -119,7 +125,7 @@ nlohmann::json Trainer::stateIdentity() const
     const auto& o = m_options;
     return {{"config", m_config},  {"seed", o.seed},         {"batch", o.batchSize}, {"seq_len", o.seqLen},
             {"steps", o.steps},    {"lr", o.lr},             {"warmup", o.warmupSteps},
-            {"aux", o.auxLossCoef}, {"weight_decay", o.weightDecay}};
+            {"aux", o.auxLossCoef}, {"weight_decay", o.weightDecay}, {"router_weight_decay", o.routerWeightDecay}};
 }
 
 void Trainer::saveState(int64_t step, double elapsed)

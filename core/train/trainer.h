@@ -24,6 +24,7 @@ struct TrainOptions {
     double minLrFraction = 0.1; // cosine decays to lr * minLrFraction
     int64_t warmupSteps = 100;
     double weightDecay = 0.1;   // matrices only; norms and biases are not decayed
+    double routerWeightDecay = 0.0; // router matrices: decay keeps their logits small and routing flat
     double beta1 = 0.9, beta2 = 0.95;
     double gradClip = 1.0;
     double auxLossCoef = 0.01;  // load-balancing loss weight
