@@ -11,7 +11,8 @@
 
 namespace moewb::widgets {
 
-HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent)
+HeatmapView::HeatmapView(QWidget* parent)
+    : QWidget(parent)
 {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -20,7 +21,7 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent)
 
     m_plot->xAxis->setLabel(tr("Expert"));
     m_plot->yAxis->setLabel(tr("Layer"));
-    m_plot->yAxis->setRangeReversed(true);  // layer 0 at the top, as in a model tree
+    m_plot->yAxis->setRangeReversed(true); // layer 0 at the top, as in a model tree
     m_map = new QCPColorMap(m_plot->xAxis, m_plot->yAxis);
     m_scale = new QCPColorScale(m_plot);
     m_plot->plotLayout()->addElement(0, 1, m_scale);
@@ -30,7 +31,7 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent)
     QCPColorGradient gradient;
     gradient.clearColorStops();
     const QColor stops[] = {QColor(0x44, 0x01, 0x54), QColor(0x3b, 0x52, 0x8b), QColor(0x21, 0x91, 0x8c),
-                            QColor(0x5e, 0xc9, 0x62), QColor(0xfd, 0xe7, 0x25)};
+        QColor(0x5e, 0xc9, 0x62), QColor(0xfd, 0xe7, 0x25)};
     for (int i = 0; i < 5; ++i)
         gradient.setColorStopAt(i / 4.0, stops[i]);
     gradient.setNanHandling(QCPColorGradient::nhTransparent);
@@ -40,8 +41,13 @@ HeatmapView::HeatmapView(QWidget* parent) : QWidget(parent)
     m_plot->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, marginGroup);
     m_scale->setMarginGroup(QCP::msBottom | QCP::msTop, marginGroup);
 
+    m_selection = new QCPItemRect(m_plot);
+    m_selection->setPen(QPen(QColor(0xe0, 0x20, 0x40), 2.5));
+    m_selection->setBrush(Qt::NoBrush);
+    m_selection->setVisible(false);
+
     m_replotTimer.setSingleShot(true);
-    m_replotTimer.setInterval(40);  // <= 25 repaints a second
+    m_replotTimer.setInterval(40); // <= 25 repaints a second
     connect(&m_replotTimer, &QTimer::timeout, this, [this] {
         m_map->rescaleDataRange(true);
         m_plot->replot(QCustomPlot::rpQueuedRefresh);
@@ -64,9 +70,11 @@ void HeatmapView::reset(const QStringList& layerLabels, int experts, const QStri
     m_rows = static_cast<int>(layerLabels.size());
     m_columns = experts;
     m_values.assign(static_cast<size_t>(m_rows) * static_cast<size_t>(std::max(0, experts)),
-                    std::numeric_limits<double>::quiet_NaN());
+        std::numeric_limits<double>::quiet_NaN());
     m_filled.assign(static_cast<size_t>(m_rows), 0);
     m_marked.clear();
+    if (m_selection)
+        m_selection->setVisible(false);
 
     m_map->data()->setSize(std::max(1, m_columns), std::max(1, m_rows));
     m_map->data()->setRange(QCPRange(0, std::max(0, m_columns - 1)), QCPRange(0, std::max(0, m_rows - 1)));
@@ -100,6 +108,19 @@ void HeatmapView::setMarked(const QSet<QPair<int, int>>& cells)
 {
     m_marked = cells;
     rebuildMarks();
+    scheduleReplot();
+}
+
+void HeatmapView::setSelected(int row, int column)
+{
+    const bool valid = row >= 0 && row < m_rows && column < m_columns;
+    m_selection->setVisible(valid);
+    if (valid) {
+        const double left = column < 0 ? -0.5 : column - 0.5;
+        const double right = column < 0 ? m_columns - 0.5 : column + 0.5;
+        m_selection->topLeft->setCoords(left, row - 0.5);
+        m_selection->bottomRight->setCoords(right, row + 0.5);
+    }
     scheduleReplot();
 }
 
@@ -143,7 +164,10 @@ void HeatmapView::rebuildMarks()
         auto* mark = new QCPItemText(m_plot);
         mark->position->setCoords(cell.second, cell.first);
         mark->setText(QStringLiteral("\u2715"));
+        // White on a dark chip: legible on every colour of the scale.
         mark->setColor(Qt::white);
+        mark->setBrush(QColor(0, 0, 0, 150));
+        mark->setPadding(QMargins(2, 0, 2, 0));
         m_markItems.append(mark);
     }
 }

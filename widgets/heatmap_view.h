@@ -10,6 +10,7 @@ class QCustomPlot;
 class QCPColorMap;
 class QCPColorScale;
 class QCPItemText;
+class QCPItemRect;
 
 namespace moewb::widgets {
 
@@ -24,6 +25,9 @@ public:
     void setRow(int row, const std::vector<double>& values);
     // Marks (row, expert) cells, e.g. the experts a plan removes.
     void setMarked(const QSet<QPair<int, int>>& cells);
+    const QSet<QPair<int, int>>& marked() const { return m_marked; }
+    // Outlines the selected cell (column -1: the whole row; row -1: none).
+    void setSelected(int row, int column);
 
     int rows() const { return m_rows; }
     int columns() const { return m_columns; }
@@ -50,10 +54,11 @@ private:
     QString m_metric;
     int m_rows = 0;
     int m_columns = 0;
-    std::vector<double> m_values;  // row-major, NaN where empty
+    std::vector<double> m_values; // row-major, NaN where empty
     std::vector<char> m_filled;
     QSet<QPair<int, int>> m_marked;
     QList<QCPItemText*> m_markItems;
+    QCPItemRect* m_selection = nullptr;
 };
 
 } // namespace moewb::widgets

@@ -1,8 +1,16 @@
-// moe-workbench: the Qt GUI.
+// moe-workbench [MODEL_DIR]: the Qt GUI. Opens MODEL_DIR, or the Qwen-style demo model when it is
+// installed (or in the source tree of this build).
+#include "app/gui/demo_paths.h"
 #include "app/gui/main_window.h"
+#include "app/gui/screenshots.h"
+#include "app/gui/worker.h"
 #include "core/util/runtime.h"
 
 #include <QApplication>
+#include <QCommandLineParser>
+#include <QTimer>
+#include <cstdio>
+#include <memory>
 
 int main(int argc, char** argv)
 {
@@ -12,7 +20,51 @@ int main(int argc, char** argv)
     QApplication::setApplicationDisplayName(QStringLiteral("MoE Workbench"));
     moewb::initRuntime(0);
 
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QApplication::translate("main", "Workbench for compressing Mixture-of-Experts models"));
+    parser.addHelpOption();
+    parser.addPositionalArgument(QStringLiteral("MODEL_DIR"),
+        QApplication::translate("main", "Checkpoint folder to open (default: the Qwen demo model)"));
+    const QCommandLineOption runAll(QStringLiteral("run-all"),
+        QApplication::translate("main", "Start Run all (analysis and search) once the model is open"));
+    const QCommandLineOption shots(QStringLiteral("screenshots"),
+        QApplication::translate("main", "After the run, save PNGs of every view into DIR and quit"),
+        QStringLiteral("DIR"));
+    parser.addOption(runAll);
+    parser.addOption(shots);
+    parser.process(app);
+
     moewb::gui::MainWindow window;
     window.show();
+    const QStringList args = parser.positionalArguments();
+    const QString model = args.isEmpty() ? moewb::gui::demoModelPath(QStringLiteral("qwen")) : args.front();
+    if (!model.isEmpty())
+        window.openModel(model);
+    if (parser.isSet(runAll) || parser.isSet(shots)) {
+        // A run started now would cancel the model's opening: start it once the model is open.
+        auto started = std::make_shared<int>(0);
+        QObject::connect(window.worker(), &moewb::gui::Worker::modelOpened, &window, [&window, started] {
+            if (*started == 0)
+                *started = window.runAll();
+        });
+        QObject::connect(
+            window.worker(), &moewb::gui::Worker::jobFinished, &window, [&, started](int finished) {
+                if (finished != *started || !parser.isSet(shots))
+                    return;
+                // Let the throttled replots (40 ms) land before grabbing.
+                QTimer::singleShot(500, &window, [&] {
+                    for (const QString& file : moewb::gui::saveScreenshots(window, parser.value(shots)))
+                        std::printf("%s\n", qPrintable(file));
+                    QApplication::quit();
+                });
+            });
+        QObject::connect(
+            window.worker(), &moewb::gui::Worker::jobFailed, &window, [&](int, const QString& message) {
+                std::fprintf(stderr, "moe-workbench: error: %s\n", qPrintable(message));
+                if (parser.isSet(shots))
+                    QApplication::exit(1);
+            });
+    }
     return QApplication::exec();
 }

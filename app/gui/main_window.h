@@ -1,21 +1,100 @@
-// The workbench's main window: menus, docks and views. Later issues fill the docks and the worker.
+// The workbench's main window: menus, the importance heatmap in the centre, docks for the model tree,
+// the layer-importance chart, the convergence curves and the KT block table, and the status bar.
+// Views only react to the worker's queued signals (app/gui/worker.h); a selection (layer, expert)
+// made in any of them is shown in all of them.
 #pragma once
+#include "app/gui/job_types.h"
+
 #include <QMainWindow>
 
-namespace moewb::widgets { class HeatmapView; }
+class QMenu;
+class QAction;
+
+namespace moewb::widgets {
+class ImportancePanel;
+class LayerBarChart;
+class ConvergencePlot;
+class BlockTable;
+} // namespace moewb::widgets
 
 namespace moewb::gui {
+
+class ModelTree;
+class StatusPanel;
+class Worker;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
     explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Programmatic counterparts of the menu actions (no dialogs); each returns the job id.
+    int openModel(const QString& directory);
+    int openSession(const QString& file);
+    int saveSessionAs(const QString& file);
+    int runAnalysis();
+    int runSearch();
+    int runAll();
+    void cancel();
+
+    RunSettings runSettings() const { return m_settings; }
+    void setRunSettings(const RunSettings& settings) { m_settings = settings; }
+    void selectLayer(int layer, int expert = -1);
+    int selectedLayer() const { return m_selectedLayer; }
+
+    Worker* worker() const { return m_worker; }
+    widgets::ImportancePanel* importance() const { return m_importance; }
+    widgets::LayerBarChart* layerChart() const { return m_layerChart; }
+    widgets::ConvergencePlot* convergence() const { return m_convergence; }
+    widgets::BlockTable* blockTable() const { return m_blockTable; }
+    ModelTree* modelTree() const { return m_tree; }
+    StatusPanel* statusPanel() const { return m_status; }
+    const ModelSummary& model() const { return m_model; }
+    QString lastError() const { return m_lastError; }
 
 private:
+    // main_window.cpp: views and the worker's signals
+    void createViews();
+    void connectWorker();
+    void onModelOpened(const ModelSummary& model);
+    void onAnalysisStarted(const QStringList& labels, int experts);
+    void onLayerAnalyzed(const LayerRow& row);
+    void onAllocation(const AllocationInfo& allocation);
+    void onSearchStarted(const AllocationInfo& allocation);
+    void onSessionChanged(const SessionSnapshot& snapshot);
+    void onJobFailed(const QString& message);
+    void onBusyChanged();
+    int rowOfLayer(int layer) const;
+    QStringList moeLabels() const;
+    // main_window_actions.cpp: menus, dialogs, recent files, help
     void createMenus();
+    void chooseCheckpoint();
+    void chooseSession();
+    void saveSession();
+    void saveSessionWithDialog();
+    void editRunSettings();
+    void rememberRecent(const QString& directory);
+    void rebuildRecentMenu();
     void showAbout();
+    void showMethodsGuide();
 
-    widgets::HeatmapView* m_heatmap = nullptr;
+    Worker* m_worker = nullptr;
+    widgets::ImportancePanel* m_importance = nullptr;
+    widgets::LayerBarChart* m_layerChart = nullptr;
+    widgets::ConvergencePlot* m_convergence = nullptr;
+    widgets::BlockTable* m_blockTable = nullptr;
+    ModelTree* m_tree = nullptr;
+    StatusPanel* m_status = nullptr;
+    QMenu* m_viewMenu = nullptr;
+    QMenu* m_recentMenu = nullptr;
+    QList<QAction*> m_runActions; // disabled without a model
+    QAction* m_cancelAction = nullptr;
+    RunSettings m_settings;
+    ModelSummary m_model;
+    bool m_haveModel = false;
+    int m_selectedLayer = -1;
+    QString m_lastError;
 };
 
 } // namespace moewb::gui

@@ -1,0 +1,17 @@
+// Where the demo models and calibration text are: next to an installed executable
+// (<prefix>/share/moe-workbench/demo), the configured install prefix, or the source tree of a build.
+#pragma once
+#include <QString>
+#include <QStringList>
+
+namespace moewb::gui {
+
+// The demo folder (holding calib.txt and models/), or an empty string when none is found.
+QString demoDirectory();
+// resources/demo/models/<name> when it exists, else empty. Names: "mixtral", "qwen", "deepseek".
+QString demoModelPath(const QString& name);
+QStringList demoModelNames();
+// resources/demo/calib.txt when it exists, else empty.
+QString demoCalibrationPath();
+
+} // namespace moewb::gui

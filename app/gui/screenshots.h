@@ -1,0 +1,15 @@
+// Saves PNG images of the main window and of each view (for docs/screenshots, regenerated with
+// `moe-workbench MODEL --run-all --screenshots DIR`).
+#pragma once
+#include <QString>
+#include <QStringList>
+
+namespace moewb::gui {
+
+class MainWindow;
+
+// Writes window.png, heatmap.png, layers.png, convergence.png, blocks.png, model.png into `directory`;
+// returns the files written.
+QStringList saveScreenshots(MainWindow& window, const QString& directory);
+
+} // namespace moewb::gui

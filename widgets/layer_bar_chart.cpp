@@ -1,0 +1,145 @@
+#include "widgets/layer_bar_chart.h"
+
+#include <qcustomplot.h>
+
+#include <QVBoxLayout>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace moewb::widgets {
+
+namespace {
+const QColor kImportance(0x3b, 0x52, 0x8b);
+const QColor kSelected(0xe0, 0x20, 0x40);
+const QColor kCount(0xf0, 0x9a, 0x3e);
+} // namespace
+
+LayerBarChart::LayerBarChart(QWidget* parent)
+    : QWidget(parent)
+{
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    m_plot = new QCustomPlot(this);
+    layout->addWidget(m_plot);
+    m_plot->xAxis->setLabel(tr("MoE layer"));
+    m_plot->yAxis->setLabel(tr("Layer importance (sum of removal losses)"));
+    m_plot->yAxis2->setVisible(true);
+    m_plot->yAxis2->setLabel(tr("Experts to prune (P)"));
+    m_plot->yAxis2->setLabelColor(kCount.darker(130));
+    m_plot->yAxis2->setTickLabelColor(kCount.darker(130));
+
+    m_bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
+    m_bars->setName(tr("importance"));
+    m_bars->setWidth(0.4);
+    m_bars->setPen(Qt::NoPen);
+    m_bars->setBrush(kImportance);
+    m_countBars = new QCPBars(m_plot->xAxis, m_plot->yAxis2);
+    m_countBars->setName(tr("experts to prune"));
+    m_countBars->setWidth(0.4);
+    m_countBars->setPen(Qt::NoPen);
+    m_countBars->setBrush(kCount);
+    auto* group = new QCPBarsGroup(m_plot);
+    group->setSpacing(2);
+    m_bars->setBarsGroup(group);
+    m_countBars->setBarsGroup(group);
+    m_plot->legend->setVisible(true);
+    m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    m_plot->legend->setBrush(QColor(255, 255, 255, 210));
+
+    m_replotTimer.setSingleShot(true);
+    m_replotTimer.setInterval(40); // <= 25 repaints a second
+    connect(&m_replotTimer, &QTimer::timeout, this, [this] { m_plot->replot(QCustomPlot::rpQueuedRefresh); });
+    connect(m_plot, &QCustomPlot::plottableClick, this,
+        [this](QCPAbstractPlottable*, int dataIndex, QMouseEvent*) { Q_EMIT barClicked(dataIndex); });
+    rebuild();
+}
+
+void LayerBarChart::setData(
+    const QStringList& labels, const std::vector<double>& importance, const std::vector<int>& counts)
+{
+    m_labels = labels;
+    m_importance = importance;
+    m_importance.resize(static_cast<size_t>(labels.size()), std::numeric_limits<double>::quiet_NaN());
+    m_counts = counts;
+    rebuild();
+}
+
+void LayerBarChart::setImportance(int index, double value)
+{
+    if (index < 0 || index >= bars())
+        return;
+    m_importance[static_cast<size_t>(index)] = value;
+    rebuild();
+}
+
+void LayerBarChart::setSelected(int index)
+{
+    m_selected = index;
+    rebuild();
+}
+
+double LayerBarChart::importance(int index) const
+{
+    return index >= 0 && index < bars() ? m_importance[static_cast<size_t>(index)]
+                                        : std::numeric_limits<double>::quiet_NaN();
+}
+
+int LayerBarChart::count(int index) const
+{
+    return index >= 0 && index < static_cast<int>(m_counts.size()) ? m_counts[static_cast<size_t>(index)]
+                                                                   : -1;
+}
+
+void LayerBarChart::rebuild()
+{
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    QVector<double> keys, values, countKeys, countValues;
+    double top = 0;
+    int topCount = 1;
+    for (int i = 0; i < bars(); ++i) {
+        ticker->addTick(i, m_labels.value(i));
+        const double v = m_importance[static_cast<size_t>(i)];
+        if (!std::isnan(v)) {
+            keys << i;
+            values << v;
+            top = std::max(top, v);
+        }
+        if (i < static_cast<int>(m_counts.size())) {
+            countKeys << i;
+            countValues << m_counts[static_cast<size_t>(i)];
+            topCount = std::max(topCount, m_counts[static_cast<size_t>(i)]);
+        }
+    }
+    m_bars->setData(keys, values, true);
+    m_countBars->setData(countKeys, countValues, true);
+    m_plot->xAxis->setTicker(ticker);
+    m_plot->xAxis->setTickLabelRotation(bars() > 12 ? 60 : 0);
+    m_plot->xAxis->setRange(-0.6, std::max(1, bars()) - 0.4);
+    m_plot->yAxis->setRange(0, top > 0 ? top * 1.15 : 1);
+    m_plot->yAxis2->setRange(0, topCount * 1.15);
+    QSharedPointer<QCPAxisTickerFixed> countTicker(new QCPAxisTickerFixed);
+    countTicker->setTickStep(1);
+    countTicker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    m_plot->yAxis2->setTicker(countTicker);
+
+    // The selected layer's bar in the selection colour (a third bar set would shift the group).
+    m_plot->clearItems();
+    if (m_selected >= 0 && m_selected < bars()
+        && !std::isnan(m_importance[static_cast<size_t>(m_selected)])) {
+        auto* rect = new QCPItemRect(m_plot);
+        rect->setPen(QPen(kSelected, 2));
+        rect->setBrush(Qt::NoBrush);
+        rect->topLeft->setCoords(m_selected - 0.45, m_importance[static_cast<size_t>(m_selected)] * 1.04);
+        rect->bottomRight->setCoords(m_selected + 0.45, 0);
+    }
+    scheduleReplot();
+}
+
+void LayerBarChart::scheduleReplot()
+{
+    if (!m_replotTimer.isActive())
+        m_replotTimer.start();
+}
+
+} // namespace moewb::widgets
