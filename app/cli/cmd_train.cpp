@@ -94,6 +94,8 @@ void registerTrain(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--weight-decay", t.weightDecay, "AdamW weight decay (matrices)")->capture_default_str();
     cmd->add_option("--router-weight-decay", t.routerWeightDecay, "AdamW weight decay of router matrices")
         ->capture_default_str();
+    cmd->add_option("--router-init-std", t.routerInitStd, "Initial router weights' std (0: the config's)")
+        ->capture_default_str();
     cmd->add_option("--aux", t.auxLossCoef, "Load-balancing loss weight")->capture_default_str();
     cmd->add_option("--seed", t.seed, "Seed for initial weights and batches")->capture_default_str();
     cmd->add_option("--checkpoint-every", t.checkpointEvery, "Steps between resume points")->capture_default_str();

@@ -19,7 +19,8 @@ bool endsWith(const std::string& s, std::string_view suffix)
 
 } // namespace
 
-void writeInitialCheckpoint(const std::filesystem::path& directory, const nlohmann::json& config, uint64_t seed)
+void writeInitialCheckpoint(const std::filesystem::path& directory, const nlohmann::json& config, uint64_t seed,
+                            double routerStd)
 {
     const ModelSpec spec = parseModelSpec(config, (directory / "config.json").string());
     const double stddev = config.value("initializer_range", 0.02);
@@ -36,7 +37,8 @@ void writeInitialCheckpoint(const std::filesystem::path& directory, const nlohma
         else if (endsWith(t.name, ".bias"))
             v = torch::zeros(t.shape, torch::kFloat);
         else
-            v = at::normal(0.0, stddev, t.shape, gen, torch::TensorOptions().dtype(torch::kFloat));
+            v = at::normal(0.0, t.component == Component::Router && routerStd > 0 ? routerStd : stddev, t.shape, gen,
+                           torch::TensorOptions().dtype(torch::kFloat));
         values.push_back(v.contiguous());
         const auto& s = values.back();
         tensors.push_back({t.name, DType::F32, t.shape,

@@ -10,7 +10,9 @@
 namespace moewb {
 
 // Writes config.json and model.safetensors into `directory` (created; must not hold a checkpoint
-// already). Deterministic for a seed.
-void writeInitialCheckpoint(const std::filesystem::path& directory, const nlohmann::json& config, uint64_t seed);
+// already). Deterministic for a seed. `routerStd` > 0 draws router matrices with that standard
+// deviation instead (larger router logits at the start route more confidently).
+void writeInitialCheckpoint(const std::filesystem::path& directory, const nlohmann::json& config, uint64_t seed,
+                            double routerStd = 0);
 
 } // namespace moewb

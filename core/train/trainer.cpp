@@ -89,8 +89,10 @@ Trainer::Trainer(nlohmann::json config, fs::path workDir, TrainOptions options)
     const fs::path init = m_workDir / "init";
     if (!fs::exists(init / "model.safetensors")) {
         fs::remove_all(init);
-        writeInitialCheckpoint(init, m_config, m_options.seed);
-    } else if (readJson(init / "config.json") != m_config) {
+        writeInitialCheckpoint(init, m_config, m_options.seed, m_options.routerInitStd);
+        writeJson(init / "init.json", {{"seed", m_options.seed}, {"router_std", m_options.routerInitStd}});
+    } else if (readJson(init / "config.json") != m_config ||
+               (fs::exists(init / "init.json") && readJson(init / "init.json").value("router_std", 0.0) != m_options.routerInitStd)) {
         fail("{}: holds a different model's initial weights; use another work folder", init.string());
     }
     m_model = MoeModel::open(init, ComputeOptions{torch::kFloat, torch::kCPU});
@@ -125,7 +127,8 @@ nlohmann::json Trainer::stateIdentity() const
     const auto& o = m_options;
     return {{"config", m_config},  {"seed", o.seed},         {"batch", o.batchSize}, {"seq_len", o.seqLen},
             {"steps", o.steps},    {"lr", o.lr},             {"warmup", o.warmupSteps},
-            {"aux", o.auxLossCoef}, {"weight_decay", o.weightDecay}, {"router_weight_decay", o.routerWeightDecay}};
+            {"aux", o.auxLossCoef}, {"weight_decay", o.weightDecay}, {"router_weight_decay", o.routerWeightDecay},
+            {"router_init_std", o.routerInitStd}};
 }
 
 void Trainer::saveState(int64_t step, double elapsed)

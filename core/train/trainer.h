@@ -25,6 +25,7 @@ struct TrainOptions {
     int64_t warmupSteps = 100;
     double weightDecay = 0.1;   // matrices only; norms and biases are not decayed
     double routerWeightDecay = 0.0; // router matrices: decay keeps their logits small and routing flat
+    double routerInitStd = 0.0;     // > 0: initial router weights' std (default: initializer_range)
     double beta1 = 0.9, beta2 = 0.95;
     double gradClip = 1.0;
     double auxLossCoef = 0.01;  // load-balancing loss weight
