@@ -41,7 +41,7 @@ BlockTable::BlockTable(QWidget* parent)
     horizontalHeaderItem(4)->setToolTip(
         tr("Loss when every layer takes its own best set (what the block search improves on)"));
     horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    horizontalHeader()->setStretchLastSection(true);
+    horizontalHeader()->setStretchLastSection(false);
     verticalHeader()->setVisible(false);
     setAlternatingRowColors(true);
     setSelectionBehavior(QAbstractItemView::SelectRows);

@@ -15,6 +15,10 @@ ConvergencePlot::ConvergencePlot(QWidget* parent)
     layout->addWidget(m_plot);
     m_plot->xAxis->setLabel(tr("Generation"));
     m_plot->yAxis->setLabel(tr("Reconstruction loss (lower is better)"));
+    QSharedPointer<QCPAxisTickerFixed> generations(new QCPAxisTickerFixed); // whole generations only
+    generations->setTickStep(1);
+    generations->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    m_plot->xAxis->setTicker(generations);
     const auto graph = [this](const QString& name, const QColor& colour, Qt::PenStyle style) {
         auto* g = m_plot->addGraph();
         g->setName(name);

@@ -49,7 +49,15 @@ HeatmapView::HeatmapView(QWidget* parent)
     m_replotTimer.setSingleShot(true);
     m_replotTimer.setInterval(40); // <= 25 repaints a second
     connect(&m_replotTimer, &QTimer::timeout, this, [this] {
-        m_map->rescaleDataRange(true);
+        // The data range over what is filled (a log scale needs a positive lower end).
+        double low = std::numeric_limits<double>::infinity(), high = -low;
+        for (double v : m_values)
+            if (!std::isnan(v) && (!m_log || v > 0)) {
+                low = std::min(low, v);
+                high = std::max(high, v);
+            }
+        if (low <= high)
+            m_map->setDataRange(QCPRange(low, high > low ? high : low + (m_log ? low : 1.0)));
         m_plot->replot(QCustomPlot::rpQueuedRefresh);
     });
 
@@ -98,7 +106,8 @@ void HeatmapView::setRow(int row, const std::vector<double>& values)
     const int n = std::min<int>(m_columns, static_cast<int>(values.size()));
     for (int c = 0; c < n; ++c) {
         m_values[static_cast<size_t>(row) * m_columns + c] = values[c];
-        m_map->data()->setCell(c, row, values[c]);
+        m_map->data()->setCell(
+            c, row, m_log && !(values[c] > 0) ? std::numeric_limits<double>::quiet_NaN() : values[c]);
     }
     m_filled[row] = 1;
     scheduleReplot();
@@ -108,6 +117,25 @@ void HeatmapView::setMarked(const QSet<QPair<int, int>>& cells)
 {
     m_marked = cells;
     rebuildMarks();
+    scheduleReplot();
+}
+
+void HeatmapView::setLogScale(bool on)
+{
+    m_log = on;
+    m_map->setDataScaleType(on ? QCPAxis::stLogarithmic : QCPAxis::stLinear);
+    m_scale->axis()->setTicker(on ? QSharedPointer<QCPAxisTicker>(new QCPAxisTickerLog)
+                                  : QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
+    if (on) // values <= 0 have no place on a log scale: blank, like cells not computed yet
+        for (int r = 0; r < m_rows; ++r)
+            for (int c = 0; c < m_columns; ++c) {
+                const double v = value(r, c);
+                m_map->data()->setCell(c, r, v > 0 ? v : std::numeric_limits<double>::quiet_NaN());
+            }
+    else
+        for (int r = 0; r < m_rows; ++r)
+            for (int c = 0; c < m_columns; ++c)
+                m_map->data()->setCell(c, r, value(r, c));
     scheduleReplot();
 }
 

@@ -26,6 +26,9 @@ public:
     // Marks (row, expert) cells, e.g. the experts a plan removes.
     void setMarked(const QSet<QPair<int, int>>& cells);
     const QSet<QPair<int, int>>& marked() const { return m_marked; }
+    // Logarithmic colour scale (for losses spanning decades); non-positive values are left blank.
+    void setLogScale(bool on);
+    bool logScale() const { return m_log; }
     // Outlines the selected cell (column -1: the whole row; row -1: none).
     void setSelected(int row, int column);
 
@@ -52,6 +55,7 @@ private:
     QTimer m_replotTimer;
     QStringList m_labels;
     QString m_metric;
+    bool m_log = false;
     int m_rows = 0;
     int m_columns = 0;
     std::vector<double> m_values; // row-major, NaN where empty

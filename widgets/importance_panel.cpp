@@ -2,6 +2,7 @@
 
 #include "widgets/heatmap_view.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -20,12 +21,20 @@ ImportancePanel::ImportancePanel(QWidget* parent)
     label->setBuddy(m_metricBox);
     for (int m = 0; m < MetricCount; ++m)
         m_metricBox->addItem(metricName(static_cast<Metric>(m)));
+    m_logBox = new QCheckBox(tr("&Log colour scale"), this);
+    m_logBox->setToolTip(
+        tr("Removal losses span decades between layers; a log scale keeps the small ones apart"));
+    m_logBox->setChecked(true);
     bar->addWidget(label);
     bar->addWidget(m_metricBox);
+    bar->addSpacing(16);
+    bar->addWidget(m_logBox);
     bar->addStretch(1);
     layout->addLayout(bar);
     m_heatmap = new HeatmapView(this);
     layout->addWidget(m_heatmap, 1);
+    m_heatmap->setLogScale(true);
+    connect(m_logBox, &QCheckBox::toggled, m_heatmap, &HeatmapView::setLogScale);
     connect(m_metricBox, &QComboBox::currentIndexChanged, this,
         [this](int index) { setMetric(static_cast<Metric>(index)); });
     connect(m_heatmap, &HeatmapView::cellClicked, this, &ImportancePanel::cellClicked);
@@ -79,6 +88,7 @@ void ImportancePanel::setMetric(Metric metric)
         return;
     m_metric = metric;
     m_metricBox->setCurrentIndex(metric);
+    m_logBox->setChecked(metric == RemovalLoss); // routing statistics are fractions: linear
     redraw();
 }
 

@@ -5,6 +5,7 @@
 #include <array>
 #include <vector>
 
+class QCheckBox;
 class QComboBox;
 
 namespace moewb::widgets {
@@ -35,6 +36,7 @@ private:
     void redraw();
 
     QComboBox* m_metricBox = nullptr;
+    QCheckBox* m_logBox = nullptr;
     HeatmapView* m_heatmap = nullptr;
     Metric m_metric = RemovalLoss;
     QStringList m_labels;

@@ -23,19 +23,19 @@ LayerBarChart::LayerBarChart(QWidget* parent)
     m_plot = new QCustomPlot(this);
     layout->addWidget(m_plot);
     m_plot->xAxis->setLabel(tr("MoE layer"));
-    m_plot->yAxis->setLabel(tr("Layer importance (sum of removal losses)"));
+    m_plot->yAxis->setLabel(tr("Importance"));
     m_plot->yAxis2->setVisible(true);
     m_plot->yAxis2->setLabel(tr("Experts to prune (P)"));
     m_plot->yAxis2->setLabelColor(kCount.darker(130));
     m_plot->yAxis2->setTickLabelColor(kCount.darker(130));
 
     m_bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
-    m_bars->setName(tr("importance"));
+    m_bars->setName(tr("layer importance (sum of expert removal losses)"));
     m_bars->setWidth(0.4);
     m_bars->setPen(Qt::NoPen);
     m_bars->setBrush(kImportance);
     m_countBars = new QCPBars(m_plot->xAxis, m_plot->yAxis2);
-    m_countBars->setName(tr("experts to prune"));
+    m_countBars->setName(tr("experts to prune (right axis)"));
     m_countBars->setWidth(0.4);
     m_countBars->setPen(Qt::NoPen);
     m_countBars->setBrush(kCount);
@@ -43,9 +43,13 @@ LayerBarChart::LayerBarChart(QWidget* parent)
     group->setSpacing(2);
     m_bars->setBarsGroup(group);
     m_countBars->setBarsGroup(group);
+    // The legend in a row of its own above the bars, so it never hides one.
     m_plot->legend->setVisible(true);
-    m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
-    m_plot->legend->setBrush(QColor(255, 255, 255, 210));
+    m_plot->plotLayout()->insertRow(0);
+    m_plot->plotLayout()->addElement(0, 0, m_plot->legend);
+    m_plot->legend->setFillOrder(QCPLegend::foColumnsFirst);
+    m_plot->legend->setBorderPen(Qt::NoPen);
+    m_plot->plotLayout()->setRowStretchFactor(0, 0.001);
 
     m_replotTimer.setSingleShot(true);
     m_replotTimer.setInterval(40); // <= 25 repaints a second
@@ -123,15 +127,19 @@ void LayerBarChart::rebuild()
     countTicker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
     m_plot->yAxis2->setTicker(countTicker);
 
-    // The selected layer's bar in the selection colour (a third bar set would shift the group).
+    // The selected layer as a light band behind its bars (both bars stay readable).
     m_plot->clearItems();
-    if (m_selected >= 0 && m_selected < bars()
-        && !std::isnan(m_importance[static_cast<size_t>(m_selected)])) {
-        auto* rect = new QCPItemRect(m_plot);
-        rect->setPen(QPen(kSelected, 2));
-        rect->setBrush(Qt::NoBrush);
-        rect->topLeft->setCoords(m_selected - 0.45, m_importance[static_cast<size_t>(m_selected)] * 1.04);
-        rect->bottomRight->setCoords(m_selected + 0.45, 0);
+    if (m_selected >= 0 && m_selected < bars()) {
+        auto* band = new QCPItemRect(m_plot);
+        band->setLayer(QStringLiteral("background"));
+        band->setPen(Qt::NoPen);
+        band->setBrush(QColor(kSelected.red(), kSelected.green(), kSelected.blue(), 45));
+        for (auto* p : {band->topLeft, band->bottomRight}) {
+            p->setAxisRect(m_plot->axisRect());
+            p->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        }
+        band->topLeft->setCoords(m_selected - 0.5, 0);
+        band->bottomRight->setCoords(m_selected + 0.5, 1);
     }
     scheduleReplot();
 }

@@ -61,8 +61,9 @@ void MainWindow::createViews()
     auto* blockDock
         = dock(tr("KT blocks"), QStringLiteral("blockDock"), m_blockTable, Qt::BottomDockWidgetArea);
     splitDockWidget(chartDock, blockDock, Qt::Horizontal);
-    resizeDocks({treeDock, curveDock}, {300, 460}, Qt::Horizontal);
-    resizeDocks({chartDock}, {260}, Qt::Vertical);
+    resizeDocks({treeDock, curveDock}, {330, 440}, Qt::Horizontal);
+    resizeDocks({chartDock, blockDock}, {800, 560}, Qt::Horizontal);
+    resizeDocks({chartDock}, {280}, Qt::Vertical);
     m_status = new StatusPanel(this);
     statusBar()->addPermanentWidget(m_status);
     m_status->setDevice(tr("none"));
@@ -134,6 +135,14 @@ QStringList MainWindow::moeLabels() const
     return labels;
 }
 
+QStringList MainWindow::moeNumbers() const
+{
+    QStringList numbers;
+    for (int layer : m_model.moeLayers)
+        numbers << QString::number(layer);
+    return numbers;
+}
+
 int MainWindow::rowOfLayer(int layer) const
 {
     const auto& l = m_model.moeLayers;
@@ -148,7 +157,7 @@ void MainWindow::onModelOpened(const ModelSummary& model)
     m_tree->setModel(model);
     m_status->setDevice(model.device);
     m_importance->reset(moeLabels(), model.maxExperts);
-    m_layerChart->setData(moeLabels(), {}, {});
+    m_layerChart->setData(moeNumbers(), {}, {});
     m_convergence->clear();
     m_blockTable->clearBlocks();
     m_selectedLayer = -1;
@@ -162,7 +171,7 @@ void MainWindow::onModelOpened(const ModelSummary& model)
 void MainWindow::onAnalysisStarted(const QStringList& labels, int experts)
 {
     m_importance->reset(labels, experts);
-    m_layerChart->setData(labels, {}, {});
+    m_layerChart->setData(moeNumbers(), {}, {});
 }
 
 void MainWindow::onLayerAnalyzed(const LayerRow& row)
@@ -185,7 +194,7 @@ void MainWindow::onAllocation(const AllocationInfo& allocation)
         if (i < allocation.counts.size())
             counts[static_cast<size_t>(row)] = allocation.counts[i];
     }
-    m_layerChart->setData(moeLabels(), importance, counts);
+    m_layerChart->setData(moeNumbers(), importance, counts);
     m_layerChart->setSelected(rowOfLayer(m_selectedLayer));
 }
 
@@ -221,7 +230,7 @@ void MainWindow::onSessionChanged(const SessionSnapshot& snap)
             r, {row.removalLoss, row.selectionFrequency, row.meanGateWeight, row.softmaxMass});
         importance[static_cast<size_t>(r)] = row.importance;
     }
-    m_layerChart->setData(moeLabels(), importance, {});
+    m_layerChart->setData(moeNumbers(), importance, {});
     if (!snap.allocation.layers.empty())
         onAllocation(snap.allocation);
     m_convergence->clear();

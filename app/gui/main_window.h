@@ -66,7 +66,8 @@ private:
     void onJobFailed(const QString& message);
     void onBusyChanged();
     int rowOfLayer(int layer) const;
-    QStringList moeLabels() const;
+    QStringList moeLabels() const; // "layer 3": heatmap rows
+    QStringList moeNumbers() const; // "3": bar chart ticks under the axis title "MoE layer"
     // main_window_actions.cpp: menus, dialogs, recent files, help
     void createMenus();
     void chooseCheckpoint();

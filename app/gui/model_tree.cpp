@@ -69,18 +69,22 @@ void ModelTree::setModel(const ModelSummary& model)
     auto* root = addRow(
         nullptr, tr("%1 (%2)").arg(model.name, model.architecture), model.parameters, model.bytes, -1, -1);
     for (const auto& layer : model.layers) {
-        const QString kind = layer.moe
-            ? tr("MoE, %1 experts, top-%2").arg(layer.experts.size()).arg(layer.topK)
-            : tr("dense");
-        auto* item = addRow(root, tr("Layer %1 (%2)").arg(layer.index).arg(kind),
+        auto* item = addRow(root,
+            layer.moe ? tr("Layer %1 (MoE)").arg(layer.index) : tr("Layer %1 (dense)").arg(layer.index),
             layer.attentionParameters + layer.mlpParameters, layer.attentionBytes + layer.mlpBytes,
             layer.index, -1);
+        item->setToolTip(0,
+            layer.moe
+                ? tr("MoE layer: %1 routed experts, top-%2 routing").arg(layer.experts.size()).arg(layer.topK)
+                : tr("Dense layer"));
         addRow(item, tr("Attention"), layer.attentionParameters, layer.attentionBytes, layer.index, -1);
         if (!layer.moe) {
             addRow(item, tr("Dense MLP"), layer.mlpParameters, layer.mlpBytes, layer.index, -1);
             continue;
         }
-        auto* moe = addRow(item, tr("MoE block"), layer.mlpParameters, layer.mlpBytes, layer.index, -1);
+        auto* moe
+            = addRow(item, tr("MoE block (%1 experts, top-%2)").arg(layer.experts.size()).arg(layer.topK),
+                layer.mlpParameters, layer.mlpBytes, layer.index, -1);
         if (layer.routerParameters > 0)
             addRow(moe, tr("Router"), layer.routerParameters, 0, layer.index, -1);
         if (layer.sharedParameters > 0)

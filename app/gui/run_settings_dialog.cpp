@@ -1,5 +1,6 @@
 #include "app/gui/run_settings_dialog.h"
 
+#include <QCheckBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
@@ -59,6 +60,9 @@ RunSettingsDialog::RunSettingsDialog(const RunSettings& s, QWidget* parent)
     form->addRow(tr("Layers per block (T):"), m_blockSize);
     m_seed = spin(this, 0, 1 << 30, static_cast<int>(s.seed));
     form->addRow(tr("Search seed:"), m_seed);
+    m_forceGenetic = new QCheckBox(tr("Search genetically even where every set can be enumerated"), this);
+    m_forceGenetic->setChecked(s.forceGenetic);
+    form->addRow(QString(), m_forceGenetic);
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
@@ -77,6 +81,7 @@ RunSettings RunSettingsDialog::settings() const
     s.candidates = m_candidates->value();
     s.blockSize = m_blockSize->value();
     s.seed = static_cast<quint64>(m_seed->value());
+    s.forceGenetic = m_forceGenetic->isChecked();
     return s;
 }
 

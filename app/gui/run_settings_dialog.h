@@ -5,6 +5,7 @@
 
 #include <QDialog>
 
+class QCheckBox;
 class QDoubleSpinBox;
 class QLineEdit;
 class QSpinBox;
@@ -23,6 +24,7 @@ private:
     QSpinBox *m_samples = nullptr, *m_length = nullptr, *m_population = nullptr, *m_generations = nullptr;
     QSpinBox *m_candidates = nullptr, *m_blockSize = nullptr, *m_seed = nullptr;
     QDoubleSpinBox* m_ratio = nullptr;
+    QCheckBox* m_forceGenetic = nullptr;
 };
 
 } // namespace moewb::gui

@@ -1,0 +1,132 @@
+// The views without a model: the metric switch keeps every metric's rows and the marks, the bar
+// chart holds importance and pruning counts, convergence curves grow per layer and switch with the
+// selection, the KT table shows one row per block, and repaints are coalesced.
+#include "widgets/block_table.h"
+#include "widgets/convergence_plot.h"
+#include "widgets/heatmap_view.h"
+#include "widgets/importance_panel.h"
+#include "widgets/layer_bar_chart.h"
+
+#include <qcustomplot.h>
+
+#include <QSignalSpy>
+#include <QTest>
+#include <cmath>
+
+using namespace moewb::widgets;
+
+class TestViews : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void metricSwitchKeepsRowsAndMarks();
+    void logScaleBlanksNonPositive();
+    void barChartHoldsImportanceAndCounts();
+    void convergenceGrowsPerLayer();
+    void blockTableRows();
+    void repaintsAreCoalesced();
+};
+
+void TestViews::metricSwitchKeepsRowsAndMarks()
+{
+    ImportancePanel panel;
+    panel.reset({"layer 1", "layer 3"}, 3);
+    panel.setRow(1, {std::vector<double>{1, 2, 3}, {0.1, 0.2, 0.7}, {0.5, 0.5, 0.5}, {0.3, 0.3, 0.4}});
+    panel.setMarked({{1, 2}});
+    QCOMPARE(panel.heatmap()->filledRows(), 1);
+    QCOMPARE(panel.heatmap()->value(1, 2), 3.0);
+    panel.setMetric(ImportancePanel::SelectionFrequency);
+    QCOMPARE(panel.heatmap()->filledRows(), 1);
+    QCOMPARE(panel.heatmap()->value(1, 2), 0.7);
+    QVERIFY(panel.heatmap()->cellText(1, 2).contains("Selection frequency"));
+    QVERIFY(panel.heatmap()->marked().contains({1, 2}));
+    QVERIFY(!panel.heatmap()->logScale()); // fractions: linear
+    panel.setMetric(ImportancePanel::RemovalLoss);
+    QCOMPARE(panel.heatmap()->value(1, 0), 1.0);
+    QVERIFY(panel.heatmap()->logScale());
+    panel.reset({"layer 1", "layer 3"}, 3); // a new analysis clears rows and marks
+    QCOMPARE(panel.heatmap()->filledRows(), 0);
+    QVERIFY(panel.heatmap()->marked().isEmpty());
+}
+
+void TestViews::logScaleBlanksNonPositive()
+{
+    HeatmapView view;
+    view.reset({"a"}, 3, "m");
+    view.setRow(0, {0.0, 10.0, 1000.0});
+    view.setLogScale(true);
+    auto* map = qobject_cast<QCPColorMap*>(view.plot()->plottable(0));
+    QVERIFY(map);
+    QVERIFY(std::isnan(map->data()->cell(0, 0))); // 0 has no place on a log scale
+    QCOMPARE(map->data()->cell(2, 0), 1000.0);
+    QCOMPARE(view.value(0, 0), 0.0); // the value itself is kept (tooltip, linear scale)
+    view.setLogScale(false);
+    QCOMPARE(map->data()->cell(0, 0), 0.0);
+}
+
+void TestViews::barChartHoldsImportanceAndCounts()
+{
+    LayerBarChart chart;
+    chart.setData({"0", "1", "2"}, {5.0, NAN, 1.0}, {});
+    QCOMPARE(chart.bars(), 3);
+    QCOMPARE(chart.count(0), -1);
+    QVERIFY(std::isnan(chart.importance(1)));
+    chart.setImportance(1, 2.5);
+    QCOMPARE(chart.importance(1), 2.5);
+    chart.setData({"0", "1", "2"}, {5.0, 2.5, 1.0}, {0, 1, 3});
+    QCOMPARE(chart.count(2), 3);
+    QCOMPARE(chart.count(0), 0);
+}
+
+void TestViews::convergenceGrowsPerLayer()
+{
+    ConvergencePlot plot;
+    plot.showLayer(3);
+    for (int g = 0; g < 4; ++g)
+        plot.addPoint(3, g, 10.0 - g, 12.0 - g, 15.0 - g);
+    plot.addPoint(5, 0, 1, 2, 3);
+    QCOMPARE(plot.points(3), 4);
+    QCOMPARE(plot.points(5), 1);
+    QCOMPARE(plot.points(7), 0);
+    QCOMPARE(plot.layers(), (std::vector<int>{3, 5}));
+    QTRY_COMPARE(plot.plot()->graph(0)->dataCount(), 4); // after the coalesced redraw
+    QCOMPARE(plot.plot()->graph(0)->data()->at(3)->value, 7.0);
+    QCOMPARE(plot.plot()->graph(2)->data()->at(0)->value, 15.0);
+    plot.showLayer(5);
+    QTRY_COMPARE(plot.plot()->graph(0)->dataCount(), 1);
+    plot.clear();
+    QCOMPARE(plot.points(3), 0);
+}
+
+void TestViews::blockTableRows()
+{
+    BlockTable table;
+    table.addBlock({0, 1, 2}, {0, 2, 0}, 1.5, 2.25, 27);
+    table.addBlock({3}, {0}, INFINITY, 0.5, 3);
+    QCOMPARE(table.rowCount(), 2);
+    QCOMPARE(table.item(0, 1)->text(), QStringLiteral("0, 1, 2"));
+    QCOMPARE(table.item(0, 2)->text(), QStringLiteral("0, 2, 0"));
+    QCOMPARE(table.item(0, 3)->text(), QStringLiteral("1.5000"));
+    QCOMPARE(table.item(1, 3)->text(), QStringLiteral("\u2013"));
+    QCOMPARE(table.item(1, 5)->text(), QStringLiteral("3"));
+    table.clearBlocks();
+    QCOMPARE(table.rowCount(), 0);
+}
+
+void TestViews::repaintsAreCoalesced()
+{
+    HeatmapView view;
+    view.resize(400, 300);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.reset({"a", "b"}, 4, "m");
+    QSignalSpy replots(view.plot(), &QCustomPlot::afterReplot);
+    QTRY_VERIFY(replots.count() >= 1);
+    replots.clear();
+    for (int i = 0; i < 200; ++i) // a burst of rows within one timer period: one replot
+        view.setRow(i % 2, {double(i), 1, 2, 3});
+    QTRY_VERIFY(replots.count() >= 1);
+    QVERIFY2(replots.count() <= 2, qPrintable(QString::number(replots.count())));
+}
+
+QTEST_MAIN(TestViews)
+#include "tst_views.moc"
