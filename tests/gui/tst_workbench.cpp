@@ -221,6 +221,24 @@ void TestWorkbench::endToEndThenCancelledSecondRun()
     }
     QVERIFY(session.plans().count("moe-i2-search") == 1);
     QVERIFY(session.importance().has_value());
+
+    // Reopened in a fresh window: the model comes back with it and every view is filled, nothing recomputed.
+    MainWindow reopened;
+    QSignalSpy reopenedDone(reopened.worker(), &Worker::jobFinished);
+    reopened.openSession(path);
+    QVERIFY(waitFor(reopenedDone, 1));
+    QCOMPARE(reopened.model().moeLayers, w.model().moeLayers);
+    QCOMPARE(reopened.importance()->heatmap()->filledRows(), layers);
+    for (int c = 0; c < heatmap->columns(); ++c)
+        QCOMPARE(reopened.importance()->heatmap()->value(0, c), firstRow[static_cast<size_t>(c)]);
+    QCOMPARE(reopened.importance()->heatmap()->marked(), firstMarks);
+    QCOMPARE(reopened.blockTable()->rowCount(), w.blockTable()->rowCount());
+    for (int i = 0; i < layers; ++i) {
+        QCOMPARE(reopened.layerChart()->count(i), w.layerChart()->count(i));
+        QCOMPARE(reopened.convergence()->points(moeLayers[static_cast<size_t>(i)]),
+            expectedPoints(w, i, s.generations));
+    }
+    QCOMPARE(reopened.worker()->sessionPath(), path);
 }
 
 void TestWorkbench::staysResponsiveDuringRun()
