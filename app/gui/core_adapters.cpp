@@ -102,8 +102,10 @@ ModelSummary summarizeModel(const MoeModel& model)
                 node.experts[static_cast<size_t>(expert)].bytes += bytes;
             } else if (rest.find("shared_expert") != std::string_view::npos) {
                 node.sharedParameters += params;
+                node.sharedBytes += bytes;
             } else if (node.moe && name == routerName(spec, layer)) {
                 node.routerParameters += params;
+                node.routerBytes += bytes;
             }
         }
     }

@@ -37,7 +37,7 @@ struct LayerNode {
     bool moe = false;
     int64_t attentionParameters = 0, attentionBytes = 0;
     int64_t mlpParameters = 0, mlpBytes = 0; // dense MLP, or the whole MoE block
-    int64_t routerParameters = 0, sharedParameters = 0;
+    int64_t routerParameters = 0, routerBytes = 0, sharedParameters = 0, sharedBytes = 0;
     int topK = 0;
     std::vector<ExpertNode> experts; // empty for dense layers and fused layouts
 };

@@ -66,8 +66,8 @@ void ModelTree::setModel(const ModelSummary& model)
 {
     m_updating = true;
     clear();
-    auto* root = addRow(
-        nullptr, tr("%1 (%2)").arg(model.name, model.architecture), model.parameters, model.bytes, -1, -1);
+    auto* root = addRow(nullptr, model.name, model.parameters, model.bytes, -1, -1);
+    root->setToolTip(0, tr("%1\n%2").arg(model.architecture, model.path));
     for (const auto& layer : model.layers) {
         auto* item = addRow(root,
             layer.moe ? tr("Layer %1 (MoE)").arg(layer.index) : tr("Layer %1 (dense)").arg(layer.index),
@@ -82,13 +82,12 @@ void ModelTree::setModel(const ModelSummary& model)
             addRow(item, tr("Dense MLP"), layer.mlpParameters, layer.mlpBytes, layer.index, -1);
             continue;
         }
-        auto* moe
-            = addRow(item, tr("MoE block (%1 experts, top-%2)").arg(layer.experts.size()).arg(layer.topK),
-                layer.mlpParameters, layer.mlpBytes, layer.index, -1);
+        auto* moe = addRow(item, tr("MoE block"), layer.mlpParameters, layer.mlpBytes, layer.index, -1);
+        moe->setToolTip(0, tr("%1 routed experts, top-%2 routing").arg(layer.experts.size()).arg(layer.topK));
         if (layer.routerParameters > 0)
-            addRow(moe, tr("Router"), layer.routerParameters, 0, layer.index, -1);
+            addRow(moe, tr("Router"), layer.routerParameters, layer.routerBytes, layer.index, -1);
         if (layer.sharedParameters > 0)
-            addRow(moe, tr("Shared experts"), layer.sharedParameters, 0, layer.index, -1);
+            addRow(moe, tr("Shared experts"), layer.sharedParameters, layer.sharedBytes, layer.index, -1);
         for (const auto& e : layer.experts)
             addRow(moe, tr("Expert %1").arg(e.id), e.parameters, e.bytes, layer.index, e.id);
     }
@@ -112,6 +111,9 @@ void ModelTree::selectLayer(int layer, int expert)
                     if (item->child(c)->child(e)->data(0, kExpertRole).toInt() == expert)
                         target = item->child(c)->child(e);
         m_updating = true;
+        item->setExpanded(true); // show the layer's parts and, for MoE layers, its experts
+        for (int c = 0; c < item->childCount(); ++c)
+            item->child(c)->setExpanded(item->child(c)->childCount() > 0);
         setCurrentItem(target);
         scrollToItem(target);
         m_updating = false;
