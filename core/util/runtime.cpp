@@ -2,12 +2,25 @@
 
 #include <torch/torch.h>
 #include <malloc.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <fstream>
 #include <string>
 #include <thread>
 
 namespace moewb {
+
+void relaunchWithPassiveOpenMp(char** argv)
+{
+    if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("MOEWB_RELAUNCHED") != nullptr)
+        return;
+    ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    ::setenv("MOEWB_RELAUNCHED", "1", 1);  // never loop, even if the policy is unset again
+    ::execv("/proc/self/exe", argv);
+    ::unsetenv("OMP_WAIT_POLICY");          // exec failed: carry on with the default policy
+}
 
 RuntimeInfo initRuntime(int threads)
 {

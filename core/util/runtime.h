@@ -12,6 +12,14 @@ struct RuntimeInfo {
     std::string torchVersion;
 };
 
+// OpenMP threads that finish early spin (OMP_WAIT_POLICY=ACTIVE is libgomp's default) and, on a
+// machine with other work, wait for descheduled siblings at every parallel region: measured 2-9x slower
+// tensor work on the 2-core build machine (docs/decisions.md). libgomp reads the policy once, when it
+// is loaded, so the executables call this first thing in main(): unless the user chose a policy, it
+// sets OMP_WAIT_POLICY=PASSIVE and re-executes the program (argv unchanged). Returns when nothing had
+// to be done or the re-execution failed.
+void relaunchWithPassiveOpenMp(char** argv);
+
 // Sets LibTorch's intra-op threads (Debian's LibTorch starts with one). threads <= 0 means the
 // hardware concurrency. Call once at start-up, before any tensor work.
 RuntimeInfo initRuntime(int threads = 0);
