@@ -13,6 +13,7 @@ void prepareRuntime(const GlobalOptions& global) { initRuntime(global.threads); 
 
 int main(int argc, char** argv)
 {
+    moewb::relaunchWithPassiveOpenMp(argv);
     CLI::App app{"moe-compress: analyse, compress, evaluate and export Mixture-of-Experts checkpoints"};
     app.require_subcommand(0, 1);
     moewb::cli::GlobalOptions global;
