@@ -30,12 +30,17 @@ ConvergencePlot::ConvergencePlot(QWidget* parent)
     m_best = graph(tr("best"), QColor(0x00, 0x72, 0xb2), Qt::SolidLine);
     m_mean = graph(tr("mean"), QColor(0x00, 0x9e, 0x73), Qt::DashLine);
     m_worst = graph(tr("worst"), QColor(0xd5, 0x5e, 0x00), Qt::DotLine);
-    m_plot->legend->setVisible(true);
-    m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
-    m_plot->legend->setBrush(QColor(255, 255, 255, 210));
+    // Title, then the legend in a row of its own (inside the axis rect it hid the worst curve).
     m_plot->plotLayout()->insertRow(0);
     m_plot->plotLayout()->addElement(
         0, 0, new QCPTextElement(m_plot, tr("No search yet"), QFont(font().family(), 10, QFont::Bold)));
+    m_plot->legend->setVisible(true);
+    m_plot->plotLayout()->insertRow(1);
+    m_plot->plotLayout()->addElement(1, 0, m_plot->legend);
+    m_plot->legend->setFillOrder(QCPLegend::foColumnsFirst);
+    m_plot->legend->setBorderPen(Qt::NoPen);
+    m_plot->plotLayout()->setRowStretchFactor(0, 0.001);
+    m_plot->plotLayout()->setRowStretchFactor(1, 0.001);
 
     m_replotTimer.setSingleShot(true);
     m_replotTimer.setInterval(40); // <= 25 repaints a second

@@ -20,6 +20,10 @@ HeatmapView::HeatmapView(QWidget* parent)
     layout->addWidget(m_plot);
 
     m_plot->xAxis->setLabel(tr("Expert"));
+    QSharedPointer<QCPAxisTickerFixed> experts(new QCPAxisTickerFixed); // expert ids are integers
+    experts->setTickStep(1);
+    experts->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+    m_plot->xAxis->setTicker(experts);
     m_plot->yAxis->setLabel(tr("Layer"));
     m_plot->yAxis->setRangeReversed(true); // layer 0 at the top, as in a model tree
     m_map = new QCPColorMap(m_plot->xAxis, m_plot->yAxis);

@@ -31,11 +31,17 @@ int main(int argc, char** argv)
     const QCommandLineOption shots(QStringLiteral("screenshots"),
         QApplication::translate("main", "After the run, save PNGs of every view into DIR and quit"),
         QStringLiteral("DIR"));
+    const QCommandLineOption forceGenetic(QStringLiteral("force-genetic"),
+        QApplication::translate("main", "Search genetically even where every set can be enumerated"));
     parser.addOption(runAll);
     parser.addOption(shots);
+    parser.addOption(forceGenetic);
     parser.process(app);
 
     moewb::gui::MainWindow window;
+    auto settings = window.runSettings();
+    settings.forceGenetic = parser.isSet(forceGenetic);
+    window.setRunSettings(settings);
     window.show();
     const QStringList args = parser.positionalArguments();
     const QString model = args.isEmpty() ? moewb::gui::demoModelPath(QStringLiteral("qwen")) : args.front();

@@ -68,14 +68,22 @@ void MainWindow::createViews()
     statusBar()->addPermanentWidget(m_status);
     m_status->setDevice(tr("none"));
 
-    connect(m_tree, &ModelTree::layerSelected, this, &MainWindow::selectLayer);
+    // Selections by the user (not by a run following the search) stick across runs.
+    connect(m_tree, &ModelTree::layerSelected, this, [this](int layer, int expert) {
+        m_userSelected = true;
+        selectLayer(layer, expert);
+    });
     connect(m_importance, &ImportancePanel::cellClicked, this, [this](int row, int column) {
-        if (row >= 0 && row < static_cast<int>(m_model.moeLayers.size()))
+        if (row >= 0 && row < static_cast<int>(m_model.moeLayers.size())) {
+            m_userSelected = true;
             selectLayer(m_model.moeLayers[static_cast<size_t>(row)], column);
+        }
     });
     connect(m_layerChart, &widgets::LayerBarChart::barClicked, this, [this](int index) {
-        if (index >= 0 && index < static_cast<int>(m_model.moeLayers.size()))
+        if (index >= 0 && index < static_cast<int>(m_model.moeLayers.size())) {
+            m_userSelected = true;
             selectLayer(m_model.moeLayers[static_cast<size_t>(index)]);
+        }
     });
     connect(m_status, &StatusPanel::cancelRequested, this, &MainWindow::cancel);
 }
@@ -161,6 +169,7 @@ void MainWindow::onModelOpened(const ModelSummary& model)
     m_convergence->clear();
     m_blockTable->clearBlocks();
     m_selectedLayer = -1;
+    m_userSelected = false;
     if (!model.moeLayers.empty())
         selectLayer(model.moeLayers.front());
     setWindowTitle(tr("%1 \u2013 MoE Workbench").arg(model.name));
@@ -203,17 +212,20 @@ void MainWindow::onSearchStarted(const AllocationInfo& allocation)
     m_convergence->clear();
     m_blockTable->clearBlocks();
     m_importance->setMarked({});
-    // Watch a layer that is actually searched (P > 0) unless the user picked one.
+    // Watch a layer that is actually searched (P > 0) unless the user picked one: the one losing the
+    // most experts, whose space is the largest (small ones are enumerated in one step).
     const int row = rowOfLayer(m_selectedLayer);
     bool searched = false;
-    for (size_t i = 0; i < allocation.layers.size(); ++i)
+    int watch = -1, most = 0;
+    for (size_t i = 0; i < allocation.layers.size(); ++i) {
         searched |= allocation.layers[i] == m_selectedLayer && allocation.counts[i] > 0;
-    if (row < 0 || !searched)
-        for (size_t i = 0; i < allocation.layers.size(); ++i)
-            if (allocation.counts[i] > 0) {
-                selectLayer(allocation.layers[i]);
-                break;
-            }
+        if (allocation.counts[i] > most) {
+            most = allocation.counts[i];
+            watch = allocation.layers[i];
+        }
+    }
+    if ((row < 0 || !searched || !m_userSelected) && watch >= 0)
+        selectLayer(watch);
 }
 
 void MainWindow::onSessionChanged(const SessionSnapshot& snap)

@@ -95,6 +95,7 @@ private:
     ModelSummary m_model;
     bool m_haveModel = false;
     int m_selectedLayer = -1;
+    bool m_userSelected = false; // the user picked the layer (a run then leaves it alone)
     QString m_lastError;
 };
 

@@ -18,7 +18,7 @@ QStringList saveScreenshots(MainWindow& window, const QString& directory)
     QStringList written;
     const auto save = [&](QWidget* widget, const QString& name) {
         const QString path = QDir(directory).filePath(name);
-        if (widget->grab().save(path, "PNG"))
+        if (widget->grab().save(path, "PNG", 0)) // 0: smallest file (lossless either way)
             written << path;
     };
     save(&window, QStringLiteral("window.png"));
