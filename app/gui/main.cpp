@@ -14,6 +14,7 @@
 
 int main(int argc, char** argv)
 {
+    moewb::relaunchWithPassiveOpenMp(argv);  // before Qt or LibTorch start threads (docs/decisions.md)
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("moe-workbench"));
     QApplication::setOrganizationName(QStringLiteral("MoE Workbench"));
