@@ -194,10 +194,10 @@ void registerAnalyze(CLI::App& app, GlobalOptions& global)
         ->check(CLI::IsMember({"auto", "plain", "jsonl"}))
         ->capture_default_str();
     cmd->add_option("--field", options->field, "JSONL field holding the text")->capture_default_str();
-    cmd->add_option("-n,--blocks", options->blocks, "Calibration blocks (n)")
+    cmd->add_option("-n,--blocks,--samples", options->blocks, "Calibration blocks (n)")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    cmd->add_option("-s,--block-len", options->blockLength,
+    cmd->add_option("-s,--block-len,--seq-len", options->blockLength,
                     "Tokens per block (s; default: min(512, max_position_embeddings))")
         ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
     cmd->add_option("--seed", options->seed, "Seed of the block selection")->capture_default_str();

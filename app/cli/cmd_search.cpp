@@ -186,8 +186,8 @@ void registerSearch(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--calib", o->calib, "Calibration text (plain or JSONL) or token ids (.ids); default: the session's")
         ->check(CLI::ExistingFile);
     cmd->add_option("--tokenizer", o->tokenizer, "tokenizer.json (default: MODEL/tokenizer.json)")->check(CLI::ExistingFile);
-    cmd->add_option("-n,--samples", o->samples, "Calibration sequences")->check(CLI::PositiveNumber)->capture_default_str();
-    cmd->add_option("-s,--seq-len", o->sequenceLength, "Tokens per calibration sequence")
+    cmd->add_option("-n,--blocks,--samples", o->samples, "Calibration blocks (n)")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("-s,--block-len,--seq-len", o->sequenceLength, "Tokens per calibration block (s)")
         ->check(CLI::Range(int64_t{2}, int64_t{1} << 20))
         ->capture_default_str();
     cmd->add_option("--calib-seed", o->calibSeed, "Seed drawing the calibration windows")->capture_default_str();
