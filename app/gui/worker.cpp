@@ -33,9 +33,12 @@ Worker::~Worker()
 {
     m_cancelBelow = m_next + 1;
     m_core->resumeSemaphore().release(1000);
+    // The session (its HDF5 file) closes on the thread that used it, after any job still running.
+    WorkerCore* core = m_core;
+    QMetaObject::invokeMethod(
+        core, [core] { delete core; }, Qt::BlockingQueuedConnection);
     m_thread->quit();
     m_thread->wait();
-    delete m_core; // the thread has ended: the model and the session (its HDF5 file) close here
 }
 
 int Worker::submit(const QString& title, bool cancelsRunning, std::function<void(WorkerCore&, int)> body)
