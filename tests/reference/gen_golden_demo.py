@@ -58,7 +58,7 @@ def main() -> int:
                 k = model.config.num_experts_per_tok
                 for i, logits in enumerate(out.router_logits or ()):
                     tensors[f"topk_ids_a.{i}"] = logits.topk(k, dim=-1).indices.contiguous()
-        save_file(tensors, str(OUT / f"{arch}.safetensors"))
+        save_file(tensors, str(OUT / f"{arch}.safetensors"), metadata={"format": "pt"})
         (OUT / f"{arch}.safetensors").chmod(0o644)
         meta = {"generator": "tests/reference/gen_golden_demo.py", "model": f"resources/demo/models/{arch}",
                 "class": type(model).__name__, "transformers": transformers.__version__,
