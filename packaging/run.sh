@@ -14,6 +14,8 @@ fi
 out="$here/build/demo-run"
 mkdir -p "$out"
 session="$out/$(basename "$model")-session.h5"
+# The demo models were trained on 128-token sequences: evaluate and calibrate at that length.
+len=128
 rm -f "$session"
 echo "No display: running the command-line pipeline on $model."
 echo
@@ -23,11 +25,11 @@ echo "== The model =="
 "$bin/moe-compress" inspect "$model"
 echo
 echo "== Held-out perplexity and the multiple-choice task =="
-"$bin/moe-compress" eval "$model" --text "$demo/eval.txt"
+"$bin/moe-compress" eval "$model" --text "$demo/eval.txt" -s "$len"
 "$bin/moe-compress" eval "$model" --tasks "$demo/tasks.jsonl"
 echo
 echo "== MoE-I2 analysis: calibration pass, expert removal losses, per-layer pruning counts =="
-"$bin/moe-compress" analyze "$model" --calib "$demo/calib.txt" --session "$session" --ratio 0.25
+"$bin/moe-compress" analyze "$model" --calib "$demo/calib.txt" --session "$session" --ratio 0.25 -n 128 -s "$len"
 echo
 echo "== MoE-I2 search: genetic search per layer, then the KT block search =="
 "$bin/moe-compress" search "$model" --session "$session"
