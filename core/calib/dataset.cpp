@@ -1,4 +1,6 @@
 #include "core/calib/dataset.h"
+
+#include "core/io/splitmix.h"
 #include "core/io/text_format.h"
 
 #include "core/io/error.h"
@@ -83,16 +85,6 @@ std::vector<std::string> jsonlDocuments(
         documents.push_back(it->get<std::string>());
     }
     return documents;
-}
-
-// splitmix64: a tiny generator with a fixed definition, so a seed picks the same blocks everywhere
-// (std::shuffle and the std distributions differ between standard libraries).
-uint64_t splitmix64(uint64_t& state)
-{
-    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
 }
 
 } // namespace
@@ -262,9 +254,9 @@ TokenBlocks makeBlocks(
     std::vector<int64_t> picked(static_cast<size_t>(windows));
     std::iota(picked.begin(), picked.end(), int64_t{0});
     if (options.selection == BlockSelection::Random) {
-        uint64_t state = options.seed;
+        SplitMix64 rng(options.seed); // the same blocks for a seed with every standard library
         for (int64_t i = 0; i < n; ++i) { // partial Fisher-Yates
-            const auto j = i + static_cast<int64_t>(splitmix64(state) % static_cast<uint64_t>(windows - i));
+            const auto j = i + static_cast<int64_t>(rng.below(static_cast<uint64_t>(windows - i)));
             std::swap(picked[static_cast<size_t>(i)], picked[static_cast<size_t>(j)]);
         }
         picked.resize(static_cast<size_t>(n));

@@ -1,5 +1,7 @@
 #include "core/search/genetic.h"
 
+#include "core/io/splitmix.h"
+
 #include "core/io/error.h"
 
 #include <algorithm>
@@ -28,23 +30,8 @@ namespace {
 
 using Set = std::vector<int>;
 
-// SplitMix64: a small generator whose sequence is the same on every platform and library.
-class Rng {
-public:
-    explicit Rng(uint64_t seed) : m_state(seed) {}
-    uint64_t next()
-    {
-        uint64_t z = (m_state += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        return z ^ (z >> 31);
-    }
-    size_t below(size_t n) { return static_cast<size_t>(next() % n); }
-    double unit() { return (next() >> 11) * (1.0 / 9007199254740992.0); }
-
-private:
-    uint64_t m_state;
-};
+// The same sequence on every platform and library, so a seed reproduces a search.
+using Rng = SplitMix64;
 
 Set sample(const Set& pool, int count, Rng& rng)
 {
