@@ -143,8 +143,9 @@ void AtomicFile::discard() noexcept
         ::unlink(m_temp.c_str());
 }
 
-AtomicDirectory::AtomicDirectory(fs::path target)
+AtomicDirectory::AtomicDirectory(fs::path target, bool replaceExisting)
     : m_target(std::move(target))
+    , m_replace(replaceExisting)
 {
     // A trailing slash would make filename() empty.
     if (m_target.filename().empty())
@@ -154,7 +155,9 @@ AtomicDirectory::AtomicDirectory(fs::path target)
     std::error_code ec;
     const auto status = fs::symlink_status(m_target, ec);
     if (fs::exists(status)) {
-        if (!fs::is_directory(status) || !fs::is_empty(m_target, ec))
+        if (!fs::is_directory(status))
+            fail("{}: already exists and is not a folder; choose a new folder", m_target.string());
+        if (!m_replace && !fs::is_empty(m_target, ec))
             fail("{}: already exists; choose a new folder (existing data is never replaced)",
                 m_target.string());
     }
@@ -201,7 +204,18 @@ void AtomicDirectory::commit()
     if (ec)
         fail("{}: cannot list {}: {}", m_target.string(), m_temp.string(), ec.message());
     syncDirectory(m_temp);
+    // Replacing: move the old folder aside first; it is deleted only once the new one is in place.
+    fs::path old;
+    if (m_replace && fs::is_directory(fs::symlink_status(m_target, ec)) && !fs::is_empty(m_target, ec)) {
+        old = tempSibling(m_target);
+        if (::rename(m_target.c_str(), old.c_str()) != 0)
+            fail("{}: cannot move the existing folder aside: {}", m_target.string(), std::strerror(errno));
+    }
     if (::rename(m_temp.c_str(), m_target.c_str()) != 0) {
+        const int savedErrno = errno;
+        if (!old.empty())
+            ::rename(old.c_str(), m_target.c_str());
+        errno = savedErrno;
         if (errno == ENOTEMPTY || errno == EEXIST || errno == ENOTDIR || errno == EISDIR)
             fail("{}: already exists; choose a new folder (existing data is never replaced)",
                 m_target.string());
@@ -209,6 +223,8 @@ void AtomicDirectory::commit()
             std::strerror(errno));
     }
     m_committed = true;
+    if (!old.empty())
+        fs::remove_all(old, ec);
     syncDirectory(parentOf(m_target));
 }
 

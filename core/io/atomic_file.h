@@ -43,10 +43,12 @@ private:
 };
 
 // A whole folder written under a temporary sibling name and renamed into place when complete.
-// The target must not exist, or be an empty folder: an export never replaces existing data.
+// The target must not exist, or be an empty folder: an export never replaces existing data unless
+// `replaceExisting` (moe-compress export --force): then commit() moves the old folder aside, renames
+// the new one into place and only then deletes the old one (restored if the rename fails).
 class AtomicDirectory {
 public:
-    explicit AtomicDirectory(std::filesystem::path target);
+    explicit AtomicDirectory(std::filesystem::path target, bool replaceExisting = false);
     ~AtomicDirectory();
     AtomicDirectory(const AtomicDirectory&) = delete;
     AtomicDirectory& operator=(const AtomicDirectory&) = delete;
@@ -63,6 +65,7 @@ public:
 private:
     std::filesystem::path m_target;
     std::filesystem::path m_temp;
+    bool m_replace = false;
     bool m_committed = false;
 };
 

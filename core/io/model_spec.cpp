@@ -164,6 +164,8 @@ ModelSpec parseModelSpec(const nlohmann::json& config, const std::string& source
         throw Error(fmt::format(
             "{}: expected a JSON object at the top level, got {}", sourceName, describeJson(config)));
     checkConfigDepth(config, sourceName);
+    if (config.contains(kCompressionKey))
+        return detail::parseExtended(config, sourceName);
     ConfigReader r(config, sourceName);
     ModelSpec spec;
     const ArchInfo& info = identify(r, config);

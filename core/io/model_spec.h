@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -77,7 +78,20 @@ struct LayerSpec {
     int topK = 0;
     int expertWidth = 0;      // routed expert intermediate size
     SharedExpertSpec shared;
+    // Compressed checkpoints in the extended export format (docs/export.md, config key
+    // kCompressionKey) describe what changed per layer; a plain config leaves these at their defaults.
+    bool mlpDropped = false;           // Layer Drop: no post-attention norm and no MLP/MoE sublayer
+    bool condensed = false;            // CD-MoE: no router; y = shared(x) + sum_j w_j expert_j(x)
+    std::vector<double> condensedWeights; // parallel to the experts when condensed
+    std::map<int, int> expertRanks;    // factored routed experts: expert -> rank r (W ~ A B)
+    std::vector<int> sourceExperts;    // source expert id of each expert (extended format only)
+    int sourceLayer = -1;              // source layer (extended format only)
 };
+
+// The config.json key of the extended export format: {"format": "moewb-extended", "version": 1,
+// "base_architecture": ..., "base_model_type": ..., "layers": [...]} (docs/export.md).
+inline constexpr const char* kCompressionKey = "moewb_compression";
+inline constexpr int kCompressionVersion = 1;
 
 // Tensor names of one architecture's checkpoint layout.
 struct NamingSpec {
@@ -106,6 +120,7 @@ struct ModelSpec {
     NamingSpec naming;
     std::vector<LayerSpec> layers;
     nlohmann::json config;        // the parsed config.json, for export
+    bool extended = false;        // the config carries kCompressionKey (per-layer changes above)
 
     int numMoeLayers() const;
     std::vector<int> moeLayerIndices() const;

@@ -39,5 +39,8 @@ FieldNames fieldNames(Architecture arch);
 void parseAttention(ModelSpec& spec, const ConfigReader& r);
 void parseRope(ModelSpec& spec, const ConfigReader& r); // after parseAttention (needs head sizes)
 void parseMoe(ModelSpec& spec, const ConfigReader& r);
+// A config carrying kCompressionKey (model_spec_extended.cpp): parses the source architecture's
+// config, then applies the per-layer description.
+ModelSpec parseExtended(const nlohmann::json& config, const std::string& source);
 
 } // namespace moewb::detail

@@ -37,8 +37,11 @@ ParameterCounts countParameters(const ModelSpec& spec)
             numel *= static_cast<unsigned __int128>(d); // dims < 2^40, rank <= 3: no overflow
         unsigned __int128 active = numel;
         if (t.component == Component::RoutedExperts) {
+            // top-k of E experts per token. Factored experts (extended format) differ in size, so
+            // their share is the layer average; a condensed layer runs every kept expert.
             const auto& layer = spec.layers[static_cast<size_t>(t.layer)];
-            active = numel / static_cast<unsigned>(layer.numExperts) * static_cast<unsigned>(layer.topK);
+            if (!layer.condensed)
+                active = numel * static_cast<unsigned>(layer.topK) / static_cast<unsigned>(layer.numExperts);
         }
         addChecked(counts.byComponent[t.component], numel);
         addChecked(counts.activeByComponent[t.component], active);

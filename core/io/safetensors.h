@@ -15,6 +15,8 @@
 
 namespace moewb {
 
+class AtomicFile;
+
 struct TensorInfo {
     std::string name;
     DType dtype = DType::F32;
@@ -97,6 +99,56 @@ struct TensorToWrite {
 struct WriteOptions {
     std::map<std::string, std::string> metadata;  // "format":"pt" is always added
     uint64_t shardSizeBytes = 0;                  // 0 = one file
+};
+
+// A tensor to write, without its data: what the streaming writer lays out before any bytes exist.
+struct TensorEntry {
+    std::string name;
+    DType dtype = DType::F32;
+    std::vector<int64_t> shape;
+    uint64_t nbytes() const; // 0 for sizes dtypeBytes cannot express
+};
+
+// One weights file of a checkpoint and the manifest indices of the tensors it holds.
+struct CheckpointShard {
+    std::string file; // "model.safetensors" or "model-00001-of-00003.safetensors"
+    std::vector<size_t> tensors;
+    uint64_t bytes = 0; // tensor data, without the header
+};
+// How writeCheckpointWeights / CheckpointWeightsWriter split `tensors` into files: greedily in order,
+// a new shard when the next tensor would push a non-empty one past `shardSizeBytes` (0 = one file).
+std::vector<CheckpointShard> layoutShards(const std::vector<TensorEntry>& tensors, uint64_t shardSizeBytes);
+
+// Writes checkpoint weights one tensor at a time, in manifest order, so only the tensor being
+// written needs to be in memory: shards are laid out from the manifest up front, each is written
+// to a temporary sibling (header first) and all are renamed into place, index last, by commit().
+// Destroyed before commit(), it removes everything it wrote. Validates like writeCheckpointWeights.
+class CheckpointWeightsWriter {
+public:
+    CheckpointWeightsWriter(std::filesystem::path directory, std::vector<TensorEntry> manifest,
+                            const WriteOptions& options = {});
+    ~CheckpointWeightsWriter();
+    CheckpointWeightsWriter(const CheckpointWeightsWriter&) = delete;
+    CheckpointWeightsWriter& operator=(const CheckpointWeightsWriter&) = delete;
+
+    const std::vector<TensorEntry>& manifest() const { return m_manifest; }
+    const std::vector<CheckpointShard>& shards() const { return m_shards; }
+    uint64_t totalBytes() const { return m_totalBytes; }
+    uint64_t bytesWritten() const { return m_written; }
+    const TensorEntry* next() const; // the tensor write() expects next; nullptr when done
+    // `name` must be next()'s and `data` exactly its bytes; throws moewb::Error otherwise.
+    void write(const std::string& name, std::span<const std::byte> data);
+    // Renames every file into place (index last); returns them. Throws when tensors are missing.
+    std::vector<std::filesystem::path> commit();
+
+private:
+    std::filesystem::path m_directory;
+    std::vector<TensorEntry> m_manifest;
+    std::map<std::string, std::string> m_metadata;
+    std::vector<CheckpointShard> m_shards;
+    std::vector<std::unique_ptr<AtomicFile>> m_files;
+    uint64_t m_totalBytes = 0, m_written = 0;
+    size_t m_next = 0, m_shard = 0;
 };
 
 // Writes one .safetensors file atomically (temporary sibling, fsync, rename).

@@ -28,7 +28,7 @@ constexpr const char* kSingleFile = "model.safetensors";
 constexpr const char* kIndexFile = "model.safetensors.index.json";
 
 // Bytes a tensor must hold; throws naming `shown` and the tensor when the description is invalid.
-uint64_t checkedBytes(const TensorToWrite& tensor, const std::string& shown)
+uint64_t checkedBytes(const TensorEntry& tensor, const std::string& shown)
 {
     if (tensor.name.empty())
         fail("{}: a tensor has an empty name", shown);
@@ -51,10 +51,16 @@ uint64_t checkedBytes(const TensorToWrite& tensor, const std::string& shown)
     if (!needed)
         fail("{}: tensor '{}' {} {} has no whole-byte size", shown, tensor.name, dtypeName(tensor.dtype),
             formatShape(tensor.shape));
-    if (tensor.data.size() != *needed)
-        fail("{}: tensor '{}' has {} bytes of data, but {} {} needs {}", shown, tensor.name,
-            tensor.data.size(), dtypeName(tensor.dtype), formatShape(tensor.shape), *needed);
     return *needed;
+}
+
+uint64_t checkedBytes(const TensorToWrite& tensor, const std::string& shown)
+{
+    const uint64_t needed = checkedBytes(TensorEntry{tensor.name, tensor.dtype, tensor.shape}, shown);
+    if (tensor.data.size() != needed)
+        fail("{}: tensor '{}' has {} bytes of data, but {} {} needs {}", shown, tensor.name,
+            tensor.data.size(), dtypeName(tensor.dtype), formatShape(tensor.shape), needed);
+    return needed;
 }
 
 void checkMetadata(const std::map<std::string, std::string>& metadata, const std::string& shown)
@@ -67,7 +73,7 @@ void checkMetadata(const std::map<std::string, std::string>& metadata, const std
     }
 }
 
-void checkUniqueNames(const std::vector<TensorToWrite>& tensors, const std::string& shown)
+template <typename T> void checkUniqueNames(const std::vector<T>& tensors, const std::string& shown)
 {
     std::set<std::string_view> names;
     for (const auto& tensor : tensors) {
@@ -78,7 +84,7 @@ void checkUniqueNames(const std::vector<TensorToWrite>& tensors, const std::stri
 
 // The 8-byte length prefix plus the padded JSON header, for tensors already validated.
 std::string encodeHeader(
-    const std::vector<const TensorToWrite*>& tensors, const std::map<std::string, std::string>& metadata)
+    const std::vector<const TensorEntry*>& tensors, const std::map<std::string, std::string>& metadata)
 {
     ordered_json header = ordered_json::object();
     ordered_json meta = ordered_json::object();
@@ -89,8 +95,8 @@ std::string encodeHeader(
     }
     header["__metadata__"] = std::move(meta);
     uint64_t offset = 0;
-    for (const TensorToWrite* tensor : tensors) {
-        const uint64_t end = offset + tensor->data.size();
+    for (const TensorEntry* tensor : tensors) {
+        const uint64_t end = offset + tensor->nbytes();
         header[tensor->name] = {
             {"dtype", dtypeName(tensor->dtype)}, {"shape", tensor->shape}, {"data_offsets", {offset, end}}};
         offset = end;
@@ -108,7 +114,14 @@ std::string encodeHeader(
 void writeTo(AtomicFile& file, const std::vector<const TensorToWrite*>& tensors,
     const std::map<std::string, std::string>& metadata)
 {
-    file.write(encodeHeader(tensors, metadata));
+    std::vector<TensorEntry> entries;
+    entries.reserve(tensors.size());
+    for (const TensorToWrite* tensor : tensors)
+        entries.push_back({tensor->name, tensor->dtype, tensor->shape});
+    std::vector<const TensorEntry*> pointers;
+    for (const auto& entry : entries)
+        pointers.push_back(&entry);
+    file.write(encodeHeader(pointers, metadata));
     for (const TensorToWrite* tensor : tensors)
         file.write(tensor->data);
 }
@@ -137,72 +150,126 @@ void writeSafetensors(const fs::path& path, const std::vector<TensorToWrite>& te
     file.commit();
 }
 
-std::vector<fs::path> writeCheckpointWeights(
-    const fs::path& directory, const std::vector<TensorToWrite>& tensors, const WriteOptions& options)
+uint64_t TensorEntry::nbytes() const
 {
-    const std::string shown = directory.string();
+    uint64_t numel = 1;
+    for (const int64_t dim : shape)
+        numel *= static_cast<uint64_t>(dim);
+    return dtypeBytes(dtype, numel).value_or(0);
+}
+
+std::vector<CheckpointShard> layoutShards(const std::vector<TensorEntry>& tensors, uint64_t shardSizeBytes)
+{
+    // Greedy sharding in the given order: start a new shard when the next tensor would push a
+    // non-empty shard past the limit; a tensor larger than the limit gets a shard of its own.
+    std::vector<CheckpointShard> shards(1);
+    for (size_t i = 0; i < tensors.size(); ++i) {
+        const uint64_t bytes = tensors[i].nbytes();
+        if (shardSizeBytes > 0 && !shards.back().tensors.empty() && shards.back().bytes + bytes > shardSizeBytes)
+            shards.emplace_back();
+        shards.back().tensors.push_back(i);
+        shards.back().bytes += bytes;
+    }
+    for (size_t i = 0; i < shards.size(); ++i)
+        shards[i].file = shards.size() == 1 ? std::string(kSingleFile)
+                                            : fmt::format("model-{:05d}-of-{:05d}.safetensors", i + 1, shards.size());
+    return shards;
+}
+
+CheckpointWeightsWriter::CheckpointWeightsWriter(
+    fs::path directory, std::vector<TensorEntry> manifest, const WriteOptions& options)
+    : m_directory(std::move(directory))
+    , m_manifest(std::move(manifest))
+    , m_metadata(options.metadata)
+{
+    const std::string shown = m_directory.string();
     std::error_code ec;
-    if (!fs::is_directory(directory, ec))
+    if (!fs::is_directory(m_directory, ec))
         fail("{}: not an existing folder", shown);
     // Refuse to mix with weights already there: a stale model.safetensors next to a new index (or
     // an old shard next to new ones) would make the folder load something other than what we wrote.
-    for (const auto& entry : fs::directory_iterator(directory, ec)) {
+    for (const auto& entry : fs::directory_iterator(m_directory, ec)) {
         const std::string file = entry.path().filename().string();
         if (file == kIndexFile || entry.path().extension() == ".safetensors")
             fail("{}: already holds weights ({}); write into an empty folder", shown, file);
     }
     if (ec)
         fail("{}: cannot list the folder: {}", shown, ec.message());
-    checkMetadata(options.metadata, shown);
-    checkUniqueNames(tensors, shown);
-
-    // Greedy sharding in the given order: start a new shard when the next tensor would push a
-    // non-empty shard past the limit; a tensor larger than the limit gets a shard of its own.
-    std::vector<std::vector<const TensorToWrite*>> shards(1);
-    uint64_t shardBytes = 0;
-    uint64_t totalBytes = 0;
-    for (const auto& tensor : tensors) {
+    checkMetadata(m_metadata, shown);
+    checkUniqueNames(m_manifest, shown);
+    for (const auto& tensor : m_manifest) {
         const uint64_t bytes = checkedBytes(tensor, shown);
-        totalBytes += bytes;
-        if (options.shardSizeBytes > 0 && !shards.back().empty()
-            && shardBytes + bytes > options.shardSizeBytes) {
-            shards.emplace_back();
-            shardBytes = 0;
-        }
-        shards.back().push_back(&tensor);
-        shardBytes += bytes;
+        if (m_totalBytes > std::numeric_limits<uint64_t>::max() - bytes)
+            fail("{}: the tensors exceed 2^64 bytes", shown);
+        m_totalBytes += bytes;
     }
+    m_shards = layoutShards(m_manifest, options.shardSizeBytes);
+    if (m_shards.size() > 99999)
+        fail("{}: {} shards exceed the 5-digit shard numbering; raise the shard size", shown, m_shards.size());
+}
 
-    std::vector<std::unique_ptr<AtomicFile>> files;
-    if (shards.size() == 1) {
-        files.push_back(std::make_unique<AtomicFile>(directory / kSingleFile));
-        writeTo(*files.back(), shards.front(), options.metadata);
-        files.back()->finish();
-    } else {
-        if (shards.size() > 99999)
-            fail("{}: {} shards exceed the 5-digit shard numbering; raise the shard size", shown,
-                shards.size());
+CheckpointWeightsWriter::~CheckpointWeightsWriter() = default; // uncommitted files remove themselves
+
+const TensorEntry* CheckpointWeightsWriter::next() const
+{
+    return m_next < m_manifest.size() ? &m_manifest[m_next] : nullptr;
+}
+
+void CheckpointWeightsWriter::write(const std::string& name, std::span<const std::byte> data)
+{
+    const std::string shown = m_directory.string();
+    const TensorEntry* expected = next();
+    if (!expected)
+        fail("{}: tensor '{}' given after every listed tensor was written", shown, name);
+    if (name != expected->name)
+        fail("{}: tensor '{}' given where '{}' was expected next", shown, name, expected->name);
+    if (data.size() != expected->nbytes())
+        fail("{}: tensor '{}' has {} bytes of data, but {} {} needs {}", shown, name, data.size(),
+            dtypeName(expected->dtype), formatShape(expected->shape), expected->nbytes());
+    CheckpointShard& shard = m_shards[m_shard];
+    if (m_files.size() == m_shard) { // the shard's first tensor: create it and write its header
+        m_files.push_back(std::make_unique<AtomicFile>(m_directory / shard.file));
+        std::vector<const TensorEntry*> entries;
+        for (size_t i : shard.tensors)
+            entries.push_back(&m_manifest[i]);
+        m_files.back()->write(encodeHeader(entries, m_metadata));
+    }
+    m_files.back()->write(data);
+    m_written += data.size();
+    ++m_next;
+    if (m_next == shard.tensors.back() + 1) { // shard complete
+        m_files.back()->finish();
+        ++m_shard;
+    }
+}
+
+std::vector<fs::path> CheckpointWeightsWriter::commit()
+{
+    const std::string shown = m_directory.string();
+    if (m_next != m_manifest.size())
+        fail("{}: {} of {} tensors written; the checkpoint is incomplete", shown, m_next, m_manifest.size());
+    if (m_manifest.empty()) { // an empty checkpoint is one file with a header only
+        m_files.push_back(std::make_unique<AtomicFile>(m_directory / kSingleFile));
+        m_files.back()->write(encodeHeader({}, m_metadata));
+        m_files.back()->finish();
+    }
+    if (m_shards.size() > 1) {
         json weightMap = json::object();
-        for (size_t i = 0; i < shards.size(); ++i) {
-            const std::string name = fmt::format("model-{:05d}-of-{:05d}.safetensors", i + 1, shards.size());
-            files.push_back(std::make_unique<AtomicFile>(directory / name));
-            writeTo(*files.back(), shards[i], options.metadata);
-            files.back()->finish();
-            for (const TensorToWrite* tensor : shards[i])
-                weightMap[tensor->name] = name;
-        }
-        const json index = {{"metadata", {{"total_size", totalBytes}}}, {"weight_map", std::move(weightMap)}};
-        files.push_back(std::make_unique<AtomicFile>(directory / kIndexFile));
-        files.back()->write(index.dump(2, ' ', false, json::error_handler_t::strict) + "\n");
-        files.back()->finish();
+        for (const auto& shard : m_shards)
+            for (size_t i : shard.tensors)
+                weightMap[m_manifest[i].name] = shard.file;
+        const json index = {{"metadata", {{"total_size", m_totalBytes}}}, {"weight_map", std::move(weightMap)}};
+        m_files.push_back(std::make_unique<AtomicFile>(m_directory / kIndexFile));
+        m_files.back()->write(index.dump(2, ' ', false, json::error_handler_t::strict) + "\n");
+        m_files.back()->finish();
     }
-
     // Everything is on disk under temporary names; rename into place, index last. If a rename
     // fails, take back the ones already renamed (the folder held no weights before) so no partial
     // checkpoint remains.
     std::vector<fs::path> written;
+    std::error_code ec;
     try {
-        for (auto& file : files) {
+        for (auto& file : m_files) {
             file->commit();
             written.push_back(file->target());
         }
@@ -212,6 +279,22 @@ std::vector<fs::path> writeCheckpointWeights(
         throw;
     }
     return written;
+}
+
+std::vector<fs::path> writeCheckpointWeights(
+    const fs::path& directory, const std::vector<TensorToWrite>& tensors, const WriteOptions& options)
+{
+    const std::string shown = directory.string();
+    std::vector<TensorEntry> manifest;
+    manifest.reserve(tensors.size());
+    for (const auto& tensor : tensors) {
+        checkedBytes(tensor, shown);
+        manifest.push_back({tensor.name, tensor.dtype, tensor.shape});
+    }
+    CheckpointWeightsWriter writer(directory, std::move(manifest), options);
+    for (const auto& tensor : tensors)
+        writer.write(tensor.name, tensor.data);
+    return writer.commit();
 }
 
 } // namespace moewb

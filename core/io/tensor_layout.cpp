@@ -99,6 +99,11 @@ std::string expertProjName(const ModelSpec& spec, int layer, int expert, Proj pr
         "{}.experts.{}.{}.weight", moePrefix(spec, layer), expert, projName(spec.naming, proj));
 }
 
+std::string factoredExpertProjName(const ModelSpec& spec, int layer, int expert, Proj proj, bool a)
+{
+    return expertProjName(spec, layer, expert, proj) + (a ? "_a" : "_b");
+}
+
 std::string fusedGateUpName(const ModelSpec& spec, int layer)
 {
     return moePrefix(spec, layer, ExpertLayout::FusedV5) + ".experts.gate_up_proj";
@@ -219,20 +224,40 @@ void addSwiGlu(Builder& b, const std::string& gate, const std::string& up, const
     b.linear(stem(down), d, "hidden_size", width, widthSrc, c, false, expert);
 }
 
+// A factored expert matrix [out, in] as weight_a [out, r] and weight_b [r, in].
+void addFactored(Builder& b, const ModelSpec& spec, int i, int e, Proj p, int64_t out, const std::string& outSrc,
+    int64_t in, const std::string& inSrc, int rank)
+{
+    const std::string rankSrc = fmt::format("{}.layers[{}].ranks[{}]", kCompressionKey, i, e);
+    b.add(factoredExpertProjName(spec, i, e, p, true), {out, rank}, {outSrc, rankSrc}, Component::RoutedExperts, e);
+    b.add(factoredExpertProjName(spec, i, e, p, false), {rank, in}, {rankSrc, inSrc}, Component::RoutedExperts, e);
+}
+
 void addMoe(Builder& b, const ModelSpec& spec, int i, const LayerSpec& l, ExpertLayout layout)
 {
     const auto names = detail::fieldNames(spec.arch);
     const int64_t d = spec.hiddenSize, E = l.numExperts, f = l.expertWidth;
-    b.add(routerName(spec, i, layout), {E, d}, {names.experts, "hidden_size"}, Component::Router);
-    if (layout == ExpertLayout::FusedV5) {
+    // The extended format's per-layer counts are described under its own key.
+    const std::string expertsSrc
+        = spec.extended ? fmt::format("{}.layers[{}].experts", kCompressionKey, i) : std::string(names.experts);
+    if (!l.condensed)
+        b.add(routerName(spec, i, layout), {E, d}, {expertsSrc, "hidden_size"}, Component::Router);
+    if (layout == ExpertLayout::FusedV5 && l.expertRanks.empty()) {
         b.add(fusedGateUpName(spec, i), {E, 2 * f, d},
-            {names.experts, std::string("2*") + names.expertWidth, "hidden_size"}, Component::RoutedExperts);
-        b.add(fusedDownName(spec, i), {E, d, f}, {names.experts, "hidden_size", names.expertWidth},
+            {expertsSrc, std::string("2*") + names.expertWidth, "hidden_size"}, Component::RoutedExperts);
+        b.add(fusedDownName(spec, i), {E, d, f}, {expertsSrc, "hidden_size", names.expertWidth},
             Component::RoutedExperts);
     } else {
-        for (int e = 0; e < l.numExperts; ++e)
-            addSwiGlu(b, expertProjName(spec, i, e, Proj::Gate), expertProjName(spec, i, e, Proj::Up),
-                expertProjName(spec, i, e, Proj::Down), f, names.expertWidth, d, Component::RoutedExperts, e);
+        for (int e = 0; e < l.numExperts; ++e) {
+            if (auto it = l.expertRanks.find(e); it != l.expertRanks.end()) {
+                addFactored(b, spec, i, e, Proj::Gate, f, names.expertWidth, d, "hidden_size", it->second);
+                addFactored(b, spec, i, e, Proj::Up, f, names.expertWidth, d, "hidden_size", it->second);
+                addFactored(b, spec, i, e, Proj::Down, d, "hidden_size", f, names.expertWidth, it->second);
+            } else {
+                addSwiGlu(b, expertProjName(spec, i, e, Proj::Gate), expertProjName(spec, i, e, Proj::Up),
+                    expertProjName(spec, i, e, Proj::Down), f, names.expertWidth, d, Component::RoutedExperts, e);
+            }
+        }
     }
     if (l.shared.count > 0) {
         addSwiGlu(b, sharedExpertProjName(spec, i, Proj::Gate), sharedExpertProjName(spec, i, Proj::Up),
@@ -255,8 +280,11 @@ std::vector<ExpectedTensor> expectedTensors(const ModelSpec& spec, ExpertLayout 
         const auto& l = spec.layers[static_cast<size_t>(i)];
         b.layer(i);
         b.add(inputNormName(i), {d}, {"hidden_size"}, Component::Norms);
-        b.add(postAttentionNormName(i), {d}, {"hidden_size"}, Component::Norms);
+        if (!l.mlpDropped)
+            b.add(postAttentionNormName(i), {d}, {"hidden_size"}, Component::Norms);
         addAttention(b, spec, i);
+        if (l.mlpDropped)
+            continue;
         if (l.kind == LayerKind::Dense)
             addSwiGlu(b, denseMlpProjName(i, Proj::Gate), denseMlpProjName(i, Proj::Up),
                 denseMlpProjName(i, Proj::Down), l.intermediateSize, "intermediate_size", d,

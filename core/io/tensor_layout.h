@@ -44,6 +44,9 @@ std::string moePrefix(const ModelSpec& spec, int layer, ExpertLayout layout = Ex
 std::string routerName(const ModelSpec& spec, int layer, ExpertLayout layout = ExpertLayout::PerExpert);
 // model.layers.3.block_sparse_moe.experts.5.w1.weight / model.layers.3.mlp.experts.5.gate_proj.weight
 std::string expertProjName(const ModelSpec& spec, int layer, int expert, Proj proj);
+// A factored expert matrix of the extended export format: "....gate_proj.weight_a" [out, r] (a: true)
+// or "....weight_b" [r, in], with W ~ weight_a weight_b.
+std::string factoredExpertProjName(const ModelSpec& spec, int layer, int expert, Proj proj, bool a);
 std::string fusedGateUpName(const ModelSpec& spec, int layer); // <moe>.experts.gate_up_proj
 std::string fusedDownName(const ModelSpec& spec, int layer); // <moe>.experts.down_proj
 // model.layers.3.mlp.shared_expert.gate_proj.weight (Qwen) / ...mlp.shared_experts.... (DeepSeek)

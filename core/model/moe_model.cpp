@@ -108,7 +108,8 @@ MoeWeights MoeModel::loadMoe(int i, const LayerSpec& layer) const
     MoeWeights m;
     const std::string fused = fusedGateUpName(m_spec, i);
     const ExpertLayout layout = m_checkpoint->contains(fused) ? ExpertLayout::FusedV5 : ExpertLayout::PerExpert;
-    m.router = load(routerName(m_spec, i, layout));
+    if (!layer.condensed)
+        m.router = load(routerName(m_spec, i, layout));
     if (layout == ExpertLayout::FusedV5) {
         // transformers v5 layout: gate_up_proj [E, 2f, d] (gate rows first), down_proj [E, d, f].
         auto gateUp = load(fused);
@@ -122,9 +123,22 @@ MoeWeights MoeModel::loadMoe(int i, const LayerSpec& layer) const
             m.experts.push_back(std::move(expert));
         }
     } else {
-        for (int e = 0; e < layer.numExperts; ++e)
-            m.experts.push_back(loadSwiGlu([&](Proj p) { return expertProjName(m_spec, i, e, p); }));
+        for (int e = 0; e < layer.numExperts; ++e) {
+            if (layer.expertRanks.count(e)) {
+                // Extended export format: W ~ weight_a weight_b, kept as two matmuls.
+                SwiGlu expert;
+                for (auto [p, l] : {std::pair{Proj::Gate, &expert.gate}, {Proj::Up, &expert.up}, {Proj::Down, &expert.down}}) {
+                    l->a = load(factoredExpertProjName(m_spec, i, e, p, true));
+                    l->b = load(factoredExpertProjName(m_spec, i, e, p, false));
+                }
+                m.experts.push_back(std::move(expert));
+            } else {
+                m.experts.push_back(loadSwiGlu([&](Proj p) { return expertProjName(m_spec, i, e, p); }));
+            }
+        }
     }
+    m.condensed = layer.condensed;
+    m.condensedWeights = layer.condensedWeights;
     m.expertIds.resize(static_cast<size_t>(layer.numExperts));
     for (int e = 0; e < layer.numExperts; ++e)
         m.expertIds[static_cast<size_t>(e)] = e;
@@ -144,8 +158,12 @@ DecoderLayerWeights MoeModel::layer(int i) const
     DecoderLayerWeights w;
     w.index = i;
     w.inputNorm = load(inputNormName(i));
-    w.postAttentionNorm = load(postAttentionNormName(i));
     w.attention = loadAttention(i);
+    if (ls.mlpDropped) { // extended export format: Layer Drop
+        w.moeDropped = true;
+        return w;
+    }
+    w.postAttentionNorm = load(postAttentionNormName(i));
     if (ls.kind == LayerKind::Dense)
         w.dense = loadSwiGlu([i](Proj p) { return denseMlpProjName(i, p); });
     else

@@ -5,6 +5,7 @@
 #include "core/io/error.h"
 #include "core/io/safetensors.h"
 #include "core/io/safetensors_header.h"
+#include "support/file_size_limit.h"
 #include "support/paths.h"
 
 #include <doctest/doctest.h>
@@ -315,49 +316,7 @@ TEST_CASE("hostile: checkpoint folders and index files")
     }
 }
 
-namespace {
-
-// Runs `action` in a child whose files may not grow beyond `limit` bytes (the write fails with
-// EFBIG, as a full disk fails with ENOSPC). Returns the child's error message, or a note.
-std::string writeWithFileSizeLimit(rlim_t limit, const std::function<void()>& action)
-{
-    int pipeFds[2];
-    REQUIRE(::pipe(pipeFds) == 0);
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        ::close(pipeFds[0]);
-        std::signal(SIGXFSZ, SIG_IGN);
-        const rlimit rl{limit, limit};
-        ::setrlimit(RLIMIT_FSIZE, &rl);
-        std::string message = "<no error>";
-        int code = 1;
-        try {
-            action();
-        } catch (const Error& e) {
-            message = e.what();
-            code = 0;
-        } catch (...) {
-            message = "<other exception>";
-        }
-        (void)!::write(pipeFds[1], message.data(), message.size());
-        ::_exit(code);
-    }
-    ::close(pipeFds[1]);
-    std::string message;
-    char buffer[512];
-    ssize_t n;
-    while ((n = ::read(pipeFds[0], buffer, sizeof buffer)) > 0)
-        message.append(buffer, static_cast<size_t>(n));
-    ::close(pipeFds[0]);
-    int status = 0;
-    REQUIRE(::waitpid(pid, &status, 0) == pid);
-    CHECK(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
-    return message;
-}
-
-} // namespace
+using test::writeWithFileSizeLimit;
 
 TEST_CASE("a full disk while writing leaves neither the target nor a temporary file")
 {
