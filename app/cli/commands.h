@@ -34,4 +34,7 @@ void registerTrainReport(CLI::App& app, GlobalOptions& global);
 // analyze MODEL (--calib FILE | --ids FILE) --session S.h5 [--ratio R] [--override L=C ...] (cmd_analyze.cpp)
 void registerAnalyze(CLI::App& app, GlobalOptions& global);
 
+// export S.h5 OUT_DIR [--plan NAME] [--format auto|standard|extended|dense] [--dtype ..] [--force] (cmd_export.cpp)
+void registerExport(CLI::App& app, GlobalOptions& global);
+
 } // namespace moewb::cli

@@ -28,6 +28,7 @@ int main(int argc, char** argv)
     moewb::cli::registerTrainTokenizer(app, global);
     moewb::cli::registerTrain(app, global);
     moewb::cli::registerTrainReport(app, global);
+    moewb::cli::registerExport(app, global);
 
     try {
         app.parse(argc, argv);  // sub-command callbacks run here

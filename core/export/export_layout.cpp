@@ -417,7 +417,7 @@ nlohmann::json exportPreviewToJson(const ExportPreview& p)
     for (const auto& s : p.shards)
         shards.push_back({{"file", s.file}, {"tensors", s.tensors.size()}, {"bytes", s.bytes}});
     return {{"kind", exportKindName(p.kind)}, {"not_standard", p.notStandard}, {"not_dense", p.notDense},
-        {"notes", p.notes}, {"runtimes", runtimes}, {"dtype", dtypeName(p.dtype)},
+        {"notes", p.notes}, {"runtimes", runtimes}, {"dtype", std::string(dtypeName(p.dtype))},
         {"source_layers", p.sourceLayers}, {"layers", p.layers}, {"kept_layers", p.keptLayers},
         {"source_parameters", p.sourceParameters}, {"parameters", p.parameters}, {"source_bytes", p.sourceBytes},
         {"weight_bytes", p.weightBytes}, {"total_bytes_estimate", p.totalBytes}, {"tensors", p.manifest.size()},

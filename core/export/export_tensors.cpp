@@ -179,7 +179,7 @@ int writeExportTensors(const MoeModel& applied, const ResolvedPlan& resolved, co
 DecoderLayerWeights asWritten(const DecoderLayerWeights& w, const ExportPreview& p)
 {
     const torch::ScalarType target = scalarTypeOf(p.dtype);
-    auto round = [&](torch::Tensor& t) {
+    auto roundTo = [&](torch::Tensor& t) {
         if (t.defined())
             t = t.to(target).to(t.scalar_type());
     };
@@ -189,10 +189,10 @@ DecoderLayerWeights asWritten(const DecoderLayerWeights& w, const ExportPreview&
             l.weight = torch::mm(l.a.to(torch::kDouble), l.b.to(torch::kDouble)).to(target).to(type);
             l.a = l.b = torch::Tensor();
         }
-        round(l.weight);
-        round(l.a);
-        round(l.b);
-        round(l.bias);
+        roundTo(l.weight);
+        roundTo(l.a);
+        roundTo(l.b);
+        roundTo(l.bias);
     };
     auto swiglu = [&](SwiGlu& m) {
         linear(m.gate);
@@ -200,22 +200,22 @@ DecoderLayerWeights asWritten(const DecoderLayerWeights& w, const ExportPreview&
         linear(m.down);
     };
     DecoderLayerWeights out = w;
-    round(out.inputNorm);
-    round(out.postAttentionNorm);
+    roundTo(out.inputNorm);
+    roundTo(out.postAttentionNorm);
     auto& a = out.attention;
     for (Linear* l : {&a.q, &a.k, &a.v, &a.o, &a.qA, &a.qB, &a.kvA, &a.kvB})
         linear(*l);
     for (torch::Tensor* n : {&a.qNorm, &a.kNorm, &a.qANorm, &a.kvANorm})
-        round(*n);
+        roundTo(*n);
     if (out.dense)
         swiglu(*out.dense);
     if (out.moe) {
-        round(out.moe->router);
+        roundTo(out.moe->router);
         for (auto& e : out.moe->experts)
             swiglu(e);
         if (out.moe->shared)
             swiglu(*out.moe->shared);
-        round(out.moe->sharedGate);
+        roundTo(out.moe->sharedGate);
     }
     return out;
 }

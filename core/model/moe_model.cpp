@@ -158,15 +158,13 @@ DecoderLayerWeights MoeModel::layer(int i) const
     DecoderLayerWeights w;
     w.index = i;
     w.inputNorm = load(inputNormName(i));
+    if (!ls.mlpDropped) // extended export format: Layer Drop has no norm and no MLP
+        w.postAttentionNorm = load(postAttentionNormName(i));
     w.attention = loadAttention(i);
-    if (ls.mlpDropped) { // extended export format: Layer Drop
-        w.moeDropped = true;
-        return w;
-    }
-    w.postAttentionNorm = load(postAttentionNormName(i));
-    if (ls.kind == LayerKind::Dense)
+    w.moeDropped = ls.mlpDropped;
+    if (!ls.mlpDropped && ls.kind == LayerKind::Dense)
         w.dense = loadSwiGlu([i](Proj p) { return denseMlpProjName(i, p); });
-    else
+    else if (!ls.mlpDropped)
         w.moe = loadMoe(i, ls);
     return w;
 }

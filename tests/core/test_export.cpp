@@ -201,7 +201,7 @@ TEST_CASE("extended export: per-layer counts, factored experts, dropped and cond
         Plan plan{"mixed", "test", {}, {}};
         plan.steps.push_back(RemoveExperts{moe[0], {1}});
         plan.steps.push_back(RemoveExperts{moe[1], {0, 2, 5}});
-        plan.steps.push_back(FactorExperts{moe[1], {ExpertRank{1, 8, SvdMode::Plain}, ExpertRank{3, 16, SvdMode::Plain}}});
+        plan.steps.push_back(FactorExperts{moe[1], {ExpertRank{1, 8, SvdMode::Plain}, ExpertRank{3, 16, SvdMode::Plain}}, {}});
         plan.steps.push_back(DropMoeSublayer{moe[2]});
         plan.steps.push_back(CondenseLayer{moe[3], {2, 4}, {0.25, 0.5}});
         plan.steps.push_back(DropBlock{moe[4]});
@@ -292,7 +292,7 @@ TEST_CASE("dense-compatible export: factors multiplied back, a dropped sublayer 
     for (int i : moe)
         if (i != moe[1])
             plan.steps.push_back(RemoveExperts{i, {0, 1}});
-    plan.steps.push_back(FactorExperts{moe[0], {ExpertRank{2, 12, SvdMode::Plain}}});
+    plan.steps.push_back(FactorExperts{moe[0], {ExpertRank{2, 12, SvdMode::Plain}}, {}});
     plan.steps.push_back(DropMoeSublayer{moe[1]});
     applyByHand(*source, plan);
 
@@ -459,4 +459,66 @@ TEST_CASE("export refuses unsafe targets and leaves nothing behind on failure")
         CHECK(message.find("write failed") != std::string::npos);
         CHECK(dir.entries().empty());
     }
+}
+
+namespace {
+
+Plan evidencePlan(const ModelSpec& spec, const std::string& kind)
+{
+    const auto moe = spec.moeLayerIndices();
+    Plan plan{kind, "evidence", {}, {}};
+    if (kind == "extended") {
+        plan.steps.push_back(RemoveExperts{moe[0], {1}});
+        plan.steps.push_back(RemoveExperts{moe[1], {0, 2, 5}});
+        plan.steps.push_back(FactorExperts{moe[1], {ExpertRank{1, 8, SvdMode::Plain}, ExpertRank{3, 16, SvdMode::Plain}}, {}});
+        plan.steps.push_back(DropMoeSublayer{moe[2]});
+        plan.steps.push_back(CondenseLayer{moe[3], {2, 4}, {0.25, 0.5}});
+        plan.steps.push_back(DropBlock{moe[4]});
+        return plan;
+    }
+    for (int i : moe)
+        if (i != moe[2])
+            plan.steps.push_back(RemoveExperts{i, {i % 3, 3 + i % 2}});
+    plan.steps.push_back(DropBlock{moe[2]});
+    if (kind == "dense") {
+        plan.steps.push_back(FactorExperts{moe[0], {ExpertRank{5, 12, SvdMode::Plain}}, {}});
+        plan.steps.push_back(DropMoeSublayer{moe[1]});
+    }
+    return plan;
+}
+
+} // namespace
+
+// A generator, not a test: writes the folders tests/reference/check_export_transformers.py loads.
+TEST_CASE("export evidence for tests/reference/check_export_transformers.py" * doctest::skip())
+{
+    const char* env = std::getenv("MOEWB_EXPORT_EVIDENCE_DIR");
+    const fs::path out = env ? env : "/tmp/moewb-export-evidence";
+    fs::remove_all(out);
+    fs::create_directories(out);
+    for (const std::string arch : {"mixtral", "qwen", "deepseek"})
+        for (const std::string kind : {"standard", "extended", "dense"}) {
+            auto source = openDemo(arch);
+            const Plan plan = evidencePlan(source->spec(), kind);
+            applyByHand(*source, plan);
+            const std::string name = arch + "_" + kind;
+            ExportOptions options = optionsFor(out / name);
+            options.kind = parseExportKind(kind);
+            const auto report = exportModel(*source, plan, options);
+            REQUIRE(report.verification.passed);
+            auto back = MoeModel::open(out / name, ComputeOptions{torch::kFloat, torch::kCPU});
+            const auto ids = sampleIds(source->spec());
+            const auto logits = back->forward(ids).logits.contiguous();
+            auto bytes = [](const torch::Tensor& t) {
+                return std::span(static_cast<const std::byte*>(t.data_ptr()), static_cast<size_t>(t.nbytes()));
+            };
+            writeSafetensors(out / ("ours_" + name + ".safetensors"),
+                {{"input_ids", DType::I64, {ids.size(0), ids.size(1)}, bytes(ids)},
+                    {"logits", DType::F32, {logits.size(0), logits.size(1), logits.size(2)}, bytes(logits)}});
+            MESSAGE(name << ": " << exportKindName(report.preview.kind) << ", " << report.bytesWritten << " bytes, "
+                         << report.preview.parameters << " of " << report.preview.sourceParameters
+                         << " parameters, reload diff " << report.verification.maxDiff << " (vs in-memory "
+                         << report.verification.maxDiffInMemory << "), write " << report.writeSeconds << " s, verify "
+                         << report.verification.seconds << " s");
+        }
 }
