@@ -373,7 +373,7 @@ TEST_CASE("extended configs that do not fit are errors naming the field")
     auto bad = [&](const std::function<void(nlohmann::json&)>& edit, const std::string& message) {
         auto c = config;
         edit(c);
-        CHECK_THROWS_WITH_AS(parseModelSpec(c), doctest::Contains(message), Error);
+        CHECK_THROWS_WITH_AS(parseModelSpec(c), doctest::Contains(message.c_str()), Error);
     };
     bad([](auto& c) { c[kCompressionKey]["version"] = 2; }, "newer than this MoE Workbench reads");
     bad([](auto& c) { c[kCompressionKey]["layers"].erase(0); }, "has 5 entries, but num_hidden_layers=6");

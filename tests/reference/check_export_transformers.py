@@ -35,8 +35,10 @@ def check(folder: pathlib.Path) -> dict:
     ours = load_file(folder.parent / f"ours_{folder.name}.safetensors")
     config = json.loads((folder / "config.json").read_text())
     extended = "moewb_compression" in config
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float64, attn_implementation="eager",
-                                                 experts_implementation="eager", trust_remote_code=extended)
+    model, info = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float64, attn_implementation="eager",
+                                                       experts_implementation="eager", trust_remote_code=extended,
+                                                       output_loading_info=True)
+    unloaded = sorted(info["missing_keys"]) + sorted(info["unexpected_keys"]) + sorted(info["mismatched_keys"])
     model.eval()
     ids = ours["input_ids"]
     logits = model(input_ids=ids).logits.float()
@@ -52,7 +54,8 @@ def check(folder: pathlib.Path) -> dict:
         "max_abs_diff": diff,
         "max_abs_logit": scale,
         "tolerance": 1e-4 * scale,
-        "passed": diff <= 1e-4 * scale,
+        "missing_unexpected_or_mismatched_keys": unloaded,
+        "passed": diff <= 1e-4 * scale and not unloaded,
         "top1_agreement": (logits.argmax(-1) == ref.argmax(-1)).float().mean().item(),
     }
     if extended:
