@@ -125,6 +125,8 @@ ExportReport exportModel(const MoeModel& applied, const Plan& plan, const Export
     }
     writeText(dir.path() / "README.md", modelCard(report, plan, applied.spec(), options.provenance));
     json record = exportReportToJson(report);
+    record.erase("files"); // not known until this file is written
+    record.erase("bytes_written");
     record["moewb_version"] = version();
     record["source"] = {{"path", applied.path().string()}, {"identity_hash", applied.checkpoint().identityHash()},
         {"architecture", applied.spec().architectureName}};

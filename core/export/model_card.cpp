@@ -75,7 +75,8 @@ std::string modelCard(const ExportReport& report, const Plan& plan, const ModelS
         source.numLayers);
     out += fmt::format("- Plan: `{}`, method `{}`: {}\n", plan.name, plan.method.empty() ? "-" : plan.method,
         stepSummary(plan));
-    out += fmt::format("- Method parameters: `{}`\n", plan.parameters.dump());
+    if (!plan.parameters.is_null() && !plan.parameters.empty())
+        out += fmt::format("- Method parameters: `{}`\n", plan.parameters.dump());
     if (!provenance.calibrationDataHash.empty())
         out += fmt::format("- Calibration data: `{}`, {} blocks x {} tokens, data hash `{}`\n",
             provenance.calibrationData, provenance.calibrationSamples, provenance.calibrationLength,
