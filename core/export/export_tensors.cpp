@@ -164,8 +164,12 @@ int writeExportTensors(const MoeModel& applied, const ResolvedPlan& resolved, co
                 fmt::join(shapeOf(t), ","), fmt::join(entry.shape, ","));
         t = t.detach().to(torch::kCPU);
         auto converted = t.to(target).contiguous();
-        if (t.scalar_type() != target && !torch::equal(converted.to(t.scalar_type()), t))
+        if (t.scalar_type() != target && !torch::equal(converted.to(t.scalar_type()), t)) {
             ++rounded;
+            if (!torch::isfinite(converted).all().item<bool>() && torch::isfinite(t).all().item<bool>())
+                fail("tensor '{}': values beyond the range of {}; export as bf16 or fp32", entry.name,
+                    dtypeName(p.dtype));
+        }
         writer.write(entry.name, std::span(static_cast<const std::byte*>(converted.data_ptr()),
                                            static_cast<size_t>(converted.nbytes())));
         if (progress && !progress(double(writer.bytesWritten()) / double(std::max<uint64_t>(1, writer.totalBytes()))))

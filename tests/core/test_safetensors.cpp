@@ -480,6 +480,64 @@ TEST_CASE("AtomicDirectory: a whole folder appears at once or not at all")
     CHECK(fs::exists(dir.path / "empty" / "a.txt"));
 }
 
+TEST_CASE("AtomicDirectory with replaceExisting swaps a non-empty folder only at commit")
+{
+    TempDir dir;
+    const fs::path target = dir.path / "out";
+    fs::create_directory(target);
+    writeRaw(target / "old.txt", "old");
+    {
+        AtomicDirectory out(target, true);
+        writeRaw(out.path() / "new.txt", "new");
+        CHECK(fs::exists(target / "old.txt")); // untouched until commit
+    }
+    CHECK(fs::exists(target / "old.txt")); // abandoned: the old folder stays
+    CHECK(dir.entries() == std::vector<std::string>{"out"});
+    {
+        AtomicDirectory out(target, true);
+        writeRaw(out.path() / "new.txt", "new");
+        out.commit();
+    }
+    CHECK(fs::exists(target / "new.txt"));
+    CHECK_FALSE(fs::exists(target / "old.txt"));
+    CHECK(dir.entries() == std::vector<std::string>{"out"}); // the old folder is gone, no temporaries
+    writeRaw(dir.path / "file", "x");
+    CHECK_THROWS_WITH_AS(AtomicDirectory(dir.path / "file", true), doctest::Contains("is not a folder"), Error);
+}
+
+TEST_CASE("CheckpointWeightsWriter streams in manifest order and leaves nothing when incomplete")
+{
+    TempDir dir;
+    Tensors tensors;
+    for (int i = 0; i < 6; ++i)
+        tensors.add("t" + std::to_string(i), DType::F32, {10});
+    const auto list = tensors.finish();
+    std::vector<TensorEntry> manifest;
+    for (const auto& t : list)
+        manifest.push_back({t.name, t.dtype, t.shape});
+    WriteOptions options;
+    options.shardSizeBytes = 100; // two 40-byte tensors a shard
+    {
+        CheckpointWeightsWriter writer(dir.path, manifest, options);
+        CHECK(writer.shards().size() == 3);
+        CHECK(writer.next()->name == "t0");
+        CHECK_THROWS_WITH_AS(writer.write("t1", list[1].data), doctest::Contains("where 't0' was expected"), Error);
+        CHECK_THROWS_WITH_AS(writer.write("t0", list[1].data.first(8)), doctest::Contains("has 8 bytes"), Error);
+        for (int i = 0; i < 3; ++i)
+            writer.write(list[static_cast<size_t>(i)].name, list[static_cast<size_t>(i)].data);
+        CHECK_THROWS_WITH_AS(writer.commit(), doctest::Contains("3 of 6 tensors written"), Error);
+    }
+    CHECK(dir.entries().empty()); // the first shard and half of the second are gone
+    CheckpointWeightsWriter writer(dir.path, manifest, options);
+    for (const auto& t : list)
+        writer.write(t.name, t.data);
+    CHECK(writer.next() == nullptr);
+    CHECK(writer.commit().size() == 4);
+    const auto checkpoint = Checkpoint::open(dir.path);
+    for (size_t i = 0; i < list.size(); ++i)
+        CHECK(same(checkpoint->bytes(list[i].name), tensors.storage[i]));
+}
+
 TEST_CASE("files written by the reference library (tests/reference/golden) re-write byte-identically")
 {
     // The golden checkpoints were written by Python safetensors (save_file / save_pretrained).
