@@ -487,6 +487,26 @@ Plan evidencePlan(const ModelSpec& spec, const std::string& kind)
     return plan;
 }
 
+// The same for 3-layer models: every kind of change in at most three MoE layers.
+Plan smallEvidencePlan(const ModelSpec& spec, const std::string& kind)
+{
+    const auto moe = spec.moeLayerIndices();
+    Plan plan{kind, "evidence", {}, {}};
+    if (kind == "extended") {
+        plan.steps.push_back(RemoveExperts{moe[0], {1}});
+        plan.steps.push_back(FactorExperts{moe[0], {ExpertRank{3, 4, SvdMode::Plain}}, {}});
+        plan.steps.push_back(CondenseLayer{moe[1], {2, 4}, {0.25, 0.5}});
+        if (moe.size() > 2)
+            plan.steps.push_back(DropMoeSublayer{moe[2]});
+        return plan;
+    }
+    for (int i : moe)
+        plan.steps.push_back(RemoveExperts{i, {0, 1}});
+    if (kind == "dense")
+        plan.steps.push_back(FactorExperts{moe[0], {ExpertRank{3, 4, SvdMode::Plain}}, {}});
+    return plan;
+}
+
 } // namespace
 
 // A generator, not a test: writes the folders tests/reference/check_export_transformers.py loads.
@@ -496,12 +516,17 @@ TEST_CASE("export evidence for tests/reference/check_export_transformers.py" * d
     const fs::path out = env ? env : "/tmp/moewb-export-evidence";
     fs::remove_all(out);
     fs::create_directories(out);
-    for (const std::string arch : {"mixtral", "qwen", "deepseek"})
+    // The demo models, and the tiny golden sets of the architectures without a demo model.
+    for (const std::string arch : {"mixtral", "qwen", "deepseek", "golden/qwen3_moe", "golden/olmoe",
+             "golden/deepseek_v2_lite"})
         for (const std::string kind : {"standard", "extended", "dense"}) {
-            auto source = openDemo(arch);
-            const Plan plan = evidencePlan(source->spec(), kind);
+            const bool golden = arch.rfind("golden/", 0) == 0;
+            auto source = golden ? MoeModel::open(test::referenceDir() / arch, ComputeOptions{torch::kFloat, torch::kCPU})
+                                 : openDemo(arch);
+            source->makeResident();
+            const Plan plan = golden ? smallEvidencePlan(source->spec(), kind) : evidencePlan(source->spec(), kind);
             applyByHand(*source, plan);
-            const std::string name = arch + "_" + kind;
+            const std::string name = (golden ? arch.substr(7) : arch) + "_" + kind;
             ExportOptions options = optionsFor(out / name);
             options.kind = parseExportKind(kind);
             const auto report = exportModel(*source, plan, options);
