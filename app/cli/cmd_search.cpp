@@ -9,6 +9,9 @@
 #include "app/cli/stage_common.h"
 #include "core/io/error.h"
 #include "core/pipeline/search_stage.h"
+#include "core/search/baselines.h"
+
+#include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
 #include <torch/torch.h>
@@ -28,7 +31,44 @@ struct SearchCommandOptions {
     uint64_t seed = 0, calibSeed = 0;
     int64_t samples = 32, sequenceLength = 512, sequencesPerPass = 8, batchTokens = 2048;
     bool json = false, noBlocks = false, forceGenetic = false, recompute = false;
+    std::string baseline;
 };
+
+// --baseline frequency|random: the analysis stage's counts, removed by routing frequency or at random.
+void runBaseline(const SearchCommandOptions& o, const MoeModel& model, const TokenBlocks& blocks, Session& session,
+                 const SessionAnalysisOptions& ao)
+{
+    SessionAnalysisResult analysis;
+    {
+        ProgressBar bar("analysis", static_cast<double>(blocks.tokens()));
+        SessionAnalysisOptions a = ao;
+        a.progress = [&](double f) { return bar.update(f); };
+        analysis = analyzeIntoSession(model, blocks, session, o.session, a);
+    }
+    std::map<int, int> counts, experts;
+    for (size_t i = 0; i < analysis.layers.size(); ++i) {
+        counts[analysis.layers[i].layer] = analysis.allocation.counts[i];
+        experts[analysis.layers[i].layer] = model.spec().layers[static_cast<size_t>(analysis.layers[i].layer)].numExperts;
+    }
+    const bool random = o.baseline == "random";
+    const std::string name = o.planName != "moe-i2-search" ? o.planName
+        : random                                            ? fmt::format("random-{}", o.seed)
+                                                            : std::string("frequency");
+    Plan plan = random ? randomPruningPlan(experts, counts, o.seed, name)
+                       : frequencyPruningPlan(*session.routerStats(), counts, name);
+    plan.parameters["ratio"] = ao.ratio;
+    plan.parameters["counts"] = counts;
+    session.setPlan(plan);
+    session.save(o.session);
+    int removed = 0;
+    for (const auto& step : plan.steps)
+        removed += static_cast<int>(std::get<RemoveExperts>(step).experts.size());
+    if (o.json)
+        fmt::print("{}\n", nlohmann::json{{"model", o.model}, {"session", o.session}, {"plan", planToJson(plan)}}.dump(2));
+    else
+        fmt::print("plan '{}' ({} baseline): {} experts removed from {} layers (saved in {})\n", name, o.baseline, removed,
+                   plan.steps.size(), o.session);
+}
 
 void run(const SearchCommandOptions& o, const GlobalOptions& global)
 {
@@ -56,6 +96,8 @@ void run(const SearchCommandOptions& o, const GlobalOptions& global)
     so.search.blockSearch = !o.noBlocks;
     so.search.planName = o.planName;
     so.recompute = o.recompute;
+    if (!o.baseline.empty())
+        return runBaseline(o, *model, blocks, session, so.analysis);
     StageBars bars(static_cast<double>(blocks.tokens()));
     so.progress = bars.callback();
     const auto out = searchIntoSession(*model, blocks, session, o.session, so);
@@ -119,6 +161,10 @@ void registerSearch(CLI::App& app, GlobalOptions& global)
         ->capture_default_str();
     cmd->add_option("--dtype", o->dtype, "Compute dtype")->check(CLI::IsMember({"fp32", "fp64", "bf16"}))->capture_default_str();
     cmd->add_option("--plan-name", o->planName, "Name of the plan in the session")->capture_default_str();
+    cmd->add_option("--baseline", o->baseline,
+                    "Instead of searching: remove the same number of experts per layer by routing frequency "
+                    "(least selected first) or at random (--seed); plan 'frequency' or 'random-SEED'")
+        ->check(CLI::IsMember({"frequency", "random"}));
     cmd->add_flag("--recompute", o->recompute, "Search again even when the session holds this plan with these parameters");
     cmd->add_flag("--json", o->json, "Print the results as JSON");
     cmd->callback([o, &global] { run(*o, global); });

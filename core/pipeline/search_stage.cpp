@@ -108,6 +108,15 @@ SearchStageResult searchIntoSession(const MoeModel& model, const TokenBlocks& bl
         session.setSearch(l);
     session.setBlockSearch(out.search.blocks);
     session.setPlan(out.search.plan);
+    if (so.blockSearch) { // the genetic search alone (each layer's best set), for comparisons
+        Plan ga = removalPlan(out.search.layers, nullptr, so);
+        ga.name = so.planName + "-ga";
+        ga.parameters.update(key);
+        ga.parameters["selection"] = "genetic";
+        ga.parameters.erase("T");
+        ga.parameters["counts"] = counts;
+        session.setPlan(ga);
+    }
     session.provenance().parameters["search"] = out.search.plan.parameters;
     session.provenance().timings["search_calibration"] = out.calibrationSeconds;
     session.provenance().timings["search_genetic"] = out.geneticSeconds;

@@ -2,7 +2,9 @@
 // analysis (importance and pruning counts, reused when the session has them), the calibration pass
 // that captures the search inputs, the per-layer genetic search and the KT block search; the
 // LayerSearch / BlockSearch records and the removal plan go into the session (the caller saves).
-// A plan of the same name made with the same parameters on the same model and data is reused.
+// A plan of the same name made with the same parameters on the same model and data is reused. With
+// the block search, the genetic search's own choice (each layer's best set) is stored too, as
+// "<plan name>-ga", for comparisons.
 #pragma once
 #include "core/analysis/session_analysis.h"
 #include "core/search/model_search.h"
