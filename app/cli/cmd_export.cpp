@@ -6,6 +6,7 @@
 // check measured.
 #include "app/cli/commands.h"
 #include "app/cli/progress.h"
+#include "app/cli/stage_common.h"
 #include "core/calib/dataset.h"
 #include "core/export/export.h"
 #include "core/io/error.h"
@@ -55,26 +56,17 @@ uint64_t parseSize(const std::string& text)
     fail("--shard-size '{}': expected a size such as 5GB, 500MB or 2GiB", text);
 }
 
-const SessionPlan& pickPlan(const Session& session, const std::string& name, const std::string& path)
+// The plan named `name`, or the session's only plan when no name is given.
+const Plan& pickPlan(const Session& session, const std::string& name, const std::string& path)
 {
     const auto& plans = session.plans();
-    if (!name.empty()) {
-        auto it = plans.find(name);
-        if (it == plans.end()) {
-            std::vector<std::string> names;
-            for (const auto& [n, p] : plans)
-                names.push_back(n);
-            fail("{}: no plan named '{}' (plans: {})", path, name, names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", ")));
-        }
-        return it->second;
-    }
-    if (plans.size() == 1)
-        return plans.begin()->second;
+    if (!name.empty() || plans.size() == 1)
+        return name.empty() ? plans.begin()->second.plan : sessionPlan(session, name, path);
     if (plans.empty())
         fail("{}: holds no plan to export; run a method first (moe-compress run)", path);
     std::vector<std::string> names;
     for (const auto& [n, p] : plans)
-        names.push_back(n);
+        names.push_back("'" + n + "'");
     fail("{}: holds {} plans; choose one with --plan ({})", path, plans.size(), fmt::join(names, ", "));
 }
 
@@ -158,13 +150,13 @@ void run(const ExportCommandOptions& o, const GlobalOptions& global)
     const auto& source = session.source();
     if (!source)
         fail("{}: names no source model", o.session);
-    const SessionPlan& chosen = pickPlan(session, o.plan, o.session);
-    auto model = MoeModel::open(source->path, ComputeOptions{torch::kFloat, torch::kCPU});
+    const Plan& plan = pickPlan(session, o.plan, o.session);
+    auto model = openComputeModel(source->path.string(), torch::kFloat);
     if (!source->identityHash.empty() && model->checkpoint().identityHash() != source->identityHash)
         fail("{}: the checkpoint changed since the session was made (identity hash {} now, {} in {})",
             source->path.string(), model->checkpoint().identityHash(), source->identityHash, o.session);
-    if (const auto missing = session.missingTensors(chosen.plan); !missing.empty())
-        fail("{}: plan '{}' references tensors the session lacks: {}", o.session, chosen.plan.name,
+    if (const auto missing = session.missingTensors(plan); !missing.empty())
+        fail("{}: plan '{}' references tensors the session lacks: {}", o.session, plan.name,
             fmt::join(missing, ", "));
 
     ExportOptions options;
@@ -180,9 +172,9 @@ void run(const ExportCommandOptions& o, const GlobalOptions& global)
     options.force = o.force;
     options.protectedPaths = {fs::path(o.session)};
     options.verify = !o.noVerify;
-    options.provenance = provenanceOf(session, chosen.plan.name);
+    options.provenance = provenanceOf(session, plan.name);
 
-    const ExportPreview preview = previewExport(*model, chosen.plan, options);
+    const ExportPreview preview = previewExport(*model, plan, options);
     if (o.dryRun) {
         if (o.json)
             fmt::print("{}\n", exportPreviewToJson(preview).dump(2));
@@ -197,12 +189,12 @@ void run(const ExportCommandOptions& o, const GlobalOptions& global)
         options.verifyIds = verificationIds(session, *model, o, &note);
     if (!note.empty() && !o.json)
         fmt::print("note: {}\n", note);
-    applyPlan(*model, chosen.plan, sessionTensorSource(session));
+    applyPlan(*model, plan, sessionTensorSource(session));
     ExportReport report;
     {
         ProgressBar bar("export " + fs::path(o.target).filename().string());
         options.progress = [&bar](double f) { return bar.update(f); };
-        report = exportModel(*model, chosen.plan, options);
+        report = exportModel(*model, plan, options);
     }
     if (o.json) {
         fmt::print("{}\n", exportReportToJson(report).dump(2));

@@ -8,6 +8,7 @@
 #include "core/io/param_count.h"
 #include "core/io/tensor_layout.h"
 #include "core/model/moe_model.h"
+#include "core/plan/apply.h"
 #include "core/plan/plan.h"
 #include "support/file_size_limit.h"
 #include "support/paths.h"
@@ -281,6 +282,34 @@ TEST_CASE("extended export without factors or condensing agrees with masking the
     const auto ids = sampleIds(spec);
     const auto expected = fresh->forward(ids, {}, fo).logits;
     CHECK(maxDiff(back->forward(ids).logits, expected) <= 1e-4 * expected.abs().max().item<double>());
+}
+
+TEST_CASE("exports of applyPlan's model equal those of the plan applied by hand")
+{
+    for (const std::string arch : {"qwen", "deepseek"}) {
+        CAPTURE(arch);
+        auto byHand = openDemo(arch);
+        auto applied = openDemo(arch);
+        const auto moe = byHand->spec().moeLayerIndices();
+        Plan plan{"mixed", "test", {}, {}};
+        plan.steps.push_back(RemoveExperts{moe[1], {0, 2, 5}});
+        plan.steps.push_back(FactorExperts{moe[1], {ExpertRank{1, 8, SvdMode::Plain}}, {}});
+        plan.steps.push_back(DropMoeSublayer{moe[2]});
+        plan.steps.push_back(CondenseLayer{moe[3], {2, 4}, {0.25, 0.5}});
+        plan.steps.push_back(DropBlock{moe[4]});
+        applyByHand(*byHand, plan);
+        applyPlan(*applied, plan);
+        TempDir dir;
+        const auto a = exportModel(*byHand, plan, optionsFor(dir.path / "hand"));
+        const auto b = exportModel(*applied, plan, optionsFor(dir.path / "apply"));
+        CHECK(b.verification.passed);
+        CHECK(a.preview.manifest.size() == b.preview.manifest.size());
+        auto ra = MoeModel::open(dir.path / "hand", ComputeOptions{torch::kFloat, torch::kCPU});
+        auto rb = MoeModel::open(dir.path / "apply", ComputeOptions{torch::kFloat, torch::kCPU});
+        const auto ids = sampleIds(byHand->spec());
+        const auto la = ra->forward(ids).logits;
+        CHECK(maxDiff(la, rb->forward(ids).logits) <= 1e-4 * la.abs().max().item<double>());
+    }
 }
 
 TEST_CASE("dense-compatible export: factors multiplied back, a dropped sublayer as zeros, stock config")
