@@ -106,6 +106,7 @@ private:
             else {
                 std::erase(out->experts, e);
                 out->ranks.erase(e);
+                out->factors.erase(e);
                 std::erase_if(out->sparsity, [e](const SparsifyMatrix& m) { return m.expert == e; });
             }
         }
@@ -133,8 +134,10 @@ private:
             else if (std::any_of(out->sparsity.begin(), out->sparsity.end(),
                          [&](const SparsifyMatrix& m) { return m.expert == r.expert; }))
                 problem("expert {} carries a sparsity mask; factor before sparsifying", r.expert);
-            else
+            else {
                 out->ranks[r.expert] = r;
+                out->factors[r.expert] = s.factors;
+            }
         }
     }
 
@@ -196,6 +199,7 @@ private:
             out->condensedWeights.push_back(w);
         }
         std::erase_if(out->ranks, [&](const auto& r) { return !contains(out->experts, r.first); });
+        std::erase_if(out->factors, [&](const auto& r) { return !contains(out->experts, r.first); });
         std::erase_if(out->sparsity,
             [&](const SparsifyMatrix& m) { return m.expert >= 0 && !contains(out->experts, m.expert); });
     }
@@ -276,8 +280,18 @@ std::vector<std::string> Plan::tensorReferences() const
             names.push_back(s->maskTensor);
         else if (const auto* d = std::get_if<ApplyDelta>(&step))
             names.insert(names.end(), d->tensors.begin(), d->tensors.end());
+        else if (const auto* f = std::get_if<FactorExperts>(&step); f && !f->factors.empty())
+            for (const ExpertRank& r : f->ranks)
+                for (Proj p : {Proj::Gate, Proj::Up, Proj::Down})
+                    for (bool a : {true, false})
+                        names.push_back(factorTensorName(f->factors, r.expert, p, a));
     }
     return names;
+}
+
+std::string factorTensorName(const std::string& prefix, int expert, Proj matrix, bool a)
+{
+    return fmt::format("{}/expert{:03d}/{}/{}", prefix, expert, matrixName(matrix), a ? "a" : "b");
 }
 
 std::vector<std::string> validatePlan(const ModelSpec& spec, const Plan& plan)

@@ -43,11 +43,18 @@ struct ExpertRank {
 };
 
 // Routed experts of one layer factored as W ~ A B (rank r); experts not listed stay dense.
+// `factors`: prefix of the factor tensors in the session's tensor store, computed by the decompose
+// stage (core/lowrank): "<factors>/expert005/gate/a" [out, r] and ".../b" [r, in], likewise up and
+// down (factorTensorName). Empty: the factors are computed when the plan is applied, which only
+// plain SVD can do (activation-aware SVD needs the calibration inputs).
 struct FactorExperts {
     int layer = 0;
     std::vector<ExpertRank> ranks;
+    std::string factors;
     bool operator==(const FactorExperts&) const = default;
 };
+// "<prefix>/expert005/gate/a" (a: true) or ".../b".
+std::string factorTensorName(const std::string& prefix, int expert, Proj matrix, bool a);
 
 // Layer Drop: the MoE sublayer (post-attention norm, router, experts, shared experts) becomes a
 // pure residual skip; attention stays.
@@ -115,6 +122,7 @@ struct ResolvedLayer {
     bool condensed = false;
     std::vector<int> experts; // surviving routed experts (source ids, ascending)
     std::map<int, ExpertRank> ranks; // factored experts
+    std::map<int, std::string> factors; // factored expert -> tensor prefix (FactorExperts::factors)
     std::vector<double> condensedWeights; // parallel to `experts` when condensed
     std::vector<SparsifyMatrix> sparsity;
 };

@@ -97,6 +97,8 @@ json stepToJson(const PlanStep& step)
                        for (const ExpertRank& r : s.ranks)
                            j["experts"].push_back(
                                {{"expert", r.expert}, {"rank", r.rank}, {"mode", svdModeName(r.mode)}});
+                       if (!s.factors.empty())
+                           j["factors"] = s.factors;
                    },
                    [&](const DropMoeSublayer& s) { j["layer"] = s.layer; },
                    [&](const DropBlock& s) { j["layer"] = s.layer; },
@@ -125,7 +127,7 @@ PlanStep stepFromJson(const json& j, const std::string& where)
     if (op == "remove_experts")
         return RemoveExperts{s.get<int>("layer"), s.get<std::vector<int>>("experts")};
     if (op == "factor_experts") {
-        FactorExperts f{s.get<int>("layer"), {}};
+        FactorExperts f{s.get<int>("layer"), {}, {}};
         const json& experts = s.raw("experts");
         if (!experts.is_array())
             fail("{}: field 'experts' must be an array", s.where());
@@ -136,6 +138,8 @@ PlanStep stepFromJson(const json& j, const std::string& where)
                 "SVD mode");
             f.ranks.push_back({e.get<int>("expert"), e.get<int>("rank"), mode});
         }
+        if (j.contains("factors"))
+            f.factors = s.get<std::string>("factors");
         return f;
     }
     if (op == "drop_moe_sublayer")

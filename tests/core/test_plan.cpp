@@ -69,7 +69,7 @@ Plan everyStep()
     p.parameters = {{"rho", 0.25}, {"seed", 7}};
     p.steps = {
         RemoveExperts{1, {6, 2}},
-        FactorExperts{1, {{0, 5, SvdMode::Plain}, {3, 9, SvdMode::ActivationAware}}},
+        FactorExperts{1, {{0, 5, SvdMode::Plain}, {3, 9, SvdMode::ActivationAware}}, {}},
         DropMoeSublayer{2},
         CondenseLayer{3, {4, 1}, {0.1, 1.0 / 3.0}},
         SparsifyMatrix{1, 5, Proj::Down, "2:4", "masks/layer01/expert05/down", 1024},
@@ -171,16 +171,16 @@ TEST_CASE("validation reports every problem with its step")
     CHECK(mentions(problems({RemoveExperts{1, {0, 1, 2, 3, 4, 5, 6}}}),
         "only 1 experts would remain, fewer than top-k = 2"));
     CHECK(mentions(
-        problems({FactorExperts{1, {{0, 33, SvdMode::Plain}}}}), "rank 33 for expert 0 outside [1, 32]"));
-    CHECK(mentions(problems({FactorExperts{1, {{0, 0, SvdMode::Plain}}}}), "outside [1, 32]"));
+        problems({FactorExperts{1, {{0, 33, SvdMode::Plain}}, {}}}), "rank 33 for expert 0 outside [1, 32]"));
+    CHECK(mentions(problems({FactorExperts{1, {{0, 0, SvdMode::Plain}}, {}}}), "outside [1, 32]"));
     CHECK(mentions(
-        problems({FactorExperts{1, {{0, 4, SvdMode::Plain}}}, FactorExperts{1, {{0, 4, SvdMode::Plain}}}}),
+        problems({FactorExperts{1, {{0, 4, SvdMode::Plain}}, {}}, FactorExperts{1, {{0, 4, SvdMode::Plain}}, {}}}),
         "already factored"));
     CHECK(mentions(problems({DropMoeSublayer{0}}), "dense MLP layer"));
     CHECK(mentions(problems({DropMoeSublayer{1}, RemoveExperts{1, {0}}}),
         "the MoE sublayer was dropped by an earlier step"));
     CHECK(mentions(
-        problems({DropBlock{2}, FactorExperts{2, {{0, 4, SvdMode::Plain}}}}), "the whole layer was dropped"));
+        problems({DropBlock{2}, FactorExperts{2, {{0, 4, SvdMode::Plain}}, {}}}), "the whole layer was dropped"));
     CHECK(mentions(
         problems({DropBlock{0}, DropBlock{1}, DropBlock{2}, DropBlock{3}}), "no decoder layer would remain"));
     CHECK(mentions(problems({DropBlock{1}, DropBlock{1}}), "already dropped"));
@@ -195,11 +195,11 @@ TEST_CASE("validation reports every problem with its step")
     CHECK(mentions(problems({SparsifyMatrix{1, 2, Proj::Gate, "2:4", "", 5}}), "no mask tensor named"));
     CHECK(mentions(problems({SparsifyMatrix{1, 2, Proj::Gate, "2:4", "m", 64 * 32 + 1}}),
         "2049 non-zeros for a matrix of 2048 weights"));
-    CHECK(mentions(problems({FactorExperts{1, {{2, 4, SvdMode::Plain}}},
+    CHECK(mentions(problems({FactorExperts{1, {{2, 4, SvdMode::Plain}}, {}},
                        SparsifyMatrix{1, 2, Proj::Gate, "2:4", "m", 5}}),
         "is factored"));
     CHECK(mentions(problems({SparsifyMatrix{1, 2, Proj::Gate, "2:4", "m", 5},
-                       FactorExperts{1, {{2, 4, SvdMode::Plain}}}}),
+                       FactorExperts{1, {{2, 4, SvdMode::Plain}}, {}}}),
         "carries a sparsity mask"));
     CHECK(mentions(problems({ApplyDelta{"w", DeltaKind::LowRank, {"only-one"}, 1.0}}),
         "step 1 (apply_delta): a low-rank delta needs 2 tensor name(s)"));
@@ -246,7 +246,7 @@ TEST_CASE("composition: pruning then low-rank, conflicts rejected")
 {
     const ModelSpec spec = qwenLike();
     Plan prune{"prune", "moe-i2", {{"rho", 0.25}}, {RemoveExperts{1, {0, 1}}, RemoveExperts{2, {7}}}};
-    Plan lowRank{"lowrank", "moe-i2", {{"rd", 0.3}}, {FactorExperts{1, {{2, 8, SvdMode::ActivationAware}}}}};
+    Plan lowRank{"lowrank", "moe-i2", {{"rd", 0.3}}, {FactorExperts{1, {{2, 8, SvdMode::ActivationAware}}, {}}}};
     const Plan both = composePlans(spec, prune, lowRank);
     CHECK(both.name == "prune + lowrank");
     CHECK(both.method == "moe-i2");
@@ -255,7 +255,7 @@ TEST_CASE("composition: pruning then low-rank, conflicts rejected")
     CHECK(both.parameters["second"]["parameters"]["rd"] == 0.3);
     CHECK(planFromText(planToText(both)) == both);
 
-    Plan factorRemoved{"bad", "moe-i2", {}, {FactorExperts{1, {{0, 8, SvdMode::Plain}}}}};
+    Plan factorRemoved{"bad", "moe-i2", {}, {FactorExperts{1, {{0, 8, SvdMode::Plain}}, {}}}};
     CHECK_THROWS_WITH_AS(composePlans(spec, prune, factorRemoved),
         doctest::Contains("expert 0 is not in the layer (removed or out of range)"), Error);
 }
@@ -280,7 +280,7 @@ TEST_CASE("accounting: parameters and bytes of a model with a plan applied")
     }
     SUBCASE("a factored expert costs r(m+n) per matrix")
     {
-        const auto a = accountPlan(spec, Plan{"p", "", {}, {FactorExperts{1, {{0, 4, SvdMode::Plain}}}}});
+        const auto a = accountPlan(spec, Plan{"p", "", {}, {FactorExperts{1, {{0, 4, SvdMode::Plain}}, {}}}});
         CHECK(a.result.total() == base - expert + 3 * 4 * (d + f));
     }
     SUBCASE("a dropped MoE sublayer removes its norm, router, experts and shared expert")

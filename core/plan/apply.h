@@ -1,0 +1,51 @@
+// Applying a plan: the model a plan describes, built in memory so the forward pass runs it directly.
+// Removed experts are gone (router rows and expert weights), factored matrices are two matmuls
+// (never multiplied back), dropped sublayers and blocks are skipped, condensed layers have no
+// router, masks zero their weights, deltas are added. docs/plans.md describes the conventions.
+//
+// Streaming: resident layers are rewritten at once; a streamed model gets a layer transform, so each
+// layer is rewritten when it is materialised for a pass and the working set stays one layer.
+#pragma once
+#include "core/model/moe_model.h"
+#include "core/plan/plan.h"
+
+#include <functional>
+#include <string>
+
+namespace moewb {
+
+class Session;
+
+// Reads a tensor the plan references by name (factors, masks, deltas). Returned on the CPU in the
+// stored element type (f32, bf16, u8); the applier converts.
+using PlanTensorSource = std::function<torch::Tensor(const std::string& name)>;
+// The session's tensor store (core/session): a moewb::Error names the session and tensor when absent.
+// The session must outlive the source; not thread-safe (like Session).
+PlanTensorSource sessionTensorSource(const Session& session);
+// Stores a CPU tensor (f32, f64, bf16 or u8) in the session's tensor store under `name`.
+void putSessionTensor(Session& session, const std::string& name, const torch::Tensor& tensor);
+// Reads one tensor of the store as a torch tensor (f32 / f64 / bf16 / u8 / i32 / i64).
+torch::Tensor sessionTensor(const Session& session, const std::string& name);
+
+// Rewrites one layer's weights as `layer` (resolved) says. `deltas` are all of the plan's deltas;
+// those naming this layer's tensors are added. Throws moewb::Error naming the plan step's problem
+// (a missing tensor, a mask or factor of the wrong shape, an activation-aware factor never computed).
+void applyToLayer(const ModelSpec& spec, const ResolvedLayer& layer, const std::vector<ApplyDelta>& deltas,
+                  DecoderLayerWeights& weights, const PlanTensorSource& tensors);
+
+// Truncated SVD of a dense matrix W [out, in] in float64: W ~ a b with a = U_r S_r [out, r],
+// b = V_r^T [r, in], both in W's dtype. The plain mode of methods.md 1.5.
+std::pair<torch::Tensor, torch::Tensor> plainSvdFactors(const torch::Tensor& w, int64_t rank);
+
+struct AppliedModelInfo {
+    uint64_t parameters = 0;     // every weight the applied model holds (factors count r(m+n))
+    uint64_t weightBytes = 0;    // at the checkpoint's element size (what export writes)
+    int keptLayers = 0;
+};
+
+// Installs `plan` on `model` (validated with resolvePlan first). Resident layers are rewritten now;
+// streamed layers as they are loaded. A model carries at most one plan: applying again throws.
+// `tensors` must stay valid while the model is used when the model streams.
+AppliedModelInfo applyPlan(MoeModel& model, const Plan& plan, PlanTensorSource tensors = {});
+
+} // namespace moewb
