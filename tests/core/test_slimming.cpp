@@ -315,3 +315,65 @@ TEST_CASE("slimming pass: shared experts only when asked")
         CHECK_NOTHROW(resolvePlan(model->spec(), result.plan));
     }
 }
+
+TEST_CASE("slimming after expert trimming: kept experts only, factored matrices skipped, composed in order")
+{
+    GoldenSet g("mixtral");
+    auto model = MoeModel::open(g.dir(), ComputeOptions{torch::kDouble, torch::kCPU});
+    const auto ids = g.tensor("input_ids_a");
+    const auto& spec = model->spec();
+    // The trimmed model: layer 1 without experts 2 and 6 (router rows and weights gone), and expert 0
+    // of layer 0 with a factored gate.
+    Plan trim;
+    trim.name = "trim";
+    trim.method = "expert-drop";
+    trim.steps.push_back(RemoveExperts{1, {2, 6}});
+    auto w1 = model->layer(1);
+    MoeWeights kept = *w1.moe;
+    kept.experts.clear();
+    kept.expertIds.clear();
+    std::vector<int64_t> rowsKept;
+    for (int e = 0; e < 8; ++e)
+        if (e != 2 && e != 6) {
+            rowsKept.push_back(e);
+            kept.experts.push_back(w1.moe->experts[static_cast<size_t>(e)]);
+            kept.expertIds.push_back(e);
+        }
+    kept.router = w1.moe->router.index_select(0, torch::tensor(rowsKept));
+    w1.moe = kept;
+    model->setLayer(1, std::move(w1));
+    auto w0 = model->layer(0);
+    auto& gate = w0.moe->experts[0].gate;
+    auto [u, sv, vh] = torch::linalg_svd(gate.weight, false);
+    gate.a = u.slice(1, 0, 8) * sv.slice(0, 0, 8);
+    gate.b = vh.slice(0, 0, 8);
+    gate.weight = torch::Tensor();
+    model->setLayer(0, std::move(w0));
+
+    SlimmingOptions o;
+    o.pattern = SparsityPattern::parse("2:4", 0);
+    o.tensorPrefix = "after-trim";
+    o.existingMasks = {maskKey(2, 3, Proj::Down)};
+    Sink sink;
+    const auto result = slimExperts(*model, ids, o, sink.fn());
+    CHECK(result.skipped.size() == 2);
+    CHECK(result.skipped[0].starts_with("layer00/expert00/gate: factored"));
+    CHECK(result.skipped[1].starts_with("layer02/expert03/down: already masked"));
+    for (const auto& step : result.plan.steps) {
+        const auto& s = std::get<SparsifyMatrix>(step);
+        CHECK_FALSE((s.layer == 1 && (s.expert == 2 || s.expert == 6)));
+    }
+    CHECK(result.matrices == 3 * 8 * 3 - 6 - 2);
+    Plan slim = result.plan;
+    slim.name = "slim";
+    const Plan composed = composePlans(spec, trim, slim);
+    CHECK(composed.method == "expert-drop+wanda");
+    CHECK(composed.parameters["first"]["name"] == "trim");
+    CHECK(composed.parameters["second"]["name"] == "slim");
+    REQUIRE(composed.steps.size() == 1 + slim.steps.size());
+    CHECK(std::holds_alternative<RemoveExperts>(composed.steps.front()));
+    // The composed model's layer 1 carries masks for its surviving experts only.
+    const auto resolved = resolvePlan(spec, composed);
+    for (const auto& m : resolved.layers[1].sparsity)
+        CHECK((m.expert != 2 && m.expert != 6));
+}
