@@ -6,9 +6,11 @@
 // plan's step order, and the parameters say which came first).
 #include "app/cli/progress.h"
 #include "app/cli/run_command.h"
+#include "app/cli/stage_common.h"
 #include "core/compress/expert_drop.h"
 #include "core/compress/layer_drop.h"
 #include "core/compress/slimming.h"
+#include "core/calib/dataset.h"
 #include "core/io/error.h"
 #include "core/model/moe_model.h"
 #include "core/plan/apply.h"
@@ -93,9 +95,17 @@ void addSlimming(CLI::App& run)
         ->group(g);
 }
 
-double secondsSince(std::chrono::steady_clock::time_point start)
+// The session describes this model and these calibration blocks, so cached scores are stamped with
+// them; sections computed for another model or other data are dropped first (as `analyze` does).
+void prepareSession(RunContext& context)
 {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const auto& model = context.model;
+    const auto& blocks = context.calibration;
+    const std::string modelHash = model.checkpoint().identityHash();
+    auto& session = context.session;
+    session.dropStale(session.checkCompatibility(modelHash, blocks.dataHash));
+    session.setSource({model.path(), readUtf8File(model.path() / "config.json"), modelHash});
+    session.setCalibration({blocks.source, blocks.count(), blocks.length(), blocks.options.seed, blocks.dataHash});
 }
 
 std::string tensorPrefix(const std::string& name)
@@ -116,16 +126,13 @@ struct WorkModel {
 
 WorkModel workModel(RunContext& context)
 {
+    prepareSession(context);
     WorkModel w;
     w.model = &context.model;
     const std::string& after = opts().after;
     if (after.empty())
         return w;
-    const auto& plans = context.session.plans();
-    auto it = plans.find(after);
-    if (it == plans.end())
-        fail("--after {}: no plan of that name in the session", after);
-    w.base = &it->second.plan;
+    w.base = &sessionPlan(context.session, after, context.sessionPath);
     w.copy = MoeModel::open(context.model.path(), context.model.options());
     applyPlan(*w.copy, *w.base, sessionTensorSource(context.session));
     w.model = w.copy.get();

@@ -12,19 +12,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
 
-expect() { # expect CODE PATTERN -- command...
-    local code=$1 pattern=$2
-    shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    if [[ $rc -ne $code ]] || ! grep -q -- "$pattern" "$tmp/out" "$tmp/err"; then
-        echo "FAIL (exit $rc, wanted $code and '$pattern'): $*"
-        sed 's/^/  | /' "$tmp/out" "$tmp/err" | tail -20
-        failures=$((failures + 1))
-    else
-        echo "ok: $*"
-    fi
-}
+source "$(dirname "$0")/lib.sh"
 
 for model in mixtral qwen2_moe deepseek_v2_lite; do
     s=$tmp/$model.h5
@@ -41,7 +29,7 @@ s=$tmp/bad.h5
 common=("$golden/mixtral" --calib "$src/README.md" --tokenizer "$tok" --session "$s" -n 2 -s 32 --no-eval)
 expect 1 'below top-k' -- "$bin" -t 1 run --method expert-drop "${common[@]}" --preserve-n 1
 expect 1 "neither 'unstructured' nor 'N:M'" -- "$bin" -t 1 run --method wanda "${common[@]}" --pattern 4:2
-expect 1 'no plan of that name' -- "$bin" -t 1 run --method wanda "${common[@]}" --after nothing
+expect 1 "no plan named 'nothing'" -- "$bin" -t 1 run --method wanda "${common[@]}" --after nothing
 expect 1 'drop_n = 4 is outside' -- "$bin" -t 1 run --method layer-drop "${common[@]}" --drop-n 4
 
 if [[ $failures -ne 0 ]]; then

@@ -4,6 +4,8 @@
 #include "core/compress/slimming.h"
 #include "core/compress/sparsity.h"
 #include "core/io/error.h"
+#include "core/plan/apply.h"
+#include "core/session/session.h"
 #include "support/golden.h"
 
 #include <doctest/doctest.h>
@@ -376,4 +378,36 @@ TEST_CASE("slimming after expert trimming: kept experts only, factored matrices 
     const auto resolved = resolvePlan(spec, composed);
     for (const auto& m : resolved.layers[1].sparsity)
         CHECK((m.expert != 2 && m.expert != 6));
+}
+
+TEST_CASE("applyPlan reproduces the slimmed weights from the session's masks and SparseGPT deltas")
+{
+    GoldenSet g("qwen2_moe");
+    auto model = MoeModel::open(g.dir(), ComputeOptions{torch::kDouble, torch::kCPU});
+    const auto ids = g.tensor("input_ids_a");
+    SlimmingOptions o;
+    o.method = SlimMethod::SparseGpt;
+    o.pattern = SparsityPattern::parse("unstructured", 0.4);
+    o.sharedExperts = true;
+    Session session;
+    Sink sink;
+    auto result = slimExperts(*model, ids, o, [&](const std::string& name, const torch::Tensor& t) {
+        putSessionTensor(session, name, t);
+        sink.tensors[name] = t.clone();
+    });
+    result.plan.name = "sparsegpt";
+    CHECK(session.missingTensors(result.plan).empty());
+    auto expected = MoeModel::open(g.dir(), ComputeOptions{torch::kDouble, torch::kCPU});
+    installSlimmed(*expected, result.plan, sink);
+    auto applied = MoeModel::open(g.dir(), ComputeOptions{torch::kDouble, torch::kCPU});
+    applyPlan(*applied, result.plan, sessionTensorSource(session));
+    for (int layer : model->spec().moeLayerIndices()) {
+        const auto a = applied->layer(layer), e = expected->layer(layer);
+        for (size_t j = 0; j < a.moe->experts.size(); ++j)
+            CHECK(torch::equal(a.moe->experts[j].down.weight, e.moe->experts[j].down.weight));
+        CHECK(torch::equal(a.moe->shared->up.weight, e.moe->shared->up.weight));
+        CHECK_FALSE(torch::equal(a.moe->shared->up.weight, model->layer(layer).moe->shared->up.weight));
+    }
+    const auto logits = applied->forward(ids).logits, want = expected->forward(ids).logits;
+    CHECK(torch::allclose(logits, want, 0, 1e-12));
 }
