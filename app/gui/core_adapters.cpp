@@ -163,6 +163,7 @@ SessionSnapshot snapshotOf(const Session& session, const QString& path)
     if (const auto& a = session.allocation()) {
         snap.allocation.layers = a->layers;
         snap.allocation.counts = a->counts;
+        snap.allocation.overridden = a->overridden;
         snap.allocation.ratio = a->ratio;
         for (int layer : a->layers) {
             double value = kNaN;
@@ -195,6 +196,15 @@ SessionSnapshot snapshotOf(const Session& session, const QString& path)
         for (const auto& step : plan->plan.steps)
             if (const auto* remove = std::get_if<RemoveExperts>(&step))
                 snap.removed[remove->layer] = remove->experts;
+    for (const auto& [name, evaluation] : session.evaluations()) {
+        EvaluationRow row{QString::fromStdString(name), QString::fromStdString(evaluation.plan), {}};
+        for (const auto& [key, value] : evaluation.metrics)
+            row.metrics[QString::fromStdString(key)] = value;
+        if (row.plan.isEmpty())
+            snap.evaluations.insert(snap.evaluations.begin(), std::move(row));
+        else
+            snap.evaluations.push_back(std::move(row));
+    }
     return snap;
 }
 
