@@ -42,6 +42,7 @@ public:
     int runSearch();
     int runAll();
     int applyAndEvaluate(); // the original and the session's plans; the Compare view shows them
+    void setEvalSettings(const EvalSettings& settings) { m_evalSettings = settings; }
     void cancel();
 
     RunSettings runSettings() const { return m_settings; }
