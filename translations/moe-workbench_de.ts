@@ -408,10 +408,6 @@
             <translation>Demo-Kalibriertext</translation>
         </message>
         <message>
-            <source>Browse…</source>
-            <translation>Durchsuchen…</translation>
-        </message>
-        <message>
             <source>Calibration text</source>
             <translation>Kalibriertext</translation>
         </message>
@@ -474,10 +470,6 @@
         <message>
             <source>Search seed:</source>
             <translation>Such-Seed:</translation>
-        </message>
-        <message>
-            <source>Search genetically even where enumerating is cheaper</source>
-            <translation>Genetisch suchen, auch wo Aufzählen günstiger ist</translation>
         </message>
         <message>
             <source>Low rank</source>
@@ -546,6 +538,18 @@
         <message>
             <source>Fix the parameters marked in red first</source>
             <translation>Zuerst die rot markierten Parameter korrigieren</translation>
+        </message>
+        <message>
+            <source>Choose a calibration text (plain text or JSONL)</source>
+            <translation>Kalibriertext wählen (Klartext oder JSONL)</translation>
+        </message>
+        <message>
+            <source>Always search genetically</source>
+            <translation>Immer genetisch suchen</translation>
+        </message>
+        <message>
+            <source>Search genetically even where enumerating every set is cheaper</source>
+            <translation>Genetisch suchen, auch wo das Aufzählen aller Mengen günstiger ist</translation>
         </message>
     </context>
     <context>
@@ -802,22 +806,6 @@
     <context>
         <name>moewb::widgets::CompareView</name>
         <message>
-            <source>Perplexity (lower is better)</source>
-            <translation>Perplexität (niedriger ist besser)</translation>
-        </message>
-        <message>
-            <source>KL to the original (lower is better)</source>
-            <translation>KL zum Original (niedriger ist besser)</translation>
-        </message>
-        <message>
-            <source>Parameters</source>
-            <translation>Parameter</translation>
-        </message>
-        <message>
-            <source>Weight bytes</source>
-            <translation>Gewichtsbytes</translation>
-        </message>
-        <message>
             <source>Tokens per second</source>
             <translation>Token pro Sekunde</translation>
         </message>
@@ -832,6 +820,26 @@
         <message>
             <source>Model</source>
             <translation>Modell</translation>
+        </message>
+        <message>
+            <source>Lower is better for perplexity and KL, higher for accuracy and tokens per second; the table gives each change against the original.</source>
+            <translation>Bei Perplexität und KL ist niedriger besser, bei Genauigkeit und Token pro Sekunde höher; die Tabelle zeigt jede Änderung gegenüber dem Original.</translation>
+        </message>
+        <message>
+            <source>Perplexity</source>
+            <translation>Perplexität</translation>
+        </message>
+        <message>
+            <source>KL to the original</source>
+            <translation>KL zum Original</translation>
+        </message>
+        <message>
+            <source>Parameters (millions)</source>
+            <translation>Parameter (Millionen)</translation>
+        </message>
+        <message>
+            <source>Weight bytes (MB)</source>
+            <translation>Gewichtsgröße (MB)</translation>
         </message>
     </context>
     <context>

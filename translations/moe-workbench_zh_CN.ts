@@ -408,10 +408,6 @@
             <translation>演示校准文本</translation>
         </message>
         <message>
-            <source>Browse…</source>
-            <translation>浏览…</translation>
-        </message>
-        <message>
             <source>Calibration text</source>
             <translation>校准文本</translation>
         </message>
@@ -474,10 +470,6 @@
         <message>
             <source>Search seed:</source>
             <translation>搜索种子：</translation>
-        </message>
-        <message>
-            <source>Search genetically even where enumerating is cheaper</source>
-            <translation>即使枚举更省时，也使用遗传搜索</translation>
         </message>
         <message>
             <source>Low rank</source>
@@ -546,6 +538,18 @@
         <message>
             <source>Fix the parameters marked in red first</source>
             <translation>请先修正标红的参数</translation>
+        </message>
+        <message>
+            <source>Choose a calibration text (plain text or JSONL)</source>
+            <translation>选择校准文本（纯文本或 JSONL）</translation>
+        </message>
+        <message>
+            <source>Always search genetically</source>
+            <translation>始终使用遗传搜索</translation>
+        </message>
+        <message>
+            <source>Search genetically even where enumerating every set is cheaper</source>
+            <translation>即使枚举所有集合更省时，也使用遗传搜索</translation>
         </message>
     </context>
     <context>
@@ -802,22 +806,6 @@
     <context>
         <name>moewb::widgets::CompareView</name>
         <message>
-            <source>Perplexity (lower is better)</source>
-            <translation>困惑度（越低越好）</translation>
-        </message>
-        <message>
-            <source>KL to the original (lower is better)</source>
-            <translation>相对原始模型的 KL（越低越好）</translation>
-        </message>
-        <message>
-            <source>Parameters</source>
-            <translation>参数量</translation>
-        </message>
-        <message>
-            <source>Weight bytes</source>
-            <translation>权重字节数</translation>
-        </message>
-        <message>
             <source>Tokens per second</source>
             <translation>每秒 token 数</translation>
         </message>
@@ -832,6 +820,26 @@
         <message>
             <source>Model</source>
             <translation>模型</translation>
+        </message>
+        <message>
+            <source>Lower is better for perplexity and KL, higher for accuracy and tokens per second; the table gives each change against the original.</source>
+            <translation>困惑度和 KL 越低越好，准确率和每秒 token 数越高越好；表格列出了相对原始模型的变化。</translation>
+        </message>
+        <message>
+            <source>Perplexity</source>
+            <translation>困惑度</translation>
+        </message>
+        <message>
+            <source>KL to the original</source>
+            <translation>相对原始模型的 KL</translation>
+        </message>
+        <message>
+            <source>Parameters (millions)</source>
+            <translation>参数量（百万）</translation>
+        </message>
+        <message>
+            <source>Weight bytes (MB)</source>
+            <translation>权重大小（MB）</translation>
         </message>
     </context>
     <context>

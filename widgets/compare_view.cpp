@@ -45,6 +45,11 @@ CompareView::CompareView(QWidget* parent)
 {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
+    auto* note = new QLabel(tr("Lower is better for perplexity and KL, higher for accuracy and tokens per "
+                               "second; the table gives each change against the original."),
+        this);
+    note->setWordWrap(true);
+    layout->addWidget(note);
     auto* split = new QSplitter(Qt::Vertical, this);
     m_charts = new QWidget(split);
     new QGridLayout(m_charts);
@@ -63,13 +68,13 @@ CompareView::CompareView(QWidget* parent)
 QString CompareView::metricTitle(const QString& key) const
 {
     if (key == QLatin1String("perplexity"))
-        return tr("Perplexity (lower is better)");
+        return tr("Perplexity");
     if (key == QLatin1String("kl"))
-        return tr("KL to the original (lower is better)");
+        return tr("KL to the original");
     if (key == QLatin1String("params"))
-        return tr("Parameters");
+        return tr("Parameters (millions)");
     if (key == QLatin1String("bytes"))
-        return tr("Weight bytes");
+        return tr("Weight bytes (MB)");
     if (key == QLatin1String("tokens_per_s"))
         return tr("Tokens per second");
     if (key.startsWith(QLatin1String("acc:")))
@@ -144,8 +149,9 @@ void CompareView::rebuild()
             const double v = valueOf(m_variants[i], key);
             if (!std::isfinite(v))
                 continue;
-            (m_variants[i].original ? base : bars)->addData(static_cast<double>(i), v);
-            top = std::max(top, v);
+            const double shown = key == QLatin1String("params") || key == QLatin1String("bytes") ? v / 1e6 : v;
+            (m_variants[i].original ? base : bars)->addData(static_cast<double>(i), shown);
+            top = std::max(top, shown);
         }
         plot->xAxis->setTicker(ticker);
         plot->xAxis->setTickLabelRotation(m_variants.size() > 3 ? 30 : 0);
@@ -185,6 +191,9 @@ void CompareView::rebuild()
             m_table->setItem(r, k + 1, item);
         }
     }
+    m_table->resizeColumnsToContents();
+    m_table->setMinimumHeight(std::min(220, m_table->horizontalHeader()->sizeHint().height()
+                                                + m_table->rowCount() * m_table->verticalHeader()->defaultSectionSize() + 6));
 }
 
 } // namespace moewb::widgets

@@ -74,9 +74,16 @@ int main(int argc, char** argv)
             if (*started == 0)
                 *started = window.runAll();
         });
+        auto evaluating = std::make_shared<int>(0);
         QObject::connect(
-            window.worker(), &moewb::gui::Worker::jobFinished, &window, [&, started](int finished) {
-                if (finished != *started || !parser.isSet(shots))
+            window.worker(), &moewb::gui::Worker::jobFinished, &window, [&, started, evaluating](int finished) {
+                if (!parser.isSet(shots))
+                    return;
+                if (finished == *started && *started != 0) { // then Apply & evaluate for the Compare view
+                    *evaluating = window.applyAndEvaluate();
+                    return;
+                }
+                if (finished != *evaluating || *evaluating == 0)
                     return;
                 // Let the throttled replots (40 ms) land before grabbing.
                 QTimer::singleShot(500, &window, [&] {

@@ -85,6 +85,7 @@ void MainWindow::createViews()
     auto* parametersDock
         = dock(tr("Parameters"), QStringLiteral("parametersDock"), m_parameters, Qt::LeftDockWidgetArea);
     tabifyDockWidget(treeDock, parametersDock);
+    m_parameters->setMinimumWidth(400);
     parametersDock->raise();
     auto* chartDock
         = dock(tr("Layer importance"), QStringLiteral("layerDock"), m_layerChart, Qt::BottomDockWidgetArea);

@@ -15,6 +15,7 @@
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSpinBox>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 namespace moewb::gui {
@@ -48,6 +49,7 @@ ParametersDock::ParametersDock(QWidget* parent)
     layout->setContentsMargins(0, 0, 0, 0);
     auto* scroll = new QScrollArea(this);
     scroll->setWidgetResizable(true);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     scroll->setFrameShape(QFrame::NoFrame);
     scroll->setWidget(buildForm());
     layout->addWidget(scroll, 1);
@@ -88,6 +90,9 @@ QWidget* ParametersDock::buildForm()
     auto* method = group(tr("Method"));
     m_method = new QComboBox(page);
     m_method->addItem(tr("MoE-I\u00b2 (expert pruning, then low rank)"), QStringLiteral("moe-i2"));
+    m_method->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_method->setMinimumContentsLength(14);
+    m_method->setToolTip(m_method->currentText());
     method->addRow(tr("Method:"), m_method);
     m_device = new QComboBox(page);
     m_device->setObjectName(QStringLiteral("device"));
@@ -101,10 +106,12 @@ QWidget* ParametersDock::buildForm()
     auto* fileRow = new QHBoxLayout;
     m_calibration = new QLineEdit(page);
     m_calibration->setPlaceholderText(tr("demo calibration text"));
-    auto* browse = new QPushButton(tr("Browse\u2026"), page);
+    auto* browse = new QToolButton(page);
+    browse->setText(QStringLiteral("\u2026"));
+    browse->setToolTip(tr("Choose a calibration text (plain text or JSONL)"));
     fileRow->addWidget(m_calibration, 1);
     fileRow->addWidget(browse);
-    connect(browse, &QPushButton::clicked, this, [this] {
+    connect(browse, &QToolButton::clicked, this, [this] {
         const QString file = QFileDialog::getOpenFileName(
             this, tr("Calibration text"), QString(), tr("Text (*.txt *.jsonl);;All files (*)"));
         if (!file.isEmpty())
@@ -134,7 +141,8 @@ QWidget* ParametersDock::buildForm()
     prune->addRow(tr("Layers per block (T):"), m_blockSize);
     m_seed = spin(page, "seed", 0, 1 << 30);
     prune->addRow(tr("Search seed:"), m_seed);
-    m_forceGenetic = new QCheckBox(tr("Search genetically even where enumerating is cheaper"), page);
+    m_forceGenetic = new QCheckBox(tr("Always search genetically"), page);
+    m_forceGenetic->setToolTip(tr("Search genetically even where enumerating every set is cheaper"));
     prune->addRow(QString(), m_forceGenetic);
 
     auto* lowRank = group(tr("Low rank"));
