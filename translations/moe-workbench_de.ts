@@ -297,6 +297,10 @@
             <source>original</source>
             <translation>Original</translation>
         </message>
+        <message>
+            <source>Ranks</source>
+            <translation>Ränge</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::ModelTree</name>
@@ -1017,6 +1021,69 @@
         <message>
             <source>Use the allocated count again</source>
             <translation>Wieder die zugeteilte Anzahl verwenden</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::RankEditor</name>
+        <message>
+            <source>Layer</source>
+            <translation>Schicht</translation>
+        </message>
+        <message>
+            <source>Expert</source>
+            <translation>Experte</translation>
+        </message>
+        <message>
+            <source>Allocated</source>
+            <translation>Zugeteilt</translation>
+        </message>
+        <message>
+            <source>Rank</source>
+            <translation>Rang</translation>
+        </message>
+        <message>
+            <source>Parameters</source>
+            <translation>Parameter</translation>
+        </message>
+        <message>
+            <source>Rank of the expert's three matrices; type a number to fix it by hand (an override)</source>
+            <translation>Rang der drei Matrizen des Experten; eine Zahl eingeben, um ihn von Hand festzulegen</translation>
+        </message>
+        <message>
+            <source>MoE layer</source>
+            <translation>MoE-Schicht</translation>
+        </message>
+        <message>
+            <source>No low-rank plan in this session yet.</source>
+            <translation>Diese Sitzung enthält noch keinen Niedrigrang-Plan.</translation>
+        </message>
+        <message>
+            <source>layer %1</source>
+            <translation>Schicht %1</translation>
+        </message>
+        <message>
+            <source>At or above break-even: rank %1 stores %2 parameters per matrix, the dense matrix %3; it stays dense</source>
+            <translation>Auf oder über der Gewinnschwelle: Rang %1 speichert %2 Parameter je Matrix, die dichte Matrix %3; sie bleibt dicht</translation>
+        </message>
+        <message>
+            <source>Reset</source>
+            <translation>Zurücksetzen</translation>
+        </message>
+        <message>
+            <source>dense</source>
+            <translation>dicht</translation>
+        </message>
+        <message>
+            <source>as planned</source>
+            <translation>laut Plan</translation>
+        </message>
+        <message>
+            <source>Parameters (M)</source>
+            <translation>Parameter (Mio.)</translation>
+        </message>
+        <message>
+            <source>Routed experts: %1 dense, %2 as planned (%3% removed by factorisation); ranks fixed by hand: %4.</source>
+            <translation>Geroutete Experten: %1 dicht, %2 laut Plan (%3 % durch Faktorisierung entfernt); von Hand festgelegte Ränge: %4.</translation>
         </message>
     </context>
 </TS>

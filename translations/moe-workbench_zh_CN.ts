@@ -297,6 +297,10 @@
             <source>original</source>
             <translation>原始模型</translation>
         </message>
+        <message>
+            <source>Ranks</source>
+            <translation>秩</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::ModelTree</name>
@@ -1017,6 +1021,69 @@
         <message>
             <source>Use the allocated count again</source>
             <translation>重新使用分配的数量</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::RankEditor</name>
+        <message>
+            <source>Layer</source>
+            <translation>层</translation>
+        </message>
+        <message>
+            <source>Expert</source>
+            <translation>专家</translation>
+        </message>
+        <message>
+            <source>Allocated</source>
+            <translation>分配值</translation>
+        </message>
+        <message>
+            <source>Rank</source>
+            <translation>秩</translation>
+        </message>
+        <message>
+            <source>Parameters</source>
+            <translation>参数</translation>
+        </message>
+        <message>
+            <source>Rank of the expert's three matrices; type a number to fix it by hand (an override)</source>
+            <translation>该专家三个矩阵的秩；输入数字即可手动指定（覆盖分配值）</translation>
+        </message>
+        <message>
+            <source>MoE layer</source>
+            <translation>MoE 层</translation>
+        </message>
+        <message>
+            <source>No low-rank plan in this session yet.</source>
+            <translation>此会话中尚无低秩方案。</translation>
+        </message>
+        <message>
+            <source>layer %1</source>
+            <translation>第 %1 层</translation>
+        </message>
+        <message>
+            <source>At or above break-even: rank %1 stores %2 parameters per matrix, the dense matrix %3; it stays dense</source>
+            <translation>达到或超过收支平衡点：秩 %1 每个矩阵需存储 %2 个参数，稠密矩阵为 %3 个；该矩阵保持稠密</translation>
+        </message>
+        <message>
+            <source>Reset</source>
+            <translation>重置</translation>
+        </message>
+        <message>
+            <source>dense</source>
+            <translation>稠密</translation>
+        </message>
+        <message>
+            <source>as planned</source>
+            <translation>按方案</translation>
+        </message>
+        <message>
+            <source>Parameters (M)</source>
+            <translation>参数量（百万）</translation>
+        </message>
+        <message>
+            <source>Routed experts: %1 dense, %2 as planned (%3% removed by factorisation); ranks fixed by hand: %4.</source>
+            <translation>路由专家：稠密 %1，按方案 %2（通过分解移除 %3%）；手动指定的秩：%4 个。</translation>
         </message>
     </context>
 </TS>

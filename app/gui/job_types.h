@@ -31,6 +31,7 @@ struct RunSettings {
     double decompositionRate = 0.3; // r_d: fraction of surviving expert parameters removed by low rank
     double alpha = 0.15; // rank allocation exponent on expert importance
     bool activationAware = true; // SVD mode: activation-aware (whitened) or plain
+    std::map<std::pair<int, int>, int> rankOverrides; // (layer, expert) -> rank fixed by hand
 };
 
 // Run ▸ Apply & evaluate: held-out text (perplexity, KL to the original) and a multiple-choice task.
@@ -103,6 +104,14 @@ struct EvaluationRow {
     std::map<QString, double> metrics; // "perplexity", "kl", "acc:<task>", "params", "bytes", "tokens_per_s"
 };
 
+// One MoE layer of a low-rank plan (its factor_experts step): the Ranks tab.
+struct RankLayer {
+    int layer = 0;
+    qint64 m = 0, n = 0; // expert matrix shape (hidden size x expert width)
+    std::map<int, int> ranks; // factored expert -> rank
+    std::vector<int> denseExperts; // surviving experts left dense
+};
+
 // Everything the views draw, read back from a session (open, or after a cancelled run).
 struct SessionSnapshot {
     QString path;
@@ -112,6 +121,8 @@ struct SessionSnapshot {
     std::vector<BlockRow> blocks;
     std::map<int, std::vector<int>> removed; // the plan: layer -> experts
     std::vector<EvaluationRow> evaluations; // the original's first
+    QString rankPlan; // the first plan with factored experts (empty: none)
+    std::vector<RankLayer> ranks; // its layers (needs the model's shapes)
 };
 
 } // namespace moewb::gui

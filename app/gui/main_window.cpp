@@ -6,6 +6,7 @@
 #include "app/gui/worker.h"
 #include "widgets/block_table.h"
 #include "widgets/compare_view.h"
+#include "widgets/rank_editor.h"
 #include "widgets/convergence_plot.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/importance_panel.h"
@@ -57,6 +58,7 @@ void MainWindow::setRunSettings(const RunSettings& settings)
 {
     m_settings = settings;
     m_parameters->setSettings(settings);
+    m_ranks->setOverrides(settings.rankOverrides);
 }
 
 void MainWindow::createViews()
@@ -66,6 +68,8 @@ void MainWindow::createViews()
     m_importance = new ImportancePanel(m_tabs);
     m_compare = new widgets::CompareView(m_tabs);
     m_tabs->addTab(m_importance, tr("Importance"));
+    m_ranks = new widgets::RankEditor(m_tabs);
+    m_tabs->addTab(m_ranks, tr("Ranks"));
     m_tabs->addTab(m_compare, tr("Compare"));
     setCentralWidget(m_tabs);
     const auto dock
@@ -119,8 +123,13 @@ void MainWindow::createViews()
         }
     });
     connect(m_status, &StatusPanel::cancelRequested, this, &MainWindow::cancel);
-    connect(m_parameters, &ParametersDock::settingsChanged, this, [this](const RunSettings& s) { m_settings = s; });
+    connect(m_parameters, &ParametersDock::settingsChanged, this, [this](const RunSettings& s) {
+        m_settings = s;
+        m_settings.rankOverrides = m_ranks->overrides(); // the Ranks tab owns these
+    });
     connect(m_parameters, &ParametersDock::runRequested, this, &MainWindow::runAll);
+    connect(m_ranks, &widgets::RankEditor::overridesChanged, this,
+        [this] { m_settings.rankOverrides = m_ranks->overrides(); });
     connect(m_parameters, &ParametersDock::resetRequested, this, [this] {
         RunSettings s = m_preferences.defaultRunSettings();
         s.countOverrides = m_settings.countOverrides;

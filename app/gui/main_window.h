@@ -19,6 +19,7 @@ class LayerBarChart;
 class ConvergencePlot;
 class BlockTable;
 class CompareView;
+class RankEditor;
 } // namespace moewb::widgets
 
 namespace moewb::gui {
@@ -58,6 +59,7 @@ public:
     widgets::ConvergencePlot* convergence() const { return m_convergence; }
     widgets::BlockTable* blockTable() const { return m_blockTable; }
     widgets::CompareView* compareView() const { return m_compare; }
+    widgets::RankEditor* rankEditor() const { return m_ranks; }
     QTabWidget* centralTabs() const { return m_tabs; }
     ModelTree* modelTree() const { return m_tree; }
     ParametersDock* parameters() const { return m_parameters; }
@@ -104,6 +106,7 @@ private:
     widgets::ConvergencePlot* m_convergence = nullptr;
     widgets::BlockTable* m_blockTable = nullptr;
     widgets::CompareView* m_compare = nullptr;
+    widgets::RankEditor* m_ranks = nullptr;
     QTabWidget* m_tabs = nullptr;
     ModelTree* m_tree = nullptr;
     ParametersDock* m_parameters = nullptr;

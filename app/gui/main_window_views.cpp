@@ -8,6 +8,7 @@
 #include "app/gui/worker.h"
 #include "widgets/block_table.h"
 #include "widgets/compare_view.h"
+#include "widgets/rank_editor.h"
 #include "widgets/convergence_plot.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/importance_panel.h"
@@ -154,6 +155,10 @@ void MainWindow::onSessionChanged(const SessionSnapshot& snap)
     for (const auto& e : snap.evaluations)
         variants.push_back({e.plan.isEmpty() ? tr("original") : e.plan, e.plan.isEmpty(), e.metrics});
     m_compare->setVariants(variants);
+    std::vector<widgets::RankEditor::Layer> ranks;
+    for (const auto& r : snap.ranks)
+        ranks.push_back({r.layer, r.m, r.n, r.ranks, r.denseExperts});
+    m_ranks->setLayers(ranks, m_model.maxExperts);
 }
 
 void MainWindow::onJobFailed(const QString& message)
