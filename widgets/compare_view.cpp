@@ -124,7 +124,9 @@ void CompareView::rebuild()
         delete item;
     }
     if (m_keys.isEmpty()) {
-        grid->addWidget(new QLabel(tr("No evaluations yet: Run \u25b8 Apply & evaluate fills this view."), m_charts), 0, 0);
+        grid->addWidget(
+            new QLabel(tr("No evaluations yet: Run \u25b8 Apply & evaluate fills this view."), m_charts), 0,
+            0);
     }
     QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
     for (size_t i = 0; i < m_variants.size(); ++i)
@@ -135,7 +137,8 @@ void CompareView::rebuild()
         auto* plot = new QCustomPlot(m_charts);
         plot->setMinimumSize(220, 170);
         plot->plotLayout()->insertRow(0);
-        plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, metricTitle(key), QFont(font().family(), 9, QFont::Bold)));
+        plot->plotLayout()->addElement(
+            0, 0, new QCPTextElement(plot, metricTitle(key), QFont(font().family(), 9, QFont::Bold)));
         auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
         bars->setWidth(0.6);
         bars->setPen(Qt::NoPen);
@@ -149,7 +152,8 @@ void CompareView::rebuild()
             const double v = valueOf(m_variants[i], key);
             if (!std::isfinite(v))
                 continue;
-            const double shown = key == QLatin1String("params") || key == QLatin1String("bytes") ? v / 1e6 : v;
+            const double shown
+                = key == QLatin1String("params") || key == QLatin1String("bytes") ? v / 1e6 : v;
             (m_variants[i].original ? base : bars)->addData(static_cast<double>(i), shown);
             top = std::max(top, shown);
         }
@@ -183,7 +187,8 @@ void CompareView::rebuild()
             if (original && !v.original && std::isfinite(value)) {
                 const double before = valueOf(*original, m_keys[k]);
                 if (std::isfinite(before) && before != 0)
-                    text += QStringLiteral("  (%1%2%)").arg(value >= before ? QStringLiteral("+") : QString())
+                    text += QStringLiteral("  (%1%2%)")
+                                .arg(value >= before ? QStringLiteral("+") : QString())
                                 .arg(100 * (value - before) / before, 0, 'f', 1);
             }
             auto* item = new QTableWidgetItem(text);
@@ -192,8 +197,9 @@ void CompareView::rebuild()
         }
     }
     m_table->resizeColumnsToContents();
-    m_table->setMinimumHeight(std::min(220, m_table->horizontalHeader()->sizeHint().height()
-                                                + m_table->rowCount() * m_table->verticalHeader()->defaultSectionSize() + 6));
+    m_table->setMinimumHeight(std::min(220,
+        m_table->horizontalHeader()->sizeHint().height()
+            + m_table->rowCount() * m_table->verticalHeader()->defaultSectionSize() + 6));
 }
 
 } // namespace moewb::widgets

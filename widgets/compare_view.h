@@ -19,7 +19,8 @@ public:
     struct Variant {
         QString name; // "original" or the plan's name
         bool original = false;
-        std::map<QString, double> metrics; // "perplexity", "kl", "acc:<task>", "params", "bytes", "tokens_per_s"
+        std::map<QString, double>
+            metrics; // "perplexity", "kl", "acc:<task>", "params", "bytes", "tokens_per_s"
     };
 
     explicit CompareView(QWidget* parent = nullptr);

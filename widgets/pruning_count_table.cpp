@@ -119,7 +119,8 @@ void PruningCountTable::rebuild()
         const Row& r = m_rows[static_cast<size_t>(i)];
         setItem(i, kLayer, readOnly(QString::number(r.layer)));
         setItem(i, kExperts, readOnly(tr("%1 (top-%2)").arg(r.experts).arg(r.topK)));
-        setItem(i, kAllocated, readOnly(r.allocated >= 0 ? QString::number(r.allocated) : QStringLiteral("\u2013")));
+        setItem(i, kAllocated,
+            readOnly(r.allocated >= 0 ? QString::number(r.allocated) : QStringLiteral("\u2013")));
         const int count = countAt(i);
         auto* edit = new QTableWidgetItem;
         edit->setData(Qt::EditRole, count >= 0 ? QVariant(count) : QVariant(QString()));
@@ -168,7 +169,8 @@ void PruningCountTable::onEdited(QTableWidgetItem* item)
     else
         m_overrides[layer] = value;
     // Rebuilding from inside itemChanged would delete the item being edited: do it afterwards.
-    QMetaObject::invokeMethod(this, [this] { rebuild(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this] { rebuild(); }, Qt::QueuedConnection);
     Q_EMIT overridesChanged();
 }
 

@@ -172,7 +172,8 @@ QString RankEditor::summary() const
     }
     if (dense == 0)
         return tr("No low-rank plan in this session yet.");
-    return tr("Routed experts: %1 dense, %2 as planned (%3% removed by factorisation); ranks fixed by hand: %4.")
+    return tr(
+        "Routed experts: %1 dense, %2 as planned (%3% removed by factorisation); ranks fixed by hand: %4.")
         .arg(millions(static_cast<double>(dense)), millions(static_cast<double>(stored)))
         .arg(100.0 * static_cast<double>(dense - stored) / static_cast<double>(dense), 0, 'f', 1)
         .arg(m_overrides.size());
@@ -211,11 +212,12 @@ void RankEditor::rebuild()
                 edit->setBackground(wasteful ? kBreakEven : kOverride);
             }
             if (wasteful)
-                edit->setToolTip(tr("At or above break-even: rank %1 stores %2 parameters per matrix, the dense "
-                                    "matrix %3; it stays dense")
-                                     .arg(r)
-                                     .arg(qint64(r) * (l.m + l.n))
-                                     .arg(l.m * l.n));
+                edit->setToolTip(
+                    tr("At or above break-even: rank %1 stores %2 parameters per matrix, the dense "
+                       "matrix %3; it stays dense")
+                        .arg(r)
+                        .arg(qint64(r) * (l.m + l.n))
+                        .arg(l.m * l.n));
             m_table->setItem(t, kRank, edit);
             m_table->setItem(t, kParameters,
                 readOnly(QString::number(wasteful ? 3 * l.m * l.n : 3 * qint64(r) * (l.m + l.n))));
@@ -275,7 +277,8 @@ void RankEditor::onEdited(QTableWidgetItem* item)
         m_overrides[{layer, expert}] = value;
     else
         m_overrides.erase({layer, expert});
-    QMetaObject::invokeMethod(this, [this] { rebuild(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this] { rebuild(); }, Qt::QueuedConnection);
     Q_EMIT overridesChanged();
 }
 

@@ -75,8 +75,8 @@ int main(int argc, char** argv)
                 *started = window.runAll();
         });
         auto evaluating = std::make_shared<int>(0);
-        QObject::connect(
-            window.worker(), &moewb::gui::Worker::jobFinished, &window, [&, started, evaluating](int finished) {
+        QObject::connect(window.worker(), &moewb::gui::Worker::jobFinished, &window,
+            [&, started, evaluating](int finished) {
                 if (!parser.isSet(shots))
                     return;
                 if (finished == *started && *started != 0) { // then Apply & evaluate for the Compare view

@@ -68,7 +68,8 @@ void MainWindow::createMenus()
     all->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
     auto* evaluate = run->addAction(tr("Apply && &evaluate"), this, &MainWindow::applyAndEvaluate);
     evaluate->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
-    evaluate->setStatusTip(tr("Perplexity, KL, task accuracy, size and speed of the original and every plan"));
+    evaluate->setStatusTip(
+        tr("Perplexity, KL, task accuracy, size and speed of the original and every plan"));
     m_runActions = {analyze, search, all, evaluate};
     run->addSeparator();
     m_cancelAction = run->addAction(tr("&Cancel"), this, &MainWindow::cancel);

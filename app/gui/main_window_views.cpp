@@ -8,11 +8,11 @@
 #include "app/gui/worker.h"
 #include "widgets/block_table.h"
 #include "widgets/compare_view.h"
-#include "widgets/rank_editor.h"
 #include "widgets/convergence_plot.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/importance_panel.h"
 #include "widgets/layer_bar_chart.h"
+#include "widgets/rank_editor.h"
 
 #include <QMessageBox>
 #include <algorithm>

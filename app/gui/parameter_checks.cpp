@@ -80,11 +80,13 @@ QList<ParameterIssue> checkParameters(const RunSettings& s, const ModelSummary& 
     const qint64 combinations = ktCombinations(s.candidates, s.blockSize);
     if (combinations > kMaxKtCombinations)
         issues << error(QStringLiteral("K"),
-            ParameterChecks::tr("K^T = %1^%2 = %3 combinations per block is too many (at most %4): lower K or T.")
+            ParameterChecks::tr(
+                "K^T = %1^%2 = %3 combinations per block is too many (at most %4): lower K or T.")
                 .arg(s.candidates)
                 .arg(s.blockSize)
-                .arg(combinations == std::numeric_limits<qint64>::max() ? ParameterChecks::tr("more than 10^18")
-                                                                        : QString::number(combinations))
+                .arg(combinations == std::numeric_limits<qint64>::max()
+                        ? ParameterChecks::tr("more than 10^18")
+                        : QString::number(combinations))
                 .arg(kMaxKtCombinations));
     const int moeLayers = static_cast<int>(model.moeLayers.size());
     if (moeLayers > 0 && s.blockSize > moeLayers)
@@ -105,11 +107,13 @@ QList<ParameterIssue> checkParameters(const RunSettings& s, const ModelSummary& 
         const int count = it->second;
         const QString field = QStringLiteral("count:%1").arg(layer.index);
         if (count < 0)
-            issues << error(field, ParameterChecks::tr("Layer %1: a pruning count cannot be negative.").arg(layer.index));
+            issues << error(
+                field, ParameterChecks::tr("Layer %1: a pruning count cannot be negative.").arg(layer.index));
         else if (e - count < layer.topK)
             issues << error(field,
-                ParameterChecks::tr("Layer %1: removing %2 of %3 experts leaves %4, fewer than the %5 each token is routed "
-                   "to (top-k); at most %6 can go.")
+                ParameterChecks::tr(
+                    "Layer %1: removing %2 of %3 experts leaves %4, fewer than the %5 each token is routed "
+                    "to (top-k); at most %6 can go.")
                     .arg(layer.index)
                     .arg(count)
                     .arg(e)
@@ -119,8 +123,9 @@ QList<ParameterIssue> checkParameters(const RunSettings& s, const ModelSummary& 
     }
     if (experts > 0 && s.ratio * experts > removable + 0.5)
         issues << error(QStringLiteral("ratio"),
-            ParameterChecks::tr("A pruning ratio of %1 removes %2 experts, but at most %3 can go while every layer keeps "
-               "its top-k.")
+            ParameterChecks::tr(
+                "A pruning ratio of %1 removes %2 experts, but at most %3 can go while every layer keeps "
+                "its top-k.")
                 .arg(s.ratio, 0, 'f', 2)
                 .arg(qRound(s.ratio * experts))
                 .arg(removable));
@@ -131,11 +136,13 @@ QList<ParameterIssue> checkRank(int layer, int expert, qint64 rank, qint64 m, qi
 {
     const QString field = QStringLiteral("rank:%1:%2").arg(layer).arg(expert);
     if (rank < 1)
-        return {error(field, ParameterChecks::tr("Layer %1, expert %2: a rank must be at least 1.").arg(layer).arg(expert))};
+        return {error(field,
+            ParameterChecks::tr("Layer %1, expert %2: a rank must be at least 1.").arg(layer).arg(expert))};
     if (rankAboveBreakEven(rank, m, n))
         return {warning(field,
-            ParameterChecks::tr("Layer %1, expert %2: rank %3 of a %4 \u00d7 %5 matrix stores %6 parameters, not fewer "
-               "than the dense %7 (only ranks below %8 save parameters): the matrix stays dense.")
+            ParameterChecks::tr(
+                "Layer %1, expert %2: rank %3 of a %4 \u00d7 %5 matrix stores %6 parameters, not fewer "
+                "than the dense %7 (only ranks below %8 save parameters): the matrix stays dense.")
                 .arg(layer)
                 .arg(expert)
                 .arg(rank)

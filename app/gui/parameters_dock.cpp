@@ -98,7 +98,8 @@ QWidget* ParametersDock::buildForm()
     m_device->setObjectName(QStringLiteral("device"));
     for (const std::string& d : moewb::availableDevices()) {
         const QString code = QString::fromStdString(d);
-        m_device->addItem(code == QLatin1String("cpu") ? tr("CPU") : tr("CUDA device %1").arg(code.mid(5)), code);
+        m_device->addItem(
+            code == QLatin1String("cpu") ? tr("CPU") : tr("CUDA device %1").arg(code.mid(5)), code);
     }
     method->addRow(tr("Device:"), m_device);
 
@@ -150,7 +151,8 @@ QWidget* ParametersDock::buildForm()
     m_rate->setToolTip(tr("Fraction of the surviving experts' parameters removed by factorisation"));
     lowRank->addRow(tr("Decomposition rate:"), m_rate);
     m_alpha = real(page, "alpha", 0.0, 4.0, 0.05, 3);
-    m_alpha->setToolTip(tr("How strongly expert importance shifts rank between a layer's experts (0: equal)"));
+    m_alpha->setToolTip(
+        tr("How strongly expert importance shifts rank between a layer's experts (0: equal)"));
     lowRank->addRow(tr("Alpha:"), m_alpha);
     m_svdMode = new QComboBox(page);
     m_svdMode->setObjectName(QStringLiteral("svdMode"));

@@ -78,7 +78,8 @@ void ParametersDock::refreshChecks()
             bad.insert(issue.field);
         lines << QStringLiteral("<span style=\"color:%1\">%2 %3</span>")
                      .arg(error ? QStringLiteral("#b00020") : QStringLiteral("#8a5a00"),
-                         error ? QStringLiteral("\u2716") : QStringLiteral("\u26a0"), issue.message.toHtmlEscaped());
+                         error ? QStringLiteral("\u2716") : QStringLiteral("\u26a0"),
+                         issue.message.toHtmlEscaped());
     }
     m_problems->setText(lines.join(QStringLiteral("<br>")));
     m_problems->setVisible(!lines.isEmpty());
@@ -86,13 +87,15 @@ void ParametersDock::refreshChecks()
     const QString red = QStringLiteral("QAbstractSpinBox { border: 2px solid #b00020; }");
     for (auto* box : findChildren<QAbstractSpinBox*>()) {
         const QString name = box->objectName();
-        const bool wrong = bad.contains(name) || (name == QLatin1String("T") && bad.contains(QStringLiteral("K")));
+        const bool wrong
+            = bad.contains(name) || (name == QLatin1String("T") && bad.contains(QStringLiteral("K")));
         box->setStyleSheet(wrong ? red : QString());
     }
     m_nextRun->setText(nextRunText());
     m_run->setEnabled(!hasErrors(m_issues));
-    m_run->setToolTip(hasErrors(m_issues) ? tr("Fix the parameters marked in red first")
-                                          : tr("Run all, recomputing only the stages whose parameters changed"));
+    m_run->setToolTip(hasErrors(m_issues)
+            ? tr("Fix the parameters marked in red first")
+            : tr("Run all, recomputing only the stages whose parameters changed"));
 }
 
 } // namespace moewb::gui

@@ -57,7 +57,8 @@ RunSettings loadLastRunSettings(const Preferences& preferences)
         return r;
     s.beginGroup(QStringLiteral("lastRun"));
     const auto get = [&s](const char* key, auto fallback) {
-        return s.value(QLatin1String(key), QVariant::fromValue(fallback)).template value<decltype(fallback)>();
+        return s.value(QLatin1String(key), QVariant::fromValue(fallback))
+            .template value<decltype(fallback)>();
     };
     r.method = get("method", r.method);
     r.calibrationPath = get("calibrationPath", r.calibrationPath);

@@ -41,8 +41,9 @@ PreferencesDialog::PreferencesDialog(const Preferences& p, QWidget* parent)
     m_restartNote = new QLabel(tr("The new language is used from the next start."), general);
     m_restartNote->setVisible(false);
     form->addRow(QString(), m_restartNote);
-    connect(m_language, &QComboBox::currentIndexChanged, this,
-        [this] { m_restartNote->setVisible(m_language->currentData().toString() != m_preferences.language); });
+    connect(m_language, &QComboBox::currentIndexChanged, this, [this] {
+        m_restartNote->setVisible(m_language->currentData().toString() != m_preferences.language);
+    });
 
     m_threads = new QSpinBox(general);
     m_threads->setRange(0, 1024);
@@ -55,7 +56,8 @@ PreferencesDialog::PreferencesDialog(const Preferences& p, QWidget* parent)
         const QString code = QString::fromStdString(d);
         if (code == QLatin1String("cuda"))
             continue; // "cuda:N" names each device
-        m_device->addItem(code == QLatin1String("cpu") ? tr("CPU") : tr("CUDA device %1").arg(code.mid(5)), code);
+        m_device->addItem(
+            code == QLatin1String("cpu") ? tr("CPU") : tr("CUDA device %1").arg(code.mid(5)), code);
     }
     m_device->setCurrentIndex(std::max(0, m_device->findData(p.device)));
     form->addRow(tr("Compute device:"), m_device);

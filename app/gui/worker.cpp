@@ -113,8 +113,8 @@ int Worker::runAll(const RunSettings& settings)
 
 int Worker::evaluate(const EvalSettings& settings)
 {
-    return submit(tr("Apply & evaluate"), true,
-        [settings](WorkerCore& c, int job) { c.evaluate(job, settings); });
+    return submit(
+        tr("Apply & evaluate"), true, [settings](WorkerCore& c, int job) { c.evaluate(job, settings); });
 }
 
 int Worker::setThreads(int threads)

@@ -213,7 +213,8 @@ void WorkerCore::runPipeline(int job, const RunSettings& settings, bool withSear
         m_cache.allocationKey = allocationKey(settings);
     } else {
         counts = m_cache.counts;
-        m_facade->post(job, Delivery::Live, [info = m_cache.allocation](Worker& w) { Q_EMIT w.allocationReady(info); });
+        m_facade->post(
+            job, Delivery::Live, [info = m_cache.allocation](Worker& w) { Q_EMIT w.allocationReady(info); });
     }
     if (withSearch)
         searchStage(job, settings, counts);

@@ -70,7 +70,8 @@ private:
     void searchStage(int job, const RunSettings& settings, const std::map<int, int>& counts);
     void captureStage(int job);
     std::vector<LayerProblem> fastLossStage(int job, const std::map<int, int>& counts);
-    std::vector<LayerSearch> geneticStage(int job, const RunSettings& settings, const std::vector<LayerProblem>& problems);
+    std::vector<LayerSearch> geneticStage(
+        int job, const RunSettings& settings, const std::vector<LayerProblem>& problems);
     BlockSearch blockStage(int job, const RunSettings& settings, const std::vector<LayerSearch>& layers);
     // Progress callback for core: notes the thread, posts the fraction (rate-limited) and answers
     // whether the job may go on.

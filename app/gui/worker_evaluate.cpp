@@ -69,7 +69,8 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
     bo.selection = BlockSelection::Sequential;
     const TokenBlocks blocks = loadTextBlocks(textPath.toStdString(), tokenizer, bo);
 
-    const QString tasksPath = e.tasksPath.isEmpty() ? demoFilePath(QStringLiteral("tasks.jsonl")) : e.tasksPath;
+    const QString tasksPath
+        = e.tasksPath.isEmpty() ? demoFilePath(QStringLiteral("tasks.jsonl")) : e.tasksPath;
     std::vector<EncodedQuestion> questions;
     std::string taskName;
     MultipleChoiceOptions mo;
@@ -106,15 +107,17 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
         if (!questions.empty())
             ev.metrics["acc:" + taskName] = scoreMultipleChoice(logits, questions, mo).acc;
         ++step;
-        ev.details = {{"text", textPath.toStdString()}, {"windows", blocks.count()}, {"window_length", blocks.length()},
-            {"questions", questions.size()}, {"applied", "forward overrides"}};
+        ev.details = {{"text", textPath.toStdString()}, {"windows", blocks.count()},
+            {"window_length", blocks.length()}, {"questions", questions.size()},
+            {"applied", "forward overrides"}};
         m_session.setEvaluation(std::move(ev));
     };
 
     stage(job, tr("Evaluating the original model"));
     const LogitsFn original = modelLogits(*m_model);
     const int64_t vocab = spec.vocabSize;
-    const int64_t topK = referenceBytes(blocks.count(), blocks.length(), vocab, 0) <= (int64_t{1} << 30) ? 0 : 64;
+    const int64_t topK
+        = referenceBytes(blocks.count(), blocks.length(), vocab, 0) <= (int64_t{1} << 30) ? 0 : 64;
     const ReferenceDistribution reference = captureReference(original, blocks.ids, topK, eo);
     {
         Evaluation ev;

@@ -68,8 +68,8 @@ std::vector<LayerProblem> WorkerCore::fastLossStage(int job, const std::map<int,
         const int layer = missing[i];
         const auto weights = m_model->layer(layer);
         const auto part = [this, job, i, n = missing.size()](double f) { return progress(job, (i + f) / n); };
-        auto loss = std::make_shared<FastLayerLoss>(spec, spec.layers[static_cast<size_t>(layer)], *weights.moe,
-            m_cache.captured.at(layer).moe, counts.at(layer), part);
+        auto loss = std::make_shared<FastLayerLoss>(spec, spec.layers[static_cast<size_t>(layer)],
+            *weights.moe, m_cache.captured.at(layer).moe, counts.at(layer), part);
         countCompute("fast_loss");
         m_cache.fastLoss[layer] = {counts.at(layer), std::move(loss)};
     }

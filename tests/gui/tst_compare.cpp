@@ -116,9 +116,9 @@ void TestCompare::applyAndEvaluateOnDemoModel()
         return v.metrics.at(QString::fromLatin1(key));
     };
     for (const auto& v : variants)
-        qInfo("%s: perplexity %.3f, KL %.4f, acc %.2f, params %.0f, bytes %.0f, %.0f tokens/s", qPrintable(v.name),
-            metric(v, "perplexity"), metric(v, "kl"), metric(v, "acc:tasks"), metric(v, "params"), metric(v, "bytes"),
-            metric(v, "tokens_per_s"));
+        qInfo("%s: perplexity %.3f, KL %.4f, acc %.2f, params %.0f, bytes %.0f, %.0f tokens/s",
+            qPrintable(v.name), metric(v, "perplexity"), metric(v, "kl"), metric(v, "acc:tasks"),
+            metric(v, "params"), metric(v, "bytes"), metric(v, "tokens_per_s"));
     QCOMPARE(metric(variants[0], "kl"), 0.0);
     QVERIFY(metric(variants[1], "kl") > 0);
     QVERIFY(metric(variants[0], "perplexity") > 1 && metric(variants[1], "perplexity") > 1);

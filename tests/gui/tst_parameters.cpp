@@ -132,13 +132,15 @@ void TestParameters::validationCases()
     QVERIFY(hasIssue(issues, QStringLiteral("count:2"), ParameterIssue::Severity::Error));
     QVERIFY(issues.front().message.contains(QStringLiteral("at most 6")));
     s.countOverrides = {{0, -1}};
-    QVERIFY(hasIssue(moewb::gui::checkParameters(s, model), QStringLiteral("count:0"), ParameterIssue::Severity::Error));
+    QVERIFY(hasIssue(
+        moewb::gui::checkParameters(s, model), QStringLiteral("count:0"), ParameterIssue::Severity::Error));
 
     s = RunSettings{};
     s.ratio = 0.75; // 18 of 24: exactly what three layers keeping top-2 can lose
     QVERIFY(moewb::gui::checkParameters(s, model).isEmpty());
     s.ratio = 0.8; // 19 of 24
-    QVERIFY(hasIssue(moewb::gui::checkParameters(s, model), QStringLiteral("ratio"), ParameterIssue::Severity::Error));
+    QVERIFY(hasIssue(
+        moewb::gui::checkParameters(s, model), QStringLiteral("ratio"), ParameterIssue::Severity::Error));
 }
 
 void TestParameters::rankBreakEven()
@@ -205,7 +207,8 @@ void TestParameters::changingTOrRatioReRunsOnlyDependentStages()
         QSKIP("the Mixtral demo model is not there");
     moewb::gui::MainWindow w;
     RunSettings s;
-    s.calibrationPath = QString::fromStdString((moewb::test::sourceDir() / "resources/demo/calib.txt").string());
+    s.calibrationPath
+        = QString::fromStdString((moewb::test::sourceDir() / "resources/demo/calib.txt").string());
     s.samples = 8;
     s.sequenceLength = 64;
     s.population = 16;

@@ -103,7 +103,8 @@ void TestRankEditor::sessionPlanFillsTheTab()
     plan.name = "lowrank-test";
     plan.method = "moe-i2";
     plan.steps.push_back(moewb::RemoveExperts{layer, {7}});
-    plan.steps.push_back(moewb::FactorExperts{layer, {{0, 16, moewb::SvdMode::Plain}, {3, 24, moewb::SvdMode::Plain}}, ""});
+    plan.steps.push_back(
+        moewb::FactorExperts{layer, {{0, 16, moewb::SvdMode::Plain}, {3, 24, moewb::SvdMode::Plain}}, ""});
     session.setPlan(plan);
     QTemporaryDir dir;
     const QString file = dir.filePath(QStringLiteral("ranks.h5"));

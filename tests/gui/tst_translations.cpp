@@ -131,9 +131,9 @@ void TestTranslations::completeAfterLupdate()
 
 void TestTranslations::compiledTranslationsReachTheMenus()
 {
-    const QStringList expected[] = {
-        {QStringLiteral("zh_CN"), QStringLiteral("文件(&F)"), QStringLiteral("运行(&R)")},
-        {QStringLiteral("de"), QStringLiteral("&Datei"), QStringLiteral("&Ausführen")}};
+    const QStringList expected[]
+        = {{QStringLiteral("zh_CN"), QStringLiteral("文件(&F)"), QStringLiteral("运行(&R)")},
+            {QStringLiteral("de"), QStringLiteral("&Datei"), QStringLiteral("&Ausführen")}};
     for (const QStringList& row : expected) {
         QTranslator translator;
         QVERIFY(translator.load(QStringLiteral(MOEWB_QM_DIR "/moe-workbench_%1.qm").arg(row[0])));
