@@ -24,14 +24,12 @@ echo
 echo "== The model =="
 "$bin/moe-compress" inspect "$model"
 echo
-echo "== Held-out perplexity and the multiple-choice task =="
-"$bin/moe-compress" eval "$model" --text "$demo/eval.txt" -s "$len"
-"$bin/moe-compress" eval "$model" --tasks "$demo/tasks.jsonl"
+echo "== MoE-I2 end to end: analysis, genetic + KT pruning (25% of the experts), low-rank experts"
+echo "   (30% of the rest), then the compressed model against the original on held-out text and tasks =="
+"$bin/moe-compress" run --method moe-i2 "$model" --calib "$demo/calib.txt" -n 64 -s "$len" --session "$session" \
+  --ratio 0.25 --decomp-rate 0.3 --eval-text "$demo/eval.txt" --tasks "$demo/tasks.jsonl"
 echo
-echo "== MoE-I2 analysis: calibration pass, expert removal losses, per-layer pruning counts =="
-"$bin/moe-compress" analyze "$model" --calib "$demo/calib.txt" --session "$session" --ratio 0.25 -n 128 -s "$len"
+echo "== The compressed model in memory: parameters, bytes and speed against the original =="
+"$bin/moe-compress" apply "$model" --session "$session" --plan moe-i2
 echo
-echo "== MoE-I2 search: genetic search per layer, then the KT block search =="
-"$bin/moe-compress" search "$model" --session "$session"
-echo
-echo "Session written to $session"
+echo "Session written to $session (reopen it with moe-workbench, or rerun: every stage is reused)"

@@ -11,6 +11,8 @@
 #include "core/io/param_count.h"
 #include "core/io/tokenizer.h"
 #include "core/model/moe_model.h"
+#include "core/plan/apply.h"
+#include "core/session/session.h"
 #include "core/util/runtime.h"
 
 #include <fmt/format.h>
@@ -28,6 +30,8 @@ namespace fs = std::filesystem;
 
 struct EvalCommandOptions {
     std::string model, compare, text, ids, tasks, tokenizer;
+    std::string session, plan; // evaluate the model with a session's plan applied
+    bool compareOriginal = false, noSave = false;
     std::string format = "auto", field = "text";
     int64_t blockLength = 0, blocks = 0, topK = 0, batchTokens = 2048, maxReferenceMiB = 2048;
     std::string dtype = "auto", device = "cpu";
@@ -70,7 +74,8 @@ struct LoadedModel {
 };
 
 LoadedModel openModel(const std::string& path, const std::string& role, const EvalCommandOptions& o,
-    const torch::Device& device, std::optional<torch::ScalarType>& dtype)
+    const torch::Device& device, std::optional<torch::ScalarType>& dtype, const Session* session = nullptr,
+    const Plan* plan = nullptr)
 {
     // Both models compute in the dtype chosen for the first, so a comparison measures the models.
     if (!dtype)
@@ -87,7 +92,48 @@ LoadedModel openModel(const std::string& path, const std::string& role, const Ev
         m.info.bytesOnDisk += file->fileSize();
     if (m.model->checkpoint().totalBytes() <= kResidentBytes)
         m.model->makeResident();
+    if (plan) {
+        const auto applied = applyPlan(*m.model, *plan, sessionTensorSource(*session));
+        m.info.plan = plan->name;
+        m.info.parameters = applied.parameters;
+        m.info.bytesOnDisk = applied.weightBytes; // what an export of the plan writes
+        m.info.layers = applied.keptLayers;
+    }
     return m;
+}
+
+// The evaluation as the session stores it (metrics by name, the report's details as JSON).
+Evaluation sessionEvaluation(const EvalCommandOptions& o, const EvalReport& report, const ModelEvaluation& m)
+{
+    Evaluation e;
+    e.plan = o.plan;
+    std::vector<std::string> parts{o.plan};
+    if (!o.text.empty())
+        parts.push_back(fs::path(o.text).filename().string());
+    if (!o.ids.empty())
+        parts.push_back(fs::path(o.ids).filename().string());
+    if (!o.tasks.empty())
+        parts.push_back(fs::path(o.tasks).filename().string());
+    e.name = fmt::format("{}", fmt::join(parts, " / "));
+    e.metrics["params"] = static_cast<double>(m.parameters);
+    e.metrics["bytes"] = static_cast<double>(m.bytesOnDisk);
+    if (m.perplexity) {
+        e.metrics["perplexity"] = m.perplexity->perplexity;
+        e.metrics["tokens_per_s"] = m.perplexity->run.tokensPerSecond;
+        e.metrics["peak_rss_bytes"] = static_cast<double>(m.perplexity->run.peakRssAnonBytes);
+    }
+    if (report.kl) {
+        e.metrics["kl"] = report.kl->meanKl;
+        e.metrics["top1_agreement"] = report.kl->top1Agreement;
+    }
+    if (m.tasks) {
+        e.metrics["acc"] = m.tasks->acc;
+        e.metrics["acc_norm"] = m.tasks->accNorm;
+    }
+    e.details = {{"text", o.text}, {"ids", o.ids}, {"tasks", o.tasks}, {"dtype", report.dtype},
+                 {"block_length", report.blocks ? report.blocks->length() : 0},
+                 {"blocks", report.blocks ? report.blocks->count() : 0}};
+    return e;
 }
 
 Tokenizer loadTokenizer(const EvalCommandOptions& o)
@@ -125,10 +171,31 @@ void run(const EvalCommandOptions& o, const GlobalOptions& global)
     std::optional<torch::ScalarType> dtype;
 
     EvalReport report;
-    auto model = openModel(o.model, "model", o, device, dtype);
+    std::optional<Session> session;
+    const Plan* plan = nullptr;
+    if (!o.session.empty()) {
+        session = Session::open(o.session);
+        if (o.plan.empty())
+            fail("eval: --session needs --plan NAME (the plan to apply)");
+        const auto& plans = session->plans();
+        const auto it = plans.find(o.plan);
+        if (it == plans.end()) {
+            std::vector<std::string> names;
+            for (const auto& [n, p] : plans)
+                names.push_back("'" + n + "'");
+            fail("{}: no plan named '{}' (the session holds {})", o.session, o.plan,
+                names.empty() ? std::string("no plans") : fmt::format("{}", fmt::join(names, ", ")));
+        }
+        plan = &it->second.plan;
+    } else if (!o.plan.empty() || o.compareOriginal) {
+        fail("eval: --plan and --compare-original need --session S.h5");
+    }
+    auto model = openModel(o.model, plan ? "compressed" : "model", o, device, dtype, session ? &*session : nullptr, plan);
     std::optional<LoadedModel> reference;
     if (!o.compare.empty())
         reference = openModel(o.compare, "reference", o, device, dtype);
+    else if (o.compareOriginal)
+        reference = openModel(o.model, "original", o, device, dtype);
     report.dtype = dtypeLabel(*dtype);
     report.device = device.str();
     report.threads = torch::get_num_threads();
@@ -223,6 +290,14 @@ void run(const EvalCommandOptions& o, const GlobalOptions& global)
         score(model);
     }
 
+    if (session && !o.noSave) {
+        auto evaluation = sessionEvaluation(o, report, model.info);
+        if (session->source() && session->source()->identityHash != model.model->checkpoint().identityHash())
+            fail("eval: {} was made for another model ({}); not storing the evaluation", o.session,
+                session->source()->path.string());
+        session->setEvaluation(std::move(evaluation));
+        session->save(o.session);
+    }
     report.models.push_back(std::move(model.info));
     if (reference)
         report.models.push_back(std::move(reference->info));
@@ -254,9 +329,16 @@ void registerEval(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--tasks", options->tasks,
            "Multiple-choice questions, JSONL: {\"context\", \"choices\", \"gold\"}")
         ->check(CLI::ExistingFile);
-    cmd->add_option("--compare", options->compare,
+    auto* compare = cmd->add_option("--compare", options->compare,
            "Reference model folder: KL(reference || model) and both side by side")
         ->check(CLI::ExistingDirectory);
+    cmd->add_option("--session", options->session, "Session file holding the plan to apply (with --plan)")
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--plan", options->plan, "Evaluate MODEL with this plan of the session applied");
+    cmd->add_flag("--compare-original", options->compareOriginal,
+           "With --plan: the unmodified MODEL is the reference (KL, side by side)")
+        ->excludes(compare);
+    cmd->add_flag("--no-save", options->noSave, "With --session: do not store the evaluation in the session");
     cmd->add_option(
            "--tokenizer", options->tokenizer, "tokenizer.json to use (default: MODEL/tokenizer.json)")
         ->check(CLI::ExistingFile);

@@ -6,13 +6,12 @@
 #include "app/cli/commands.h"
 #include "app/cli/progress.h"
 #include "app/cli/search_report.h"
-#include "core/analysis/session_analysis.h"
-#include "core/calib/dataset.h"
+#include "app/cli/stage_common.h"
 #include "core/io/error.h"
-#include "core/io/tokenizer.h"
-#include "core/model/moe_model.h"
-#include "core/search/search_inputs.h"
-#include "core/session/session.h"
+#include "core/pipeline/search_stage.h"
+#include "core/search/baselines.h"
+
+#include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
 #include <torch/torch.h>
@@ -31,143 +30,97 @@ struct SearchCommandOptions {
     int K = 3, T = 3, population = 100, generations = 50;
     uint64_t seed = 0, calibSeed = 0;
     int64_t samples = 32, sequenceLength = 512, sequencesPerPass = 8, batchTokens = 2048;
-    bool json = false, noBlocks = false, forceGenetic = false;
+    bool json = false, noBlocks = false, forceGenetic = false, recompute = false;
+    std::string baseline;
 };
 
-constexpr uint64_t kResidentBytes = 1ull << 30;
-
-double secondsSince(std::chrono::steady_clock::time_point start)
+// --baseline frequency|random: the analysis stage's counts, removed by routing frequency or at random.
+void runBaseline(const SearchCommandOptions& o, const MoeModel& model, const TokenBlocks& blocks, Session& session,
+                 const SessionAnalysisOptions& ao)
 {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// The calibration blocks: --calib FILE (text, JSONL or .ids token ids), else the file the session names.
-TokenBlocks loadCalibration(const SearchCommandOptions& o, const Session& session, const ModelSpec& spec)
-{
-    fs::path path = o.calib;
-    BlockOptions bo{o.samples, o.sequenceLength, BlockSelection::Random, o.calibSeed};
-    if (path.empty()) {
-        if (!session.calibration())
-            fail("search: {} holds no calibration settings; pass --calib FILE", o.session);
-        const auto& c = *session.calibration();
-        path = c.dataPath;
-        bo = BlockOptions{c.samples, c.sequenceLength, BlockSelection::Random, c.seed};
+    SessionAnalysisResult analysis;
+    {
+        ProgressBar bar("analysis", static_cast<double>(blocks.tokens()));
+        SessionAnalysisOptions a = ao;
+        a.progress = [&](double f) { return bar.update(f); };
+        analysis = analyzeIntoSession(model, blocks, session, o.session, a);
     }
-    if (path.extension() == ".ids")
-        return loadTokenIdBlocks(path, bo, spec.vocabSize);
-    const fs::path tok = o.tokenizer.empty() ? fs::path(o.model) / "tokenizer.json" : fs::path(o.tokenizer);
-    std::error_code ec;
-    if (!fs::exists(tok, ec))
-        fail("{}: no tokenizer.json in the model folder; pass --tokenizer FILE (or token ids in a .ids file)", o.model);
-    return loadTextBlocks(path, Tokenizer::fromFile(tok), bo);
-}
-
-// Analysis stage (core/analysis/session_analysis.h): importance and router statistics reused from the
-// session when they match the model and data, else computed; pruning counts for the ratio, keeping
-// counts fixed by hand in the session's allocation.
-std::map<int, int> pruningCounts(const MoeModel& model, const TokenBlocks& blocks, Session& session, const SearchCommandOptions& o)
-{
-    SessionAnalysisOptions ao;
-    ao.ratio = o.ratio >= 0 ? o.ratio : session.allocation() ? session.allocation()->ratio : 0.25;
-    ao.batchTokens = o.batchTokens;
-    if (const auto& a = session.allocation())
-        for (size_t i = 0; i < a->layers.size() && i < a->overridden.size(); ++i)
-            if (a->overridden[i])
-                ao.overrides[a->layers[i]] = a->counts[i];
-    ProgressBar bar("analysis", static_cast<double>(blocks.tokens()));
-    ao.progress = [&](double f) { return bar.update(f); };
-    const auto analysis = analyzeIntoSession(model, blocks, session, o.session, ao);
-    std::map<int, int> counts;
-    for (size_t i = 0; i < analysis.layers.size(); ++i)
+    std::map<int, int> counts, experts;
+    for (size_t i = 0; i < analysis.layers.size(); ++i) {
         counts[analysis.layers[i].layer] = analysis.allocation.counts[i];
-    return counts;
+        experts[analysis.layers[i].layer] = model.spec().layers[static_cast<size_t>(analysis.layers[i].layer)].numExperts;
+    }
+    const bool random = o.baseline == "random";
+    const std::string name = o.planName != "moe-i2-search" ? o.planName
+        : random                                            ? fmt::format("random-{}", o.seed)
+                                                            : std::string("frequency");
+    Plan plan = random ? randomPruningPlan(experts, counts, o.seed, name)
+                       : frequencyPruningPlan(*session.routerStats(), counts, name);
+    plan.parameters["ratio"] = ao.ratio;
+    plan.parameters["counts"] = counts;
+    session.setPlan(plan);
+    session.save(o.session);
+    int removed = 0;
+    for (const auto& step : plan.steps)
+        removed += static_cast<int>(std::get<RemoveExperts>(step).experts.size());
+    if (o.json)
+        fmt::print("{}\n", nlohmann::json{{"model", o.model}, {"session", o.session}, {"plan", planToJson(plan)}}.dump(2));
+    else
+        fmt::print("plan '{}' ({} baseline): {} experts removed from {} layers (saved in {})\n", name, o.baseline, removed,
+                   plan.steps.size(), o.session);
 }
 
 void run(const SearchCommandOptions& o, const GlobalOptions& global)
 {
     prepareRuntime(global);
     installInterruptHandler();
-    const auto dtype = o.dtype == "fp64" ? torch::kDouble : o.dtype == "bf16" ? torch::kBFloat16 : torch::kFloat;
-    auto model = MoeModel::open(o.model, ComputeOptions{dtype, torch::kCPU});
-    if (model->checkpoint().totalBytes() <= kResidentBytes)
-        model->makeResident();
-    const auto& spec = model->spec();
-    const auto moeLayers = spec.moeLayerIndices();
-    if (moeLayers.empty())
-        fail("search: {} has no MoE layers", o.model);
+    auto model = openComputeModel(o.model, parseComputeDtype(o.dtype));
+    Session session = openOrCreateSession(o.session);
+    const auto blocks = loadCalibrationBlocks({o.model, o.calib, o.tokenizer, o.samples, o.sequenceLength, o.calibSeed},
+                                              session, model->spec(), "search");
 
-    std::error_code ec;
-    Session session = fs::exists(o.session, ec) ? Session::open(o.session) : Session();
-    const auto blocks = loadCalibration(o, session, spec);
-
-    SearchReport report;
-    auto start = std::chrono::steady_clock::now();
-    const auto counts = pruningCounts(*model, blocks, session, o);
-    std::vector<int> blockStarts;
-    for (const auto& b : partitionBlocks(moeLayers, o.T))
-        blockStarts.push_back(b.front());
-    SearchInputs inputs;
-    {
-        ProgressBar bar("calibration", static_cast<double>(blocks.tokens()));
-        inputs = captureSearchInputs(*model, blocks.ids, counts, o.noBlocks ? std::vector<int>{} : blockStarts,
-                                     [&](double f) { return bar.update(f); }, o.batchTokens);
-    }
-    report.calibrationSeconds = secondsSince(start);
-
-    ModelSearchOptions so;
-    so.genetic.population = o.population;
-    so.genetic.generations = o.generations;
-    so.genetic.keep = o.K;
-    so.genetic.seed = o.seed;
-    so.genetic.forceGenetic = o.forceGenetic;
-    so.kt.blockSize = o.T;
-    so.kt.sequencesPerPass = o.sequencesPerPass;
-    so.blockSearch = !o.noBlocks;
-    so.planName = o.planName;
-    const auto problems = layerProblems(inputs, counts);
-    int totalGenerations = 0;
-    for (const auto& p : problems)
-        totalGenerations += expectedGenerations(p, so.genetic);
-    start = std::chrono::steady_clock::now();
-    ModelSearchResult result;
-    {
-        ProgressBar bar("genetic search", totalGenerations, "gen");
-        int done = 0;
-        so.onGeneration = [&](int, const GenerationStats&) { return bar.update(double(++done) / totalGenerations); };
-        result.layers = searchLayers(problems, so);
-    }
-    report.geneticSeconds = secondsSince(start);
-    start = std::chrono::steady_clock::now();
-    if (so.blockSearch) {
-        ProgressBar bar("block search");
-        so.kt.candidates = o.K;
-        so.kt.progress = [&](double f) { return bar.update(f); };
-        result.blocks = searchBlocks(*model, layerCandidates(result.layers), [&](int l) { return inputs.layerInputs.at(l); },
-                                     so.kt, &result.ktCounters);
-    }
-    report.blockSeconds = secondsSince(start);
-    result.plan = removalPlan(result.layers, so.blockSearch ? &result.blocks : nullptr, so);
-    result.plan.parameters["ratio"] = session.allocation()->ratio;
-    if (const auto issues = validatePlan(spec, result.plan); !issues.empty())
-        fail("search: the plan is invalid: {}", fmt::join(issues, "; "));
-
-    session.clearSearches();
-    for (const auto& l : result.layers)
-        session.setSearch(l);
-    if (!so.blockSearch)
-        result.blocks = BlockSearch{o.K, o.T, {}, {}};  // replaces an earlier block search: none ran
-    session.setBlockSearch(result.blocks);
-    session.setPlan(result.plan);
-    session.provenance().parameters["search"] = result.plan.parameters;
-    session.provenance().timings["search_calibration"] = report.calibrationSeconds;
-    session.provenance().timings["search_genetic"] = report.geneticSeconds;
-    session.provenance().timings["search_blocks"] = report.blockSeconds;
+    SearchStageOptions so;
+    so.analysis.ratio = o.ratio >= 0 ? o.ratio : session.allocation() ? session.allocation()->ratio : 0.25;
+    so.analysis.batchTokens = o.batchTokens;
+    if (const auto& a = session.allocation())
+        for (size_t i = 0; i < a->layers.size() && i < a->overridden.size(); ++i)
+            if (a->overridden[i])
+                so.analysis.overrides[a->layers[i]] = a->counts[i];
+    so.search.genetic.population = o.population;
+    so.search.genetic.generations = o.generations;
+    so.search.genetic.keep = o.K;
+    so.search.genetic.seed = o.seed;
+    so.search.genetic.forceGenetic = o.forceGenetic;
+    so.search.kt.blockSize = o.T;
+    so.search.kt.sequencesPerPass = o.sequencesPerPass;
+    so.search.blockSearch = !o.noBlocks;
+    so.search.planName = o.planName;
+    so.recompute = o.recompute;
+    if (!o.baseline.empty())
+        return runBaseline(o, *model, blocks, session, so.analysis);
+    StageBars bars(static_cast<double>(blocks.tokens()));
+    so.progress = bars.callback();
+    const auto out = searchIntoSession(*model, blocks, session, o.session, so);
+    bars.finish();
     session.save(o.session);
 
+    ModelSearchResult reused;
+    if (out.reused) {
+        for (const auto& [layer, l] : session.searches())
+            reused.layers.push_back(l);
+        if (session.blockSearch())
+            reused.blocks = *session.blockSearch();
+        reused.plan = *out.plan;
+    }
+    SearchReport report;
     report.model = o.model;
     report.session = o.session;
     report.tokens = blocks.tokens();
-    report.result = &result;
+    report.calibrationSeconds = out.calibrationSeconds;
+    report.geneticSeconds = out.geneticSeconds;
+    report.blockSeconds = out.blockSeconds;
+    report.reused = out.reused;
+    report.result = out.reused ? &reused : &out.search;
     if (o.json)
         printSearchJson(report);
     else
@@ -208,6 +161,11 @@ void registerSearch(CLI::App& app, GlobalOptions& global)
         ->capture_default_str();
     cmd->add_option("--dtype", o->dtype, "Compute dtype")->check(CLI::IsMember({"fp32", "fp64", "bf16"}))->capture_default_str();
     cmd->add_option("--plan-name", o->planName, "Name of the plan in the session")->capture_default_str();
+    cmd->add_option("--baseline", o->baseline,
+                    "Instead of searching: remove the same number of experts per layer by routing frequency "
+                    "(least selected first) or at random (--seed); plan 'frequency' or 'random-SEED'")
+        ->check(CLI::IsMember({"frequency", "random"}));
+    cmd->add_flag("--recompute", o->recompute, "Search again even when the session holds this plan with these parameters");
     cmd->add_flag("--json", o->json, "Print the results as JSON");
     cmd->callback([o, &global] { run(*o, global); });
 }

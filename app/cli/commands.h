@@ -34,4 +34,10 @@ void registerTrainReport(CLI::App& app, GlobalOptions& global);
 // analyze MODEL (--calib FILE | --ids FILE) --session S.h5 [--ratio R] [--override L=C ...] (cmd_analyze.cpp)
 void registerAnalyze(CLI::App& app, GlobalOptions& global);
 
+// decompose MODEL --session S.h5 [--plan PRUNING] [--rate R] [--svd plain|activation] (cmd_decompose.cpp)
+void registerDecompose(CLI::App& app, GlobalOptions& global);
+
+// apply MODEL --session S.h5 --plan NAME [--json] (cmd_apply.cpp)
+void registerApply(CLI::App& app, GlobalOptions& global);
+
 } // namespace moewb::cli

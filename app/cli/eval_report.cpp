@@ -79,8 +79,9 @@ nlohmann::json tasksJson(const MultipleChoiceResult& t)
 void printReport(const EvalReport& r)
 {
     for (const auto& m : r.models)
-        fmt::print("{:<11}{}  ({}, {} layers, {} parameters, {} bytes on disk)\n", m.role, m.path.string(),
-            m.architecture, m.layers, grouped(m.parameters), grouped(m.bytesOnDisk));
+        fmt::print("{:<11}{}{}  ({}, {} layers, {} parameters, {} bytes {})\n", m.role, m.path.string(),
+            m.plan.empty() ? std::string() : " + plan '" + m.plan + "'", m.architecture, m.layers,
+            grouped(m.parameters), grouped(m.bytesOnDisk), m.plan.empty() ? "on disk" : "of weights");
     fmt::print("{:<11}{} on {}, {} thread(s)\n", "compute", r.dtype, r.device, r.threads);
     if (!r.tokenizer.empty())
         fmt::print("{:<11}{}\n", "tokenizer", r.tokenizer);
@@ -148,7 +149,7 @@ void printReportJson(const EvalReport& r)
     nlohmann::json models = nlohmann::json::array();
     for (const auto& m : r.models) {
         nlohmann::json j = {{"role", m.role}, {"path", m.path.string()}, {"architecture", m.architecture},
-            {"layers", m.layers}, {"parameters", m.parameters}, {"bytes_on_disk", m.bytesOnDisk},
+            {"layers", m.layers}, {"parameters", m.parameters}, {"bytes_on_disk", m.bytesOnDisk}, {"plan", m.plan},
             {"peak_rss_anon_bytes", peakAnon(m)}};
         if (m.perplexity)
             j["perplexity"] = perplexityJson(*m.perplexity);

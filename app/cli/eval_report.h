@@ -12,7 +12,8 @@
 namespace moewb::cli {
 
 struct ModelEvaluation {
-    std::string role; // "model" or "reference"
+    std::string role; // "model", "reference", "compressed" or "original"
+    std::string plan; // the applied plan's name, if any
     std::filesystem::path path;
     std::string architecture;
     int layers = 0;

@@ -1,5 +1,6 @@
 // moe-compress: the headless MoE Workbench pipeline.
 #include "app/cli/commands.h"
+#include "app/cli/run_command.h"
 #include "core/io/error.h"
 #include "core/io/version.h"
 #include "core/util/runtime.h"
@@ -25,6 +26,9 @@ int main(int argc, char** argv)
     moewb::cli::registerEval(app, global);
     moewb::cli::registerSearch(app, global);
     moewb::cli::registerAnalyze(app, global);
+    moewb::cli::registerDecompose(app, global);
+    moewb::cli::registerApply(app, global);
+    moewb::cli::registerRun(app, global);
     moewb::cli::registerTrainTokenizer(app, global);
     moewb::cli::registerTrain(app, global);
     moewb::cli::registerTrainReport(app, global);

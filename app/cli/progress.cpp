@@ -128,4 +128,17 @@ void ProgressBar::draw(double fraction, bool final)
     std::fflush(m_out);
 }
 
+std::function<bool(const std::string&, double)> StageBars::callback()
+{
+    return [this](const std::string& stage, double fraction) {
+        if (!m_bar || stage != m_stage) {
+            m_bar.reset();
+            m_stage = stage;
+            const bool tokens = stage == "analysis" || stage == "calibration" || stage == "importance" || stage == "statistics";
+            m_bar = std::make_unique<ProgressBar>(stage, tokens ? m_tokens : 0.0);
+        }
+        return m_bar->update(fraction);
+    };
+}
+
 } // namespace moewb::cli

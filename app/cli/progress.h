@@ -5,6 +5,8 @@
 #pragma once
 #include <chrono>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <string>
 
 namespace moewb::cli {
@@ -36,6 +38,21 @@ private:
     bool m_finished = false;
     std::chrono::steady_clock::time_point m_start, m_lastDraw;
     double m_fraction = 0, m_lastPrintedFraction = 0;
+};
+
+// One bar per stage of a multi-stage job: a callback (stage, fraction) opens a new bar whenever the
+// stage name changes. Stages that stream the calibration tokens ("analysis", "calibration",
+// "importance", "statistics") show a token rate; the others percentages.
+class StageBars {
+public:
+    explicit StageBars(double tokens = 0) : m_tokens(tokens) {}
+    std::function<bool(const std::string& stage, double fraction)> callback();
+    void finish() { m_bar.reset(); }
+
+private:
+    double m_tokens;
+    std::string m_stage;
+    std::unique_ptr<ProgressBar> m_bar;
 };
 
 } // namespace moewb::cli

@@ -43,6 +43,7 @@ struct RunContext {
     const GlobalOptions& global;
     MoeModel& model;                 // the source model; methods must not install plans on it
     Session& session;                // saved by the common part after the method returns
+    std::string sessionPath;         // where the session is saved (stages may save intermediate states)
     const TokenBlocks& calibration;  // options.samples blocks of options.sequenceLength tokens
     // Stage timings the summary prints and the session's provenance keeps ("analysis", "search", ...).
     std::vector<std::pair<std::string, double>> timings;

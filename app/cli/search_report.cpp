@@ -33,7 +33,11 @@ void printSearchReport(const SearchReport& report)
     const auto& r = *report.result;
     const auto chosen = chosenCandidates(r);
     fmt::print("search {} -> {}\n", report.model, report.session);
-    fmt::print("calibration {} tokens: {:.1f} s; genetic search {:.1f} s; block search {:.1f} s", report.tokens,
+    if (report.reused)
+        fmt::print("reused from the session: the plan '{}' was made with these parameters on this model and data "
+                   "(--recompute to search again)\n", r.plan.name);
+    else
+        fmt::print("calibration {} tokens: {:.1f} s; genetic search {:.1f} s; block search {:.1f} s", report.tokens,
                report.calibrationSeconds, report.geneticSeconds, report.blockSeconds);
     if (!r.blocks.blocks.empty())
         fmt::print(" ({} combinations, {} layer passes)", r.ktCounters.combinations, r.ktCounters.layerPasses);
@@ -83,6 +87,7 @@ void printSearchJson(const SearchReport& report)
     nlohmann::json out = {{"model", report.model},
                           {"session", report.session},
                           {"calibration_tokens", report.tokens},
+                          {"reused", report.reused},
                           {"seconds", {{"calibration", report.calibrationSeconds}, {"genetic", report.geneticSeconds}, {"blocks", report.blockSeconds}}},
                           {"layers", layers},
                           {"blocks", blocks},

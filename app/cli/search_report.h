@@ -10,6 +10,7 @@ struct SearchReport {
     std::string model, session;
     int64_t tokens = 0;  // calibration tokens
     double calibrationSeconds = 0, geneticSeconds = 0, blockSeconds = 0;
+    bool reused = false;  // the session already held this plan (nothing was searched)
     const ModelSearchResult* result = nullptr;
 };
 

@@ -60,6 +60,7 @@ struct DecoderLayerWeights {
     std::optional<SwiGlu> dense;       // dense MLP layer
     std::optional<MoeWeights> moe;     // MoE layer
     bool moeDropped = false;           // Layer Drop: MoE sublayer removed (pure residual)
+    bool blockDropped = false;         // Block Drop: the whole layer is an identity
 };
 
 } // namespace moewb

@@ -29,6 +29,34 @@ torch::Tensor combineExperts(const ModelSpec& spec, const MoeWeights& w, const t
     return out.to(x.scalar_type());
 }
 
+Routing routePruned(const ModelSpec& spec, const LayerSpec& layer, const MoeWeights& w, const torch::Tensor& logits,
+                    int topK, torch::ScalarType hiddenType, const torch::Tensor& removed)
+{
+    const auto& rule = spec.router;
+    const int64_t kept = static_cast<int64_t>(w.expertIds.size());
+    const bool grouped = rule.topkMethod == TopkMethod::GroupLimitedGreedy && rule.nGroup > 1;
+    if (!grouped || kept == layer.numExperts)
+        return route(rule, logits, topK, hiddenType, removed);
+    // Group-limited routing needs the source layout: the kept experts' logits go back to their
+    // source positions, the removed ones are masked, and the chosen ids map back to kept positions.
+    const int64_t n = logits.size(0), total = layer.numExperts;
+    auto index = torch::tensor(std::vector<int64_t>(w.expertIds.begin(), w.expertIds.end()), torch::kLong)
+                     .to(logits.device());
+    auto full = torch::zeros({n, total}, logits.options()).index_copy_(1, index, logits);
+    auto gone = torch::ones({total}, torch::TensorOptions().dtype(torch::kBool).device(logits.device()));
+    gone.index_fill_(0, index, false);
+    if (removed.defined())
+        gone.index_copy_(0, index, removed.to(torch::kBool).to(logits.device()));
+    Routing r = route(rule, full, topK, hiddenType, gone);
+    auto position = torch::zeros({total}, torch::TensorOptions().dtype(torch::kLong).device(logits.device()));
+    position.index_copy_(0, index, torch::arange(kept, position.options()));
+    // A removed expert can only be chosen with probability 0 (fewer survivors than top-k in the
+    // chosen groups); it maps to position 0 with weight 0.
+    r.ids = position.index_select(0, r.ids.reshape({-1})).view_as(r.ids);
+    r.probs = r.probs.index_select(1, index);
+    return r;
+}
+
 torch::Tensor sharedForward(const MoeWeights& w, const torch::Tensor& x)
 {
     auto y = (*w.shared)(x);
@@ -48,7 +76,7 @@ torch::Tensor moeForward(const ModelSpec& spec, const LayerSpec& layer, const Mo
     } else {
         auto logits = routerLogits(spec.router, x, w.router);
         const int topK = std::min<int>(layer.topK, static_cast<int>(w.experts.size()));
-        auto routing = route(spec.router, logits, topK, x.scalar_type(), removed);
+        auto routing = routePruned(spec, layer, w, logits, topK, x.scalar_type(), removed);
         out = combineExperts(spec, w, x, routing);
         if (trace) {
             trace->logits = logits;

@@ -19,6 +19,11 @@ torch::Tensor moeForward(const ModelSpec& spec, const LayerSpec& layer, const Mo
 // Routed part only, for a given routing (used by the fast-loss equivalence checks and the methods).
 torch::Tensor combineExperts(const ModelSpec& spec, const MoeWeights& w, const torch::Tensor& x, const Routing& routing);
 
+// route() for a block whose experts may have been removed: group-limited routers (DeepSeek-V2) are
+// evaluated in the source layout so groups keep their members.
+Routing routePruned(const ModelSpec& spec, const LayerSpec& layer, const MoeWeights& w, const torch::Tensor& logits,
+                    int topK, torch::ScalarType hiddenType, const torch::Tensor& removed = {});
+
 torch::Tensor sharedForward(const MoeWeights& w, const torch::Tensor& x);
 
 } // namespace moewb

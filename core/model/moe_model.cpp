@@ -150,6 +150,8 @@ DecoderLayerWeights MoeModel::layer(int i) const
         w.dense = loadSwiGlu([i](Proj p) { return denseMlpProjName(i, p); });
     else
         w.moe = loadMoe(i, ls);
+    if (m_transform)
+        m_transform(w);
     return w;
 }
 
@@ -170,61 +172,75 @@ void MoeModel::makeResident()
         }
 }
 
+void MoeModel::setLayerTransform(std::function<void(DecoderLayerWeights&)> transform)
+{
+    m_transform = std::move(transform);
+}
+
 void MoeModel::setLayer(int i, DecoderLayerWeights weights)
 {
     weights.index = i;
     m_resident[i] = std::move(weights);
 }
 
-std::vector<std::pair<std::string, torch::Tensor>> MoeModel::namedParameters()
+void visitLayerTensors(const ModelSpec& spec, DecoderLayerWeights& w,
+                       const std::function<void(const std::string&, torch::Tensor&)>& fn)
 {
-    makeResident();
-    std::vector<std::pair<std::string, torch::Tensor>> params;
-    auto add = [&](std::string name, const torch::Tensor& t) {
+    const int i = w.index;
+    auto add = [&](const std::string& name, torch::Tensor& t) {
         if (t.defined())
-            params.emplace_back(std::move(name), t);
+            fn(name, t);
     };
-    auto addLinear = [&](const std::string& weightName, const Linear& l) {
+    auto addLinear = [&](const std::string& weightName, Linear& l) {
         add(weightName, l.weight);
         add(weightName + "#a", l.a); // factored W ~ A B: not checkpoint names
         add(weightName + "#b", l.b);
         add(biasName(weightName), l.bias);
     };
-    auto addSwiGlu = [&](const std::function<std::string(Proj)>& name, const SwiGlu& m) {
+    auto addSwiGlu = [&](const std::function<std::string(Proj)>& name, SwiGlu& m) {
         addLinear(name(Proj::Gate), m.gate);
         addLinear(name(Proj::Up), m.up);
         addLinear(name(Proj::Down), m.down);
+    };
+    add(inputNormName(i), w.inputNorm);
+    add(postAttentionNormName(i), w.postAttentionNorm);
+    auto& a = w.attention;
+    const std::pair<AttnTensor, Linear*> linears[] = {
+        {AttnTensor::Q, &a.q},   {AttnTensor::K, &a.k},   {AttnTensor::V, &a.v},     {AttnTensor::O, &a.o},
+        {AttnTensor::QA, &a.qA}, {AttnTensor::QB, &a.qB}, {AttnTensor::KvA, &a.kvA}, {AttnTensor::KvB, &a.kvB}};
+    for (const auto& [kind, l] : linears)
+        if (l->defined())
+            addLinear(attentionName(i, kind), *l);
+    add(attentionName(i, AttnTensor::QNorm), a.qNorm);
+    add(attentionName(i, AttnTensor::KNorm), a.kNorm);
+    add(attentionName(i, AttnTensor::QANorm), a.qANorm);
+    add(attentionName(i, AttnTensor::KvANorm), a.kvANorm);
+    if (w.dense)
+        addSwiGlu([i](Proj p) { return denseMlpProjName(i, p); }, *w.dense);
+    if (w.moe) {
+        add(routerName(spec, i), w.moe->router);
+        for (size_t e = 0; e < w.moe->experts.size(); ++e)
+            addSwiGlu([&](Proj p) { return expertProjName(spec, i, w.moe->expertIds[e], p); }, w.moe->experts[e]);
+        if (w.moe->shared)
+            addSwiGlu([&](Proj p) { return sharedExpertProjName(spec, i, p); }, *w.moe->shared);
+        add(sharedExpertGateName(i), w.moe->sharedGate);
+    }
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> MoeModel::namedParameters()
+{
+    makeResident();
+    std::vector<std::pair<std::string, torch::Tensor>> params;
+    auto add = [&](const std::string& name, torch::Tensor& t) {
+        if (t.defined())
+            params.emplace_back(name, t);
     };
     add(embeddingName(), m_embedding);
     add(finalNormName(), m_norm);
     if (!m_lmHead.is_same(m_embedding))
         add(lmHeadName(), m_lmHead);
-    for (auto& [i, w] : m_resident) {
-        add(inputNormName(i), w.inputNorm);
-        add(postAttentionNormName(i), w.postAttentionNorm);
-        const auto& a = w.attention;
-        const std::pair<AttnTensor, const Linear*> linears[] = {
-            {AttnTensor::Q, &a.q},   {AttnTensor::K, &a.k},   {AttnTensor::V, &a.v},     {AttnTensor::O, &a.o},
-            {AttnTensor::QA, &a.qA}, {AttnTensor::QB, &a.qB}, {AttnTensor::KvA, &a.kvA}, {AttnTensor::KvB, &a.kvB}};
-        for (const auto& [kind, l] : linears)
-            if (l->defined())
-                addLinear(attentionName(i, kind), *l);
-        add(attentionName(i, AttnTensor::QNorm), a.qNorm);
-        add(attentionName(i, AttnTensor::KNorm), a.kNorm);
-        add(attentionName(i, AttnTensor::QANorm), a.qANorm);
-        add(attentionName(i, AttnTensor::KvANorm), a.kvANorm);
-        if (w.dense)
-            addSwiGlu([i = i](Proj p) { return denseMlpProjName(i, p); }, *w.dense);
-        if (w.moe) {
-            add(routerName(m_spec, i), w.moe->router);
-            for (size_t e = 0; e < w.moe->experts.size(); ++e)
-                addSwiGlu([&, i = i](Proj p) { return expertProjName(m_spec, i, w.moe->expertIds[e], p); },
-                          w.moe->experts[e]);
-            if (w.moe->shared)
-                addSwiGlu([&, i = i](Proj p) { return sharedExpertProjName(m_spec, i, p); }, *w.moe->shared);
-            add(sharedExpertGateName(i), w.moe->sharedGate);
-        }
-    }
+    for (auto& [i, w] : m_resident)
+        visitLayerTensors(m_spec, w, add);
     return params;
 }
 
@@ -253,7 +269,7 @@ AttentionContext MoeModel::attentionContext(const torch::Tensor& attentionMask, 
 torch::Tensor MoeModel::runLayer(const DecoderLayerWeights& w, const torch::Tensor& x, const AttentionContext& ctx,
                                  const LayerOverride* ov, LayerTrace* trace) const
 {
-    if (ov && ov->skipLayer)
+    if ((ov && ov->skipLayer) || w.blockDropped)
         return x;
     const double eps = m_spec.rmsNormEps;
     auto h = x + m_attention->forward(w.attention, rmsNorm(x, w.inputNorm, eps), ctx);

@@ -75,6 +75,10 @@ public:
     bool resident() const { return m_resident.size() == static_cast<size_t>(m_spec.numLayers); }
     // Replaces a layer's weights in memory (pruned, factored, condensed).
     void setLayer(int i, DecoderLayerWeights weights);
+    // Every layer materialised from the checkpoint from now on passes through `transform` (an applied
+    // plan on a streamed model, core/plan/apply.h); resident layers are not touched.
+    void setLayerTransform(std::function<void(DecoderLayerWeights&)> transform);
+    bool hasLayerTransform() const { return static_cast<bool>(m_transform); }
     void releaseLayerPages(int i) const;
     // Differentiable mode: makes the model resident in fp32-or-wider trainable tensors and returns
     // every weight tensor (embedding, norms, attention, experts, routers, head).
@@ -113,6 +117,12 @@ private:
     std::unique_ptr<Attention> m_attention;
     torch::Tensor m_embedding, m_norm, m_lmHead;
     std::map<int, DecoderLayerWeights> m_resident;
+    std::function<void(DecoderLayerWeights&)> m_transform;
 };
+
+// Calls `fn` with the checkpoint name and tensor of every weight of one layer (per-expert names;
+// a factored linear's factors as "<name>#a" and "<name>#b").
+void visitLayerTensors(const ModelSpec& spec, DecoderLayerWeights& weights,
+                       const std::function<void(const std::string&, torch::Tensor&)>& fn);
 
 } // namespace moewb

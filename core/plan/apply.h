@@ -33,10 +33,6 @@ torch::Tensor sessionTensor(const Session& session, const std::string& name);
 void applyToLayer(const ModelSpec& spec, const ResolvedLayer& layer, const std::vector<ApplyDelta>& deltas,
                   DecoderLayerWeights& weights, const PlanTensorSource& tensors);
 
-// Truncated SVD of a dense matrix W [out, in] in float64: W ~ a b with a = U_r S_r [out, r],
-// b = V_r^T [r, in], both in W's dtype. The plain mode of methods.md 1.5.
-std::pair<torch::Tensor, torch::Tensor> plainSvdFactors(const torch::Tensor& w, int64_t rank);
-
 struct AppliedModelInfo {
     uint64_t parameters = 0;     // every weight the applied model holds (factors count r(m+n))
     uint64_t weightBytes = 0;    // at the checkpoint's element size (what export writes)

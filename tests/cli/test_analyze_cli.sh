@@ -11,19 +11,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
 
-expect() { # expect CODE PATTERN -- command...
-    local code=$1 pattern=$2
-    shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    if [[ $rc -ne $code ]] || ! grep -q -- "$pattern" "$tmp/out" "$tmp/err"; then
-        echo "FAIL (exit $rc, wanted $code and '$pattern'): $*"
-        sed 's/^/  | /' "$tmp/out" "$tmp/err" | tail -20
-        failures=$((failures + 1))
-    else
-        echo "ok: $*"
-    fi
-}
+source "$(dirname "$0")/lib.sh"
 also() { # also PATTERN: the previous command's output matches too
     grep -q -- "$1" "$tmp/out" "$tmp/err" || { echo "FAIL: previous output lacks '$1'"; failures=$((failures + 1)); }
 }

@@ -10,19 +10,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
 
-expect() { # expect CODE PATTERN -- command...
-    local code=$1 pattern=$2
-    shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    if [[ $rc -ne $code ]] || ! grep -q -- "$pattern" "$tmp/out" "$tmp/err"; then
-        echo "FAIL (exit $rc, wanted $code and '$pattern'): $*"
-        sed 's/^/  | /' "$tmp/out" "$tmp/err" | tail -20
-        failures=$((failures + 1))
-    else
-        echo "ok: $*"
-    fi
-}
+source "$(dirname "$0")/lib.sh"
 
 expect 0 'perplexity' -- "$bin" eval "$golden/mixtral" --tokenizer "$tok" --text "$src/README.md" -s 256 -n 2
 expect 0 '"kl"' -- "$bin" eval "$golden/mixtral_bf16" --compare "$golden/mixtral" --tokenizer "$tok" \

@@ -10,28 +10,17 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
 
-expect() { # expect CODE PATTERN -- command...
-    local code=$1 pattern=$2
-    shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    local rc=$?
-    if [[ $rc -ne $code ]] || ! grep -q -- "$pattern" "$tmp/out" "$tmp/err"; then
-        echo "FAIL (exit $rc, wanted $code and '$pattern'): $*"
-        sed 's/^/  | /' "$tmp/out" "$tmp/err" | tail -20
-        failures=$((failures + 1))
-    else
-        echo "ok: $*"
-    fi
-}
+source "$(dirname "$0")/lib.sh"
 
 for i in $(seq 8); do seq 3 255; done | tr '\n' ' ' >"$tmp/calib.ids"
 # qwen2_moe: MoE layers 0, 1, 3 around a dense layer 2, shared experts.
 expect 0 'plan .moe-i2-search.: 9 experts removed from 3 layers' -- "$bin" -t 1 search "$golden/qwen2_moe" \
     --session "$tmp/s.h5" --calib "$tmp/calib.ids" -n 8 -s 64 --ratio 0.25
-expect 0 '"kt_layer_passes": 52' -- "$bin" -t 1 search "$golden/qwen2_moe" --session "$tmp/s.h5" --json
-plan() { tr -d '\n ' <"$tmp/out" | sed -n 's/.*"plan":\({.*}\),"seconds".*/\1/p'; } # JSON keys are sorted
+expect 0 '"kt_layer_passes": 52' -- "$bin" -t 1 search "$golden/qwen2_moe" --session "$tmp/s.h5" --json --recompute
+plan() { tr -d '\n ' <"$tmp/out" | sed -n 's/.*"plan":\({.*}\),"reused".*/\1/p'; } # JSON keys are sorted
 plan >"$tmp/plan1"
-expect 0 '"selection": "kt"' -- "$bin" -t 2 search "$golden/qwen2_moe" --session "$tmp/s.h5" --json
+expect 0 '"reused": true' -- "$bin" -t 1 search "$golden/qwen2_moe" --session "$tmp/s.h5" --json
+expect 0 '"selection": "kt"' -- "$bin" -t 2 search "$golden/qwen2_moe" --session "$tmp/s.h5" --json --recompute
 plan >"$tmp/plan2"
 if cmp -s "$tmp/plan1" "$tmp/plan2" && [[ -s "$tmp/plan1" ]]; then echo "ok: same seed, same plan (1 and 2 threads)"; else
     echo "FAIL: the plan changed between runs with the same seed"; failures=$((failures + 1)); fi

@@ -3,6 +3,7 @@
 // layer passes; short final blocks, dense spans, missing candidates; determinism across thread counts.
 #include "core/io/error.h"
 #include "core/plan/plan.h"
+#include "core/search/baselines.h"
 #include "core/search/kt_search.h"
 #include "core/search/model_search.h"
 #include "core/search/search_inputs.h"
@@ -273,4 +274,34 @@ TEST_CASE("search records and plan survive a session round trip (empty sets, +in
         CHECK((back.searches().at(l.layer) == session.searches().at(l.layer)));
     CHECK((*back.blockSearch() == *session.blockSearch()));
     CHECK((back.plans().at("moe-i2").plan == result.plan));
+}
+
+TEST_CASE("baseline plans: least-selected experts, and seeded random sets with the same counts")
+{
+    RouterStats stats;
+    stats.layers = {1, 3};
+    // Layer 1: expert 2 least selected, experts 0 and 3 tie (softmax mass breaks it: 3 < 0).
+    stats.selectionFrequency = Array<double>{{2, 4}, {0.2, 0.5, 0.1, 0.2, 0.4, 0.3, 0.2, 0.1}};
+    stats.softmaxMass = Array<double>{{2, 4}, {0.3, 0.3, 0.1, 0.2, 0.1, 0.1, 0.1, 0.1}};
+    stats.meanGateWeight = stats.softmaxMass;
+    const Plan f = frequencyPruningPlan(stats, {{1, 3}, {3, 0}}, "frequency");
+    REQUIRE(f.steps.size() == 1); // nothing removed from layer 3
+    CHECK(std::get<RemoveExperts>(f.steps[0]) == RemoveExperts{1, {0, 2, 3}});
+    CHECK(frequencyPruningPlan(stats, {{3, 2}}, "f").steps[0] == PlanStep{RemoveExperts{3, {2, 3}}});
+    CHECK_THROWS_AS(frequencyPruningPlan(stats, {{2, 1}}, "f"), Error);
+
+    const std::map<int, int> experts{{1, 16}, {3, 16}}, counts{{1, 4}, {3, 8}};
+    const Plan a = randomPruningPlan(experts, counts, 7, "r"), b = randomPruningPlan(experts, counts, 7, "r");
+    CHECK(a == b);
+    CHECK_FALSE(a == randomPruningPlan(experts, counts, 8, "r"));
+    for (const auto& step : a.steps) {
+        const auto& r = std::get<RemoveExperts>(step);
+        CHECK(static_cast<int>(r.experts.size()) == counts.at(r.layer));
+        CHECK(std::is_sorted(r.experts.begin(), r.experts.end()));
+        CHECK(std::adjacent_find(r.experts.begin(), r.experts.end()) == r.experts.end());
+        CHECK(r.experts.back() < 16);
+    }
+    // Each layer's draw depends only on (seed, layer).
+    const Plan alone = randomPruningPlan(experts, {{3, 8}}, 7, "r");
+    CHECK(alone.steps[0] == a.steps[1]);
 }

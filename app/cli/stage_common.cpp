@@ -1,0 +1,78 @@
+// Shared pieces of the stage commands (stage_common.h).
+#include "app/cli/stage_common.h"
+
+#include "core/io/error.h"
+#include "core/io/tokenizer.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+namespace moewb::cli {
+
+namespace fs = std::filesystem;
+
+torch::ScalarType parseComputeDtype(const std::string& name)
+{
+    if (name == "fp64")
+        return torch::kDouble;
+    if (name == "bf16")
+        return torch::kBFloat16;
+    if (name == "fp32")
+        return torch::kFloat;
+    fail("unknown compute dtype '{}' (fp32, fp64 or bf16)", name);
+}
+
+std::unique_ptr<MoeModel> openComputeModel(const std::string& path, torch::ScalarType dtype, const torch::Device& device)
+{
+    auto model = MoeModel::open(path, ComputeOptions{dtype, device});
+    if (model->checkpoint().totalBytes() <= kResidentBytes)
+        model->makeResident();
+    return model;
+}
+
+Session openOrCreateSession(const std::string& path)
+{
+    std::error_code ec;
+    return fs::exists(path, ec) ? Session::open(path) : Session();
+}
+
+TokenBlocks loadCalibrationBlocks(const CalibrationRequest& r, const Session& session, const ModelSpec& spec,
+                                  const std::string& command)
+{
+    fs::path path = r.calib;
+    BlockOptions bo{r.samples, r.sequenceLength, BlockSelection::Random, r.seed};
+    if (path.empty()) {
+        if (!session.calibration())
+            fail("{}: the session holds no calibration settings; pass --calib FILE", command);
+        const auto& c = *session.calibration();
+        path = c.dataPath;
+        bo = BlockOptions{c.samples, c.sequenceLength, BlockSelection::Random, c.seed};
+    }
+    if (path.extension() == ".ids")
+        return loadTokenIdBlocks(path, bo, spec.vocabSize);
+    const fs::path tok = r.tokenizer.empty() ? fs::path(r.model) / "tokenizer.json" : fs::path(r.tokenizer);
+    std::error_code ec;
+    if (!fs::exists(tok, ec))
+        fail("{}: no tokenizer.json in the model folder; pass --tokenizer FILE (or token ids in a .ids file)", r.model);
+    return loadTextBlocks(path, Tokenizer::fromFile(tok), bo);
+}
+
+const Plan& sessionPlan(const Session& session, const std::string& name, const std::string& sessionPath)
+{
+    const auto& plans = session.plans();
+    if (auto it = plans.find(name); it != plans.end())
+        return it->second.plan;
+    std::vector<std::string> names;
+    for (const auto& [n, p] : plans)
+        names.push_back("'" + n + "'");
+    fail("{}: no plan named '{}' (the session holds {})", sessionPath, name,
+         names.empty() ? std::string("no plans") : fmt::format("{}", fmt::join(names, ", ")));
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+} // namespace moewb::cli

@@ -1,0 +1,42 @@
+// Pieces the stage commands share (search, decompose, apply, eval --plan, run): opening the model for
+// computation, the session, the calibration blocks and the plans in a session.
+#pragma once
+#include "core/calib/dataset.h"
+#include "core/model/moe_model.h"
+#include "core/plan/plan.h"
+#include "core/session/session.h"
+
+#include <memory>
+#include <string>
+
+namespace moewb::cli {
+
+// Models whose checkpoint is at most this large are kept in memory across passes.
+constexpr uint64_t kResidentBytes = uint64_t{1} << 30;
+
+torch::ScalarType parseComputeDtype(const std::string& name); // fp32, fp64, bf16
+std::unique_ptr<MoeModel> openComputeModel(const std::string& path, torch::ScalarType dtype,
+                                           const torch::Device& device = torch::kCPU);
+
+// The session at `path`, or a new one when no file exists there.
+Session openOrCreateSession(const std::string& path);
+
+struct CalibrationRequest {
+    std::string model;      // folder holding tokenizer.json unless `tokenizer` is set
+    std::string calib;      // text (plain or JSONL) or .ids; empty: the file the session names
+    std::string tokenizer;
+    int64_t samples = 32, sequenceLength = 128;
+    uint64_t seed = 0;
+};
+// Calibration windows drawn at random (seeded). With `calib` empty the session's settings are used
+// (file, samples, length, seed); `command` prefixes the errors.
+TokenBlocks loadCalibrationBlocks(const CalibrationRequest& request, const Session& session, const ModelSpec& spec,
+                                  const std::string& command);
+
+// The plan named `name` in the session; the error lists the plans it holds.
+const Plan& sessionPlan(const Session& session, const std::string& name, const std::string& sessionPath);
+
+// Seconds since `start`.
+double secondsSince(std::chrono::steady_clock::time_point start);
+
+} // namespace moewb::cli
