@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <set>
 #include <string_view>
 
 namespace moewb::gui {
@@ -139,7 +140,7 @@ BlockRow blockRow(const BlockResult& block, int candidates)
     return row;
 }
 
-SessionSnapshot snapshotOf(const Session& session, const QString& path)
+SessionSnapshot snapshotOf(const Session& session, const QString& path, const ModelSpec* spec)
 {
     SessionSnapshot snap;
     snap.path = path;
@@ -163,6 +164,7 @@ SessionSnapshot snapshotOf(const Session& session, const QString& path)
     if (const auto& a = session.allocation()) {
         snap.allocation.layers = a->layers;
         snap.allocation.counts = a->counts;
+        snap.allocation.overridden = a->overridden;
         snap.allocation.ratio = a->ratio;
         for (int layer : a->layers) {
             double value = kNaN;
@@ -195,6 +197,38 @@ SessionSnapshot snapshotOf(const Session& session, const QString& path)
         for (const auto& step : plan->plan.steps)
             if (const auto* remove = std::get_if<RemoveExperts>(&step))
                 snap.removed[remove->layer] = remove->experts;
+    for (const auto& [name, evaluation] : session.evaluations()) {
+        EvaluationRow row{QString::fromStdString(name), QString::fromStdString(evaluation.plan), {}};
+        for (const auto& [key, value] : evaluation.metrics)
+            row.metrics[QString::fromStdString(key)] = value;
+        if (row.plan.isEmpty())
+            snap.evaluations.insert(snap.evaluations.begin(), std::move(row));
+        else
+            snap.evaluations.push_back(std::move(row));
+    }
+    for (const auto& [name, stored] : session.plans()) {
+        if (!spec || !snap.ranks.empty())
+            break;
+        std::map<int, std::set<int>> removedHere;
+        for (const auto& step : stored.plan.steps)
+            if (const auto* remove = std::get_if<RemoveExperts>(&step))
+                removedHere[remove->layer].insert(remove->experts.begin(), remove->experts.end());
+        for (const auto& step : stored.plan.steps) {
+            const auto* factor = std::get_if<FactorExperts>(&step);
+            if (!factor || factor->layer < 0 || factor->layer >= static_cast<int>(spec->layers.size()))
+                continue;
+            const auto& layerSpec = spec->layers[static_cast<size_t>(factor->layer)];
+            RankLayer layer{factor->layer, spec->hiddenSize, layerSpec.expertWidth, {}, {}};
+            for (const auto& r : factor->ranks)
+                layer.ranks[r.expert] = r.rank;
+            for (int e = 0; e < layerSpec.numExperts; ++e)
+                if (!layer.ranks.count(e) && !removedHere[factor->layer].count(e))
+                    layer.denseExperts.push_back(e);
+            snap.ranks.push_back(std::move(layer));
+        }
+        if (!snap.ranks.empty())
+            snap.rankPlan = QString::fromStdString(name);
+    }
     return snap;
 }
 

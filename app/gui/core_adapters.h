@@ -8,7 +8,8 @@
 
 namespace moewb {
 class MoeModel;
-}
+struct ModelSpec;
+} // namespace moewb
 
 namespace moewb::gui {
 
@@ -18,8 +19,9 @@ ModelSummary summarizeModel(const MoeModel& model);
 // One analysed layer as heatmap rows of width `experts` (columns are expert ids).
 LayerRow layerRow(const LayerAnalysis& analysis, int experts);
 
-// What the views draw from a session (empty parts where it has none).
-SessionSnapshot snapshotOf(const Session& session, const QString& path);
+// What the views draw from a session (empty parts where it has none); `spec` (the open model's)
+// gives the shapes of factored experts.
+SessionSnapshot snapshotOf(const Session& session, const QString& path, const ModelSpec* spec = nullptr);
 
 // A block's row for the KT table.
 BlockRow blockRow(const BlockResult& block, int candidates);

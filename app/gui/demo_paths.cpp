@@ -42,8 +42,13 @@ QString demoModelPath(const QString& name)
 
 QString demoCalibrationPath()
 {
+    return demoFilePath(QStringLiteral("calib.txt"));
+}
+
+QString demoFilePath(const QString& name)
+{
     const QString dir = demoDirectory();
-    const QString path = dir + QStringLiteral("/calib.txt");
+    const QString path = dir + QLatin1Char('/') + name;
     return !dir.isEmpty() && QFileInfo::exists(path) ? path : QString();
 }
 

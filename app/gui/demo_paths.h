@@ -13,5 +13,7 @@ QString demoModelPath(const QString& name);
 QStringList demoModelNames();
 // resources/demo/calib.txt when it exists, else empty.
 QString demoCalibrationPath();
+// A file of the demo folder ("eval.txt", "tasks.jsonl") when it exists, else empty.
+QString demoFilePath(const QString& name);
 
 } // namespace moewb::gui

@@ -10,8 +10,11 @@
 
 namespace moewb::gui {
 
-// Settings of an analysis / search run (the same parameters `moe-compress analyze/search` take).
+// Settings of an analysis / search run (the same parameters `moe-compress analyze/search` take) and
+// of the low-rank stage that follows (decomposition rate, alpha, SVD mode).
 struct RunSettings {
+    QString method = QStringLiteral("moe-i2"); // `moe-compress run --method` name
+    QString device = QStringLiteral("cpu"); // "cpu", "cuda:N"
     QString calibrationPath; // text or JSONL; empty: resources/demo/calib.txt
     int samples = 16; // n calibration blocks
     int sequenceLength = 128; // s tokens a block
@@ -24,6 +27,20 @@ struct RunSettings {
     int blockSize = 3; // T
     bool recompute = false; // ignore cached importance for this model and data
     bool forceGenetic = false; // search genetically even where enumerating the sets is cheaper
+    std::map<int, int> countOverrides; // decoder layer -> P_l fixed by hand
+    double decompositionRate = 0.3; // r_d: fraction of surviving expert parameters removed by low rank
+    double alpha = 0.15; // rank allocation exponent on expert importance
+    bool activationAware = true; // SVD mode: activation-aware (whitened) or plain
+    std::map<std::pair<int, int>, int> rankOverrides; // (layer, expert) -> rank fixed by hand
+};
+
+// Run ▸ Apply & evaluate: held-out text (perplexity, KL to the original) and a multiple-choice task.
+struct EvalSettings {
+    QString textPath; // empty: resources/demo/eval.txt
+    int windows = 16; // n windows of
+    int windowLength = 128; // s tokens (capped at the model's context)
+    QString tasksPath; // JSONL; empty: resources/demo/tasks.jsonl
+    int maxQuestions = 100; // 0: every question
 };
 
 struct ExpertNode {
@@ -62,6 +79,7 @@ struct AllocationInfo {
     std::vector<int> layers; // MoE layers
     std::vector<double> importance; // I_l
     std::vector<int> counts; // P_l
+    std::vector<int> overridden; // 1 where P_l was fixed by hand
     double ratio = 0;
 };
 
@@ -79,6 +97,21 @@ struct BlockRow {
     int combinations = 0;
 };
 
+// One evaluation stored in the session (moe-compress eval, Run ▸ Apply & evaluate).
+struct EvaluationRow {
+    QString name;
+    QString plan; // empty: the original model
+    std::map<QString, double> metrics; // "perplexity", "kl", "acc:<task>", "params", "bytes", "tokens_per_s"
+};
+
+// One MoE layer of a low-rank plan (its factor_experts step): the Ranks tab.
+struct RankLayer {
+    int layer = 0;
+    qint64 m = 0, n = 0; // expert matrix shape (hidden size x expert width)
+    std::map<int, int> ranks; // factored expert -> rank
+    std::vector<int> denseExperts; // surviving experts left dense
+};
+
 // Everything the views draw, read back from a session (open, or after a cancelled run).
 struct SessionSnapshot {
     QString path;
@@ -87,11 +120,15 @@ struct SessionSnapshot {
     std::map<int, std::vector<GenerationPoint>> generations; // by layer
     std::vector<BlockRow> blocks;
     std::map<int, std::vector<int>> removed; // the plan: layer -> experts
+    std::vector<EvaluationRow> evaluations; // the original's first
+    QString rankPlan; // the first plan with factored experts (empty: none)
+    std::vector<RankLayer> ranks; // its layers (needs the model's shapes)
 };
 
 } // namespace moewb::gui
 
 Q_DECLARE_METATYPE(moewb::gui::RunSettings)
+Q_DECLARE_METATYPE(moewb::gui::EvalSettings)
 Q_DECLARE_METATYPE(moewb::gui::ModelSummary)
 Q_DECLARE_METATYPE(moewb::gui::LayerRow)
 Q_DECLARE_METATYPE(moewb::gui::AllocationInfo)

@@ -1,7 +1,9 @@
 // moe-workbench [MODEL_DIR]: the Qt GUI. Opens MODEL_DIR, or the Qwen-style demo model when it is
 // installed (or in the source tree of this build).
 #include "app/gui/demo_paths.h"
+#include "app/gui/i18n.h"
 #include "app/gui/main_window.h"
+#include "app/gui/preferences.h"
 #include "app/gui/screenshots.h"
 #include "app/gui/worker.h"
 #include "core/util/runtime.h"
@@ -19,7 +21,19 @@ int main(int argc, char** argv)
     QApplication::setApplicationName(QStringLiteral("moe-workbench"));
     QApplication::setOrganizationName(QStringLiteral("MoE Workbench"));
     QApplication::setApplicationDisplayName(QStringLiteral("MoE Workbench"));
-    moewb::initRuntime(0);
+    const moewb::gui::Preferences preferences = moewb::gui::Preferences::load();
+    moewb::initRuntime(preferences.threads);
+    // The language comes before any translated string; --language (parsed by hand for that reason)
+    // overrides Preferences, which default to the system locale.
+    QString language = preferences.language;
+    const QStringList arguments = QApplication::arguments();
+    for (qsizetype i = 0; i < arguments.size(); ++i) {
+        if (arguments[i] == QLatin1String("--language") && i + 1 < arguments.size())
+            language = arguments[i + 1];
+        else if (arguments[i].startsWith(QLatin1String("--language=")))
+            language = arguments[i].mid(11);
+    }
+    moewb::gui::installTranslators(app, moewb::gui::resolveLanguage(language));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(
@@ -34,14 +48,19 @@ int main(int argc, char** argv)
         QStringLiteral("DIR"));
     const QCommandLineOption forceGenetic(QStringLiteral("force-genetic"),
         QApplication::translate("main", "Search genetically even where every set can be enumerated"));
+    const QCommandLineOption languageOption(QStringLiteral("language"),
+        QApplication::translate("main", "User interface language: en, zh_CN or de (default: Preferences)"),
+        QStringLiteral("CODE"));
+    parser.addOption(languageOption);
     parser.addOption(runAll);
     parser.addOption(shots);
     parser.addOption(forceGenetic);
     parser.process(app);
 
     moewb::gui::MainWindow window;
-    auto settings = window.runSettings();
-    settings.forceGenetic = parser.isSet(forceGenetic);
+    // Screenshots show the default parameters, not the ones this user ran last.
+    auto settings = parser.isSet(shots) ? moewb::gui::RunSettings{} : window.runSettings();
+    settings.forceGenetic = settings.forceGenetic || parser.isSet(forceGenetic);
     window.setRunSettings(settings);
     window.show();
     const QStringList args = parser.positionalArguments();
@@ -55,9 +74,16 @@ int main(int argc, char** argv)
             if (*started == 0)
                 *started = window.runAll();
         });
-        QObject::connect(
-            window.worker(), &moewb::gui::Worker::jobFinished, &window, [&, started](int finished) {
-                if (finished != *started || !parser.isSet(shots))
+        auto evaluating = std::make_shared<int>(0);
+        QObject::connect(window.worker(), &moewb::gui::Worker::jobFinished, &window,
+            [&, started, evaluating](int finished) {
+                if (!parser.isSet(shots))
+                    return;
+                if (finished == *started && *started != 0) { // then Apply & evaluate for the Compare view
+                    *evaluating = window.applyAndEvaluate();
+                    return;
+                }
+                if (finished != *evaluating || *evaluating == 0)
                     return;
                 // Let the throttled replots (40 ms) land before grabbing.
                 QTimer::singleShot(500, &window, [&] {

@@ -4,22 +4,28 @@
 // made in any of them is shown in all of them.
 #pragma once
 #include "app/gui/job_types.h"
+#include "app/gui/preferences.h"
 
 #include <QMainWindow>
+#include <optional>
 
 class QMenu;
 class QAction;
+class QTabWidget;
 
 namespace moewb::widgets {
 class ImportancePanel;
 class LayerBarChart;
 class ConvergencePlot;
 class BlockTable;
+class CompareView;
+class RankEditor;
 } // namespace moewb::widgets
 
 namespace moewb::gui {
 
 class ModelTree;
+class ParametersDock;
 class StatusPanel;
 class Worker;
 
@@ -36,10 +42,14 @@ public:
     int runAnalysis();
     int runSearch();
     int runAll();
+    int applyAndEvaluate(); // the original and the session's plans; the Compare view shows them
+    void setEvalSettings(const EvalSettings& settings) { m_evalSettings = settings; }
     void cancel();
 
     RunSettings runSettings() const { return m_settings; }
-    void setRunSettings(const RunSettings& settings) { m_settings = settings; }
+    void setRunSettings(const RunSettings& settings); // also into the Parameters dock
+    Preferences preferences() const { return m_preferences; }
+    void setPreferences(const Preferences& preferences); // saves them; threads apply at once
     void selectLayer(int layer, int expert = -1);
     int selectedLayer() const { return m_selectedLayer; }
 
@@ -48,10 +58,17 @@ public:
     widgets::LayerBarChart* layerChart() const { return m_layerChart; }
     widgets::ConvergencePlot* convergence() const { return m_convergence; }
     widgets::BlockTable* blockTable() const { return m_blockTable; }
+    widgets::CompareView* compareView() const { return m_compare; }
+    widgets::RankEditor* rankEditor() const { return m_ranks; }
+    QTabWidget* centralTabs() const { return m_tabs; }
     ModelTree* modelTree() const { return m_tree; }
+    ParametersDock* parameters() const { return m_parameters; }
     StatusPanel* statusPanel() const { return m_status; }
     const ModelSummary& model() const { return m_model; }
     QString lastError() const { return m_lastError; }
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
 
 private:
     // main_window.cpp: views and the worker's signals
@@ -74,7 +91,10 @@ private:
     void chooseSession();
     void saveSession();
     void saveSessionWithDialog();
-    void editRunSettings();
+    void showParameters();
+    void editPreferences();
+    bool refuseInvalidParameters(); // true (and a message) when the parameters have errors
+    int trackRun(int job); // the Parameters dock's "next run" line compares with finished runs
     void rememberRecent(const QString& directory);
     void rebuildRecentMenu();
     void showAbout();
@@ -85,13 +105,22 @@ private:
     widgets::LayerBarChart* m_layerChart = nullptr;
     widgets::ConvergencePlot* m_convergence = nullptr;
     widgets::BlockTable* m_blockTable = nullptr;
+    widgets::CompareView* m_compare = nullptr;
+    widgets::RankEditor* m_ranks = nullptr;
+    QTabWidget* m_tabs = nullptr;
     ModelTree* m_tree = nullptr;
+    ParametersDock* m_parameters = nullptr;
     StatusPanel* m_status = nullptr;
     QMenu* m_viewMenu = nullptr;
     QMenu* m_recentMenu = nullptr;
     QList<QAction*> m_runActions; // disabled without a model
     QAction* m_cancelAction = nullptr;
     RunSettings m_settings;
+    EvalSettings m_evalSettings;
+    int m_evaluateJob = 0;
+    Preferences m_preferences;
+    std::map<int, RunSettings> m_runs; // running search jobs -> their settings
+    int m_sessionJob = 0; // the latest Open session job: its snapshot brings the session's overrides
     ModelSummary m_model;
     bool m_haveModel = false;
     int m_selectedLayer = -1;

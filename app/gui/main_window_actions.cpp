@@ -1,7 +1,9 @@
-// MainWindow: menus, file dialogs, recent models, run settings and help.
+// MainWindow: menus, file dialogs, recent models, preferences and help.
 #include "app/gui/demo_paths.h"
 #include "app/gui/main_window.h"
-#include "app/gui/run_settings_dialog.h"
+#include "app/gui/parameter_checks.h"
+#include "app/gui/parameters_dock.h"
+#include "app/gui/preferences_dialog.h"
 #include "app/gui/worker.h"
 #include "core/io/version.h"
 
@@ -13,6 +15,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSettings>
+#include <QStatusBar>
 
 namespace moewb::gui {
 
@@ -48,6 +51,11 @@ void MainWindow::createMenus()
     auto* quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
     quit->setShortcut(QKeySequence::Quit);
 
+    auto* edit = menuBar()->addMenu(tr("&Edit"));
+    auto* preferences = edit->addAction(tr("&Preferences\u2026"), this, &MainWindow::editPreferences);
+    preferences->setShortcut(QKeySequence::Preferences);
+    preferences->setMenuRole(QAction::PreferencesRole);
+
     auto* run = menuBar()->addMenu(tr("&Run"));
     auto* analyze = run->addAction(tr("&Analyze importance"), this, &MainWindow::runAnalysis);
     analyze->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
@@ -58,12 +66,16 @@ void MainWindow::createMenus()
     search->setStatusTip(tr("Genetic search per layer, then the KT block search (reuses the analysis)"));
     auto* all = run->addAction(tr("Run a&ll"), this, &MainWindow::runAll);
     all->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
-    m_runActions = {analyze, search, all};
+    auto* evaluate = run->addAction(tr("Apply && &evaluate"), this, &MainWindow::applyAndEvaluate);
+    evaluate->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
+    evaluate->setStatusTip(
+        tr("Perplexity, KL, task accuracy, size and speed of the original and every plan"));
+    m_runActions = {analyze, search, all, evaluate};
     run->addSeparator();
     m_cancelAction = run->addAction(tr("&Cancel"), this, &MainWindow::cancel);
     m_cancelAction->setShortcut(QKeySequence(Qt::Key_Escape));
     run->addSeparator();
-    run->addAction(tr("Run s&ettings\u2026"), this, &MainWindow::editRunSettings);
+    run->addAction(tr("&Parameters\u2026"), this, &MainWindow::showParameters);
 
     m_viewMenu = menuBar()->addMenu(tr("&View"));
     for (auto* dock : findChildren<QDockWidget*>())
@@ -110,11 +122,54 @@ void MainWindow::saveSessionWithDialog()
     saveSessionAs(file);
 }
 
-void MainWindow::editRunSettings()
+void MainWindow::showParameters()
 {
-    RunSettingsDialog dialog(m_settings, this);
+    for (auto* dock : findChildren<QDockWidget*>())
+        if (dock->widget() == m_parameters) {
+            dock->show();
+            dock->raise();
+        }
+    m_parameters->setFocus();
+}
+
+void MainWindow::editPreferences()
+{
+    PreferencesDialog dialog(m_preferences, this);
     if (dialog.exec() == QDialog::Accepted)
-        m_settings = dialog.settings();
+        setPreferences(dialog.preferences());
+}
+
+void MainWindow::setPreferences(const Preferences& preferences)
+{
+    const Preferences before = m_preferences;
+    m_preferences = preferences;
+    m_preferences.save();
+    if (preferences.threads != before.threads) {
+        if (m_worker->busy()) // a queued job would become the current one and hide the run's results
+            statusBar()->showMessage(tr("The thread count applies from the next start."), 5000);
+        else
+            m_worker->setThreads(preferences.threads);
+    }
+    if (preferences.device != before.device) { // the next run moves the model there
+        RunSettings s = m_settings;
+        s.device = preferences.device;
+        setRunSettings(s);
+    }
+}
+
+bool MainWindow::refuseInvalidParameters()
+{
+    const auto issues = checkParameters(m_settings, m_model);
+    if (!hasErrors(issues))
+        return false;
+    QStringList errors;
+    for (const auto& issue : issues)
+        if (issue.severity == ParameterIssue::Severity::Error)
+            errors << issue.message;
+    m_lastError = errors.join(QLatin1Char('\n'));
+    statusBar()->showMessage(tr("Not started: %1").arg(errors.front()), 10000);
+    showParameters();
+    return true;
 }
 
 void MainWindow::rememberRecent(const QString& directory)

@@ -67,7 +67,7 @@ void ModelTree::setModel(const ModelSummary& model)
     m_updating = true;
     clear();
     auto* root = addRow(nullptr, model.name, model.parameters, model.bytes, -1, -1);
-    root->setToolTip(0, tr("%1\n%2").arg(model.architecture, model.path));
+    root->setToolTip(0, QStringLiteral("%1\n%2").arg(model.architecture, model.path));
     for (const auto& layer : model.layers) {
         auto* item = addRow(root,
             layer.moe ? tr("Layer %1 (MoE)").arg(layer.index) : tr("Layer %1 (dense)").arg(layer.index),

@@ -8,8 +8,8 @@ namespace moewb::gui {
 
 class MainWindow;
 
-// Writes window.png, heatmap.png, layers.png, convergence.png, blocks.png, model.png into `directory`;
-// returns the files written.
+// Writes window.png, heatmap.png, layers.png, convergence.png, blocks.png, model.png, parameters.png,
+// compare.png and preferences.png into `directory`; returns the files written.
 QStringList saveScreenshots(MainWindow& window, const QString& directory);
 
 } // namespace moewb::gui

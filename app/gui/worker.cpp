@@ -1,6 +1,7 @@
 #include "app/gui/worker.h"
 
 #include "app/gui/worker_core.h"
+#include "core/util/runtime.h"
 
 #include <QMetaObject>
 #include <QPointer>
@@ -10,6 +11,7 @@ namespace moewb::gui {
 void registerMetaTypes()
 {
     qRegisterMetaType<RunSettings>();
+    qRegisterMetaType<EvalSettings>();
     qRegisterMetaType<ModelSummary>();
     qRegisterMetaType<LayerRow>();
     qRegisterMetaType<AllocationInfo>();
@@ -107,6 +109,17 @@ int Worker::runAll(const RunSettings& settings)
 {
     return submit(
         tr("Run all"), true, [settings](WorkerCore& c, int job) { c.runPipeline(job, settings, true); });
+}
+
+int Worker::evaluate(const EvalSettings& settings)
+{
+    return submit(
+        tr("Apply & evaluate"), true, [settings](WorkerCore& c, int job) { c.evaluate(job, settings); });
+}
+
+int Worker::setThreads(int threads)
+{
+    return submit(tr("Set threads"), false, [threads](WorkerCore&, int) { moewb::initRuntime(threads); });
 }
 
 void Worker::cancel()

@@ -29,6 +29,8 @@ public:
     int analyze(const RunSettings& settings);
     int search(const RunSettings& settings);
     int runAll(const RunSettings& settings);
+    int evaluate(const EvalSettings& settings); // Apply & evaluate: the original and the session's plans
+    int setThreads(int threads); // LibTorch threads of the worker thread's jobs (0: every core); queues
     void cancel();
 
     bool busy() const { return m_pending > 0; }

@@ -4,6 +4,7 @@
 
 #include "app/gui/core_adapters.h"
 #include "app/gui/demo_paths.h"
+#include "app/gui/parameter_checks.h"
 #include "app/gui/worker.h"
 #include "core/analysis/session_analysis.h"
 #include "core/calib/dataset.h"
@@ -60,7 +61,8 @@ void WorkerCore::run(int job, const std::function<void(WorkerCore&, int)>& body)
 
 void WorkerCore::publishSnapshot(int job)
 {
-    SessionSnapshot snap = snapshotOf(m_session, QString::fromStdString(m_sessionPath.string()));
+    SessionSnapshot snap = snapshotOf(
+        m_session, QString::fromStdString(m_sessionPath.string()), m_model ? &m_model->spec() : nullptr);
     m_facade->post(
         job, Delivery::Current, [snap = std::move(snap)](Worker& w) { Q_EMIT w.sessionChanged(snap); });
 }
@@ -118,18 +120,22 @@ std::filesystem::path WorkerCore::workingSessionPath() const
 void WorkerCore::openModel(int job, const QString& directory)
 {
     stage(job, tr("Opening %1").arg(directory));
-    auto model = MoeModel::open(directory.toStdString(), ComputeOptions{torch::kFloat, torch::kCPU});
+    const torch::Device device(m_device.toStdString()); // validated by Preferences against this machine
+    auto model = MoeModel::open(directory.toStdString(), ComputeOptions{torch::kFloat, device});
     if (model->checkpoint().totalBytes() <= kResidentBytes)
         model->makeResident();
     if (!checkpoint(job))
         throw Cancelled();
+    m_cache = StageCache(); // its fast losses refer to the old model
     m_model = std::move(model);
+    m_modelDevice = m_device;
     if (!m_session.source() || m_session.source()->path != m_model->path()) {
         m_session = Session(); // a new model starts a new session
         m_sessionPath.clear();
     }
     ModelSummary summary = summarizeModel(*m_model);
-    summary.device = tr("CPU, %1 threads").arg(torch::get_num_threads());
+    summary.device = device.is_cpu() ? tr("CPU, %1 threads").arg(torch::get_num_threads())
+                                     : tr("CUDA device %1").arg(device.index());
     const QString sessionPath = QString::fromStdString(m_sessionPath.string());
     m_facade->post(job, Delivery::Live, [summary, sessionPath](Worker& w) {
         w.m_sessionPath = sessionPath;
@@ -142,6 +148,7 @@ void WorkerCore::openSession(int job, const QString& file)
     stage(job, tr("Opening session %1").arg(file));
     Session session = Session::open(file.toStdString());
     m_session = std::move(session);
+    m_cache = StageCache();
     m_sessionPath = file.toStdString();
     if (const auto& source = m_session.source()) {
         std::error_code ec;
@@ -185,11 +192,32 @@ TokenBlocks WorkerCore::calibration(const RunSettings& s) const
 void WorkerCore::runPipeline(int job, const RunSettings& settings, bool withSearch)
 {
     requireModel();
-    stage(job, tr("Reading calibration text"));
-    const TokenBlocks blocks = calibration(settings);
-    const auto counts = analysisStage(job, settings, blocks);
+    if (settings.device != m_modelDevice) { // the device changed: the model moves (and the cache goes)
+        m_device = settings.device;
+        openModel(job, QString::fromStdString(m_model->path().string()));
+    }
+    if (settings.recompute)
+        m_cache = StageCache();
+    const QString tokensKey = calibrationKey(settings);
+    if (!m_cache.tokens || m_cache.tokensKey != tokensKey) {
+        stage(job, tr("Reading calibration text"));
+        m_cache = StageCache(); // every later stage depends on the calibration data
+        m_cache.tokens = calibration(settings);
+        m_cache.tokensKey = tokensKey;
+    }
+    std::map<int, int> counts;
+    if (m_cache.allocationKey != allocationKey(settings) || !withSearch) {
+        m_cache.allocationKey.clear();
+        counts = analysisStage(job, settings, *m_cache.tokens);
+        m_cache.counts = counts;
+        m_cache.allocationKey = allocationKey(settings);
+    } else {
+        counts = m_cache.counts;
+        m_facade->post(
+            job, Delivery::Live, [info = m_cache.allocation](Worker& w) { Q_EMIT w.allocationReady(info); });
+    }
     if (withSearch)
-        searchStage(job, settings, blocks, counts);
+        searchStage(job, settings, counts);
 }
 
 std::map<int, int> WorkerCore::analysisStage(int job, const RunSettings& s, const TokenBlocks& blocks)
@@ -208,10 +236,7 @@ std::map<int, int> WorkerCore::analysisStage(int job, const RunSettings& s, cons
     SessionAnalysisOptions o;
     o.ratio = s.ratio;
     o.recompute = s.recompute;
-    if (const auto& a = m_session.allocation()) // counts fixed by hand survive a new analysis
-        for (size_t i = 0; i < a->layers.size() && i < a->overridden.size(); ++i)
-            if (a->overridden[i])
-                o.overrides[a->layers[i]] = a->counts[i];
+    o.overrides = s.countOverrides; // the Parameters dock's (it shows a session's own when one opens)
     o.progress = [this, job](double f) { return progress(job, f); };
     o.onLayer = [this, job, experts](const LayerAnalysis& a) {
         checkpoint(job);
@@ -237,80 +262,12 @@ std::map<int, int> WorkerCore::analysisStage(int job, const RunSettings& s, cons
         info.layers.push_back(result.layers[i].layer);
         info.importance.push_back(result.layers[i].importance);
         info.counts.push_back(result.allocation.counts[i]);
+        info.overridden.push_back(s.countOverrides.count(result.layers[i].layer) ? 1 : 0);
         counts[result.layers[i].layer] = result.allocation.counts[i];
     }
+    m_cache.allocation = info;
     m_facade->post(job, Delivery::Live, [info](Worker& w) { Q_EMIT w.allocationReady(info); });
     return counts;
-}
-
-void WorkerCore::searchStage(
-    int job, const RunSettings& s, const TokenBlocks& blocks, const std::map<int, int>& counts)
-{
-    const auto& spec = m_model->spec();
-    const auto moeLayers = spec.moeLayerIndices();
-    std::vector<int> blockStarts;
-    for (const auto& b : partitionBlocks(moeLayers, s.blockSize))
-        blockStarts.push_back(b.front());
-    stage(job, tr("Capturing search inputs"));
-    const SearchInputs inputs = captureSearchInputs(
-        *m_model, blocks.ids, counts, blockStarts, [this, job](double f) { return progress(job, f); });
-
-    ModelSearchOptions so;
-    so.genetic.population = s.population;
-    so.genetic.generations = s.generations;
-    so.genetic.keep = s.candidates;
-    so.genetic.seed = s.seed;
-    so.genetic.forceGenetic = s.forceGenetic;
-    so.kt.blockSize = s.blockSize;
-    so.kt.candidates = s.candidates;
-    so.planName = "moe-i2-search";
-    const auto problems = layerProblems(inputs, counts);
-    int total = 0;
-    for (const auto& p : problems)
-        total += expectedGenerations(p, so.genetic);
-    AllocationInfo info;
-    for (const auto& [layer, count] : counts) {
-        info.layers.push_back(layer);
-        info.counts.push_back(count);
-    }
-    stage(job, tr("Genetic search"));
-    m_facade->post(job, Delivery::Live, [info](Worker& w) { Q_EMIT w.searchStarted(info); });
-    int done = 0;
-    so.onGeneration = [&, job](int layer, const GenerationStats& g) { // serialised by core
-        const GenerationPoint point{layer, g.generation, g.best, g.mean, g.worst};
-        m_facade->post(job, Delivery::Live, [point](Worker& w) { Q_EMIT w.generationReady(point); });
-        if (m_facade->m_pauseForTests && !m_pausedSearch) {
-            m_pausedSearch = true;
-            pauseForTest(job, QStringLiteral("search"));
-        }
-        return progress(job, total > 0 ? double(++done) / total : 1.0);
-    };
-    ModelSearchResult result;
-    result.layers = searchLayers(problems, so);
-
-    stage(job, tr("KT block search"));
-    so.kt.progress = [this, job](double f) { return progress(job, f); };
-    so.kt.onBlock = [this, job, K = s.candidates](const BlockResult& b) {
-        BlockRow row = blockRow(b, K);
-        m_facade->post(job, Delivery::Live, [row = std::move(row)](Worker& w) { Q_EMIT w.blockReady(row); });
-    };
-    result.blocks = searchBlocks(
-        *m_model, layerCandidates(result.layers),
-        [&inputs](int layer) { return inputs.layerInputs.at(layer); }, so.kt, &result.ktCounters);
-    result.plan = removalPlan(result.layers, &result.blocks, so);
-    result.plan.parameters["ratio"] = s.ratio;
-    if (const auto issues = validatePlan(spec, result.plan); !issues.empty())
-        fail("search: the plan is invalid: {}", fmt::join(issues, "; "));
-
-    // Only a finished search replaces the session's records: a cancel above leaves the previous ones.
-    stage(job, tr("Saving session"));
-    m_session.clearSearches();
-    for (const auto& l : result.layers)
-        m_session.setSearch(l);
-    m_session.setBlockSearch(result.blocks);
-    m_session.setPlan(result.plan);
-    m_session.provenance().parameters["search"] = result.plan.parameters;
-    m_session.save(workingSessionPath());
 }
 
 } // namespace moewb::gui

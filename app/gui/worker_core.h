@@ -2,7 +2,10 @@
 // runs the job bodies. Only the worker thread touches it; results go back through Worker::post.
 #pragma once
 #include "app/gui/job_types.h"
+#include "core/analysis/fast_loss.h"
+#include "core/calib/dataset.h"
 #include "core/model/moe_model.h"
+#include "core/search/model_search.h"
 #include "core/session/session.h"
 
 #include <QObject>
@@ -10,14 +13,34 @@
 #include <QTemporaryDir>
 #include <chrono>
 #include <memory>
-
-namespace moewb {
-struct TokenBlocks;
-}
+#include <optional>
 
 namespace moewb::gui {
 
 class Worker;
+
+// Results of the last run's stages, each with the key of the parameters it was computed from
+// (app/gui/parameter_checks.h); a run recomputes a stage only when its key changed. Cleared when a
+// model or session is opened and by Analyze importance.
+struct StageCache {
+    struct CapturedLayer {
+        LayerCalibration moe; // MoE input and router logits of the original model
+        torch::Tensor blockInput; // [n, s, d]: where the KT block search starts
+        std::vector<int> experts;
+    };
+    QString tokensKey; // calibration text, n, s, seed, device
+    std::optional<TokenBlocks> tokens;
+    QString allocationKey;
+    std::map<int, int> counts; // P_l by decoder layer
+    AllocationInfo allocation;
+    QString captureKey; // the calibration the captures come from
+    std::map<int, CapturedLayer> captured;
+    std::map<int, std::pair<int, std::shared_ptr<FastLayerLoss>>> fastLoss; // layer -> (P, loss)
+    QString geneticKey;
+    std::vector<LayerSearch> layers;
+    QString blockKey;
+    BlockSearch blocks;
+};
 
 class WorkerCore : public QObject {
     Q_OBJECT
@@ -33,6 +56,8 @@ public:
     void saveSession(int job, const QString& file);
     // The analysis stage (cached importance reused unless settings.recompute), then the search.
     void runPipeline(int job, const RunSettings& settings, bool withSearch);
+    // worker_evaluate.cpp: the original and every plan of the session, into its evaluations.
+    void evaluate(int job, const EvalSettings& settings);
 
     QSemaphore& resumeSemaphore() { return m_resume; }
 
@@ -41,8 +66,13 @@ private:
     TokenBlocks calibration(const RunSettings& settings) const;
     std::filesystem::path workingSessionPath() const;
     std::map<int, int> analysisStage(int job, const RunSettings& settings, const TokenBlocks& blocks);
-    void searchStage(
-        int job, const RunSettings& settings, const TokenBlocks& blocks, const std::map<int, int>& counts);
+    // worker_search.cpp: the search stages, each reused from m_cache when its parameters are unchanged.
+    void searchStage(int job, const RunSettings& settings, const std::map<int, int>& counts);
+    void captureStage(int job);
+    std::vector<LayerProblem> fastLossStage(int job, const std::map<int, int>& counts);
+    std::vector<LayerSearch> geneticStage(
+        int job, const RunSettings& settings, const std::vector<LayerProblem>& problems);
+    BlockSearch blockStage(int job, const RunSettings& settings, const std::vector<LayerSearch>& layers);
     // Progress callback for core: notes the thread, posts the fraction (rate-limited) and answers
     // whether the job may go on.
     bool progress(int job, double fraction);
@@ -53,6 +83,7 @@ private:
     void publishSnapshot(int job);
 
     Worker* m_facade;
+    StageCache m_cache;
     std::unique_ptr<MoeModel> m_model;
     Session m_session;
     std::filesystem::path m_sessionPath; // the user's file; empty: a file in m_scratch
@@ -60,6 +91,8 @@ private:
     QSemaphore m_resume;
     std::chrono::steady_clock::time_point m_lastProgress;
     bool m_pausedAnalysis = false, m_pausedSearch = false;
+    QString m_device = QStringLiteral("cpu"); // where the next model opens
+    QString m_modelDevice = QStringLiteral("cpu"); // where the open model lives
 };
 
 } // namespace moewb::gui

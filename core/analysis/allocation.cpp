@@ -1,6 +1,7 @@
 #include "core/analysis/allocation.h"
 
 #include "core/io/error.h"
+#include "core/pipeline/compute_counter.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,6 +11,7 @@ namespace moewb {
 
 Allocation allocatePruningCounts(const AllocationInput& in)
 {
+    countCompute("allocation");
     const size_t m = in.layerImportance.size();
     if (in.experts.size() != m || in.topK.size() != m)
         fail("allocation: {} importances, {} expert counts and {} top-k values differ", m, in.experts.size(),

@@ -1,6 +1,7 @@
 #include "core/analysis/calibration.h"
 
 #include "core/io/error.h"
+#include "core/pipeline/compute_counter.h"
 
 #include <torch/torch.h>
 
@@ -74,6 +75,7 @@ RoutingStats routingStats(const Routing& routing, int64_t experts)
 
 void runCalibration(const MoeModel& model, const torch::Tensor& blocks, const CalibrationOptions& options)
 {
+    countCompute("calibration");
     if (blocks.dim() != 2 || blocks.size(0) == 0 || blocks.size(1) < 2)
         fail("calibration blocks must be [n, s] token ids with n >= 1 and s >= 2, got {} dims", blocks.dim());
     const auto& spec = model.spec();

@@ -1,6 +1,7 @@
 #include "core/search/kt_search.h"
 
 #include "core/io/error.h"
+#include "core/pipeline/compute_counter.h"
 
 #include <torch/torch.h>
 
@@ -190,6 +191,7 @@ BlockResult searchBlock(const MoeModel& model, const std::vector<LayerCandidates
 BlockSearch searchBlocks(const MoeModel& model, const std::vector<LayerCandidates>& layers, const BlockInputFn& inputs,
                          const KtOptions& options, KtCounters* counters)
 {
+    countCompute("block_search");
     std::vector<int> ids;
     for (const auto& l : layers)
         ids.push_back(l.layer);

@@ -1,6 +1,7 @@
 #include "core/search/model_search.h"
 
 #include "core/io/error.h"
+#include "core/pipeline/compute_counter.h"
 
 #include <ATen/Parallel.h>
 
@@ -59,6 +60,7 @@ LayerSearch toLayerSearch(const LayerProblem& p, const SearchResult& r, const Ge
 
 std::vector<LayerSearch> searchLayers(const std::vector<LayerProblem>& problems, const ModelSearchOptions& options)
 {
+    countCompute("genetic_search");
     for (const auto& p : problems)
         if (!p.fitness)
             fail("search: layer {} has no fitness function", p.layer);

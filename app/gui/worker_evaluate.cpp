@@ -1,0 +1,145 @@
+// Run ▸ Apply & evaluate on the worker thread: the original model and every plan of the session on
+// held-out text (perplexity, KL to the original on the same windows, tokens/s) and a multiple-choice
+// task (accuracy), with each plan's parameters and bytes from the plan accounting. The results are
+// stored as the session's evaluations, which the Compare view draws.
+//
+// Until core's applyPlan lands, plans are run through the forward pass's overrides (removed experts
+// masked out of the routing, dropped sublayers and blocks skipped): exact for those steps, but the
+// masked experts' weights are still in memory, so tokens/s is the original model's speed.
+#include "app/gui/demo_paths.h"
+#include "app/gui/worker.h"
+#include "app/gui/worker_core.h"
+#include "core/eval/kl.h"
+#include "core/eval/multiple_choice.h"
+#include "core/io/error.h"
+#include "core/io/tokenizer.h"
+#include "core/plan/plan.h"
+
+#include <torch/torch.h>
+
+namespace moewb::gui {
+
+namespace {
+
+// The plan as forward-pass overrides; throws for steps that need the plan applier.
+ForwardOptions overridesOf(const Plan& plan)
+{
+    ForwardOptions options;
+    for (const auto& step : plan.steps) {
+        if (const auto* remove = std::get_if<RemoveExperts>(&step))
+            options.overrides[remove->layer].removedExperts = remove->experts;
+        else if (const auto* drop = std::get_if<DropMoeSublayer>(&step))
+            options.overrides[drop->layer].skipMlp = true;
+        else if (const auto* block = std::get_if<DropBlock>(&step))
+            options.overrides[block->layer].skipLayer = true;
+        else
+            fail("plan '{}': its {} step needs the plan applier (core/plan/apply.h), which this build "
+                 "does not have yet; plans that remove experts or drop layers can be evaluated",
+                plan.name, stepName(step));
+    }
+    return options;
+}
+
+} // namespace
+
+void WorkerCore::evaluate(int job, const EvalSettings& e)
+{
+    requireModel();
+    const auto& spec = m_model->spec();
+    if (m_session.plans().empty())
+        fail("no plan to evaluate: run the search (Run all) first, or open a session with plans");
+    std::vector<std::pair<Plan, ForwardOptions>> plans;
+    for (const auto& [name, stored] : m_session.plans())
+        plans.emplace_back(stored.plan, overridesOf(stored.plan)); // refuses before any work
+
+    stage(job, tr("Reading evaluation text"));
+    const auto tokenizerPath = m_model->path() / "tokenizer.json";
+    std::error_code ec;
+    if (!std::filesystem::exists(tokenizerPath, ec))
+        fail("{}: no tokenizer.json in the model folder, so the evaluation text cannot be tokenised",
+            m_model->path().string());
+    const Tokenizer tokenizer = Tokenizer::fromFile(tokenizerPath);
+    const QString textPath = e.textPath.isEmpty() ? demoFilePath(QStringLiteral("eval.txt")) : e.textPath;
+    if (textPath.isEmpty())
+        fail("no evaluation text chosen and the demo's eval.txt was not found");
+    BlockOptions bo;
+    bo.blocks = e.windows;
+    bo.blockLength = spec.maxPositionEmbeddings > 0 ? std::min(e.windowLength, spec.maxPositionEmbeddings)
+                                                    : e.windowLength;
+    bo.selection = BlockSelection::Sequential;
+    const TokenBlocks blocks = loadTextBlocks(textPath.toStdString(), tokenizer, bo);
+
+    const QString tasksPath
+        = e.tasksPath.isEmpty() ? demoFilePath(QStringLiteral("tasks.jsonl")) : e.tasksPath;
+    std::vector<EncodedQuestion> questions;
+    std::string taskName;
+    MultipleChoiceOptions mo;
+    mo.maxLength = spec.maxPositionEmbeddings;
+    if (!tasksPath.isEmpty()) {
+        MultipleChoiceTask task = readMultipleChoiceTask(tasksPath.toStdString());
+        if (e.maxQuestions > 0 && static_cast<int>(task.questions.size()) > e.maxQuestions)
+            task.questions.resize(static_cast<size_t>(e.maxQuestions));
+        taskName = task.path.stem().string();
+        questions = encodeQuestions(task, tokenizer, mo);
+    }
+
+    const double steps = 2.0 * (1 + plans.size());
+    int step = 0;
+    const auto part = [this, job, &step, steps](double f) { return progress(job, (step + f) / steps); };
+    EvalOptions eo;
+    eo.progress = part;
+    mo.progress = part;
+    const auto evaluateOne = [&](const std::string& name, const std::string& planName, const LogitsFn& logits,
+                                 const ReferenceDistribution* reference, const Plan& plan) {
+        Evaluation ev;
+        ev.name = name;
+        ev.plan = planName;
+        const PlanAccounting account = accountPlan(spec, plan);
+        if (reference) {
+            const KlResult kl = compareWithReference(*reference, logits, eo);
+            ev.metrics["perplexity"] = kl.candidate.perplexity;
+            ev.metrics["kl"] = kl.meanKl;
+            ev.metrics["tokens_per_s"] = kl.candidate.run.tokensPerSecond;
+        }
+        ev.metrics["params"] = static_cast<double>(account.result.total());
+        ev.metrics["bytes"] = static_cast<double>(account.resultBytes);
+        ++step;
+        if (!questions.empty())
+            ev.metrics["acc:" + taskName] = scoreMultipleChoice(logits, questions, mo).acc;
+        ++step;
+        ev.details = {{"text", textPath.toStdString()}, {"windows", blocks.count()},
+            {"window_length", blocks.length()}, {"questions", questions.size()},
+            {"applied", "forward overrides"}};
+        m_session.setEvaluation(std::move(ev));
+    };
+
+    stage(job, tr("Evaluating the original model"));
+    const LogitsFn original = modelLogits(*m_model);
+    const int64_t vocab = spec.vocabSize;
+    const int64_t topK
+        = referenceBytes(blocks.count(), blocks.length(), vocab, 0) <= (int64_t{1} << 30) ? 0 : 64;
+    const ReferenceDistribution reference = captureReference(original, blocks.ids, topK, eo);
+    {
+        Evaluation ev;
+        ev.name = "original";
+        const PlanAccounting account = accountPlan(spec, Plan{});
+        ev.metrics["perplexity"] = reference.perplexity.perplexity;
+        ev.metrics["kl"] = 0;
+        ev.metrics["tokens_per_s"] = reference.perplexity.run.tokensPerSecond;
+        ev.metrics["params"] = static_cast<double>(account.source.total());
+        ev.metrics["bytes"] = static_cast<double>(account.sourceBytes);
+        ++step;
+        if (!questions.empty())
+            ev.metrics["acc:" + taskName] = scoreMultipleChoice(original, questions, mo).acc;
+        ++step;
+        m_session.setEvaluation(std::move(ev));
+    }
+    for (const auto& [plan, options] : plans) {
+        stage(job, tr("Evaluating plan %1").arg(QString::fromStdString(plan.name)));
+        evaluateOne(plan.name, plan.name, modelLogits(*m_model, options), &reference, plan);
+    }
+    stage(job, tr("Saving session"));
+    m_session.save(workingSessionPath());
+}
+
+} // namespace moewb::gui

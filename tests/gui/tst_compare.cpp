@@ -1,0 +1,146 @@
+// The Compare view and Run ▸ Apply & evaluate: metric order and the table's changes against the
+// original on made-up values; then on the Mixtral demo model, after a search, the original and the
+// search's plan are evaluated: the original's KL is 0 and the plan's positive, and the plan's
+// parameter count is the original's less what the model tree says the removed experts and their
+// router rows hold.
+#include "app/gui/main_window.h"
+#include "app/gui/model_tree.h"
+#include "app/gui/worker.h"
+#include "support/paths.h"
+#include "widgets/compare_view.h"
+#include "widgets/heatmap_view.h"
+#include "widgets/importance_panel.h"
+
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QTest>
+#include <qcustomplot.h>
+
+using moewb::widgets::CompareView;
+
+namespace {
+
+QString demo(const char* name)
+{
+    return QString::fromStdString((moewb::test::sourceDir() / "resources/demo" / name).string());
+}
+
+bool waitForJob(moewb::gui::MainWindow& w, int job, int ms = 300000)
+{
+    QSignalSpy finished(w.worker(), &moewb::gui::Worker::jobFinished);
+    QSignalSpy failed(w.worker(), &moewb::gui::Worker::jobFailed);
+    QElapsedTimer clock;
+    clock.start();
+    while (clock.elapsed() < ms) {
+        for (const auto& args : finished)
+            if (args.at(0).toInt() == job)
+                return true;
+        for (const auto& args : failed)
+            if (args.at(0).toInt() == job) {
+                qWarning("job failed: %s", qPrintable(args.at(1).toString()));
+                return false;
+            }
+        finished.wait(500);
+    }
+    return false;
+}
+
+} // namespace
+
+class TestCompare : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void metricsAndChanges();
+    void applyAndEvaluateOnDemoModel();
+};
+
+void TestCompare::metricsAndChanges()
+{
+    CompareView view;
+    QCOMPARE(view.metricKeys().size(), 0);
+    view.setVariants({{QStringLiteral("original"), true,
+                          {{QStringLiteral("perplexity"), 40.0}, {QStringLiteral("params"), 2.0e6},
+                              {QStringLiteral("acc:tasks"), 0.5}, {QStringLiteral("kl"), 0.0}}},
+        {QStringLiteral("plan-a"), false,
+            {{QStringLiteral("perplexity"), 44.0}, {QStringLiteral("params"), 1.5e6},
+                {QStringLiteral("acc:tasks"), 0.45}, {QStringLiteral("kl"), 0.12}}}});
+    // Quality first (perplexity, KL, accuracies), then size.
+    QCOMPARE(view.metricKeys(),
+        QStringList({QStringLiteral("perplexity"), QStringLiteral("kl"), QStringLiteral("acc:tasks"),
+            QStringLiteral("params")}));
+    QCOMPARE(view.table()->rowCount(), 2);
+    QCOMPARE(view.table()->item(1, 0)->text(), QStringLiteral("plan-a"));
+    QCOMPARE(view.table()->item(1, 1)->text(), QStringLiteral("44  (+10.0%)"));
+    QCOMPARE(view.table()->item(1, 4)->text(), QStringLiteral("1.50 M  (-25.0%)"));
+    QCOMPARE(view.table()->item(0, 3)->text(), QStringLiteral("50.0%"));
+    auto* chart = view.chart(QStringLiteral("perplexity"));
+    QVERIFY(chart);
+    QCOMPARE(chart->plottableCount(), 2); // the plans' bars and the original's (grey)
+    QCOMPARE(static_cast<QCPBars*>(chart->plottable(0))->data()->size(), 1);
+    QCOMPARE(static_cast<QCPBars*>(chart->plottable(1))->data()->size(), 1);
+}
+
+void TestCompare::applyAndEvaluateOnDemoModel()
+{
+    if (!QFileInfo::exists(demo("models/mixtral/config.json")))
+        QSKIP("the Mixtral demo model is not there");
+    moewb::gui::MainWindow w;
+    moewb::gui::RunSettings s;
+    s.calibrationPath = demo("calib.txt");
+    s.samples = 8;
+    s.sequenceLength = 64;
+    s.population = 16;
+    s.generations = 4;
+    w.setRunSettings(s);
+    QVERIFY(waitForJob(w, w.openModel(demo("models/mixtral"))));
+    QVERIFY(waitForJob(w, w.runAll()));
+    moewb::gui::EvalSettings e;
+    e.windows = 4;
+    e.windowLength = 64;
+    e.maxQuestions = 20;
+    w.setEvalSettings(e);
+    QVERIFY(waitForJob(w, w.applyAndEvaluate()));
+    QCoreApplication::processEvents();
+    QCOMPARE(w.centralTabs()->currentWidget(), w.compareView());
+
+    const auto& variants = w.compareView()->variants();
+    QCOMPARE(variants.size(), size_t(2));
+    QVERIFY(variants[0].original);
+    QCOMPARE(variants[1].name, QStringLiteral("moe-i2-search"));
+    const auto metric = [](const CompareView::Variant& v, const char* key) {
+        return v.metrics.at(QString::fromLatin1(key));
+    };
+    for (const auto& v : variants)
+        qInfo("%s: perplexity %.3f, KL %.4f, acc %.2f, params %.0f, bytes %.0f, %.0f tokens/s",
+            qPrintable(v.name), metric(v, "perplexity"), metric(v, "kl"), metric(v, "acc:tasks"),
+            metric(v, "params"), metric(v, "bytes"), metric(v, "tokens_per_s"));
+    QCOMPARE(metric(variants[0], "kl"), 0.0);
+    QVERIFY(metric(variants[1], "kl") > 0);
+    QVERIFY(metric(variants[0], "perplexity") > 1 && metric(variants[1], "perplexity") > 1);
+    const double acc = metric(variants[1], "acc:tasks");
+    QVERIFY(acc >= 0 && acc <= 1);
+    QCOMPARE(std::round(acc * 20), acc * 20); // a share of 20 questions
+
+    // Parameters: the original less the removed experts and one router row each (the model tree's
+    // counts; the heatmap's marks are the plan's removed experts).
+    const auto& model = w.model();
+    double removed = 0;
+    const auto marks = w.importance()->heatmap()->marked();
+    QVERIFY(!marks.isEmpty());
+    for (const auto& [row, expert] : marks) {
+        const int layer = model.moeLayers.at(static_cast<size_t>(row));
+        const auto& node = model.layers.at(static_cast<size_t>(layer));
+        removed += static_cast<double>(node.experts.at(static_cast<size_t>(expert)).parameters);
+        removed += static_cast<double>(node.routerParameters) / static_cast<double>(node.experts.size());
+    }
+    QCOMPARE(metric(variants[1], "params"), metric(variants[0], "params") - removed);
+    QVERIFY(metric(variants[1], "bytes") < metric(variants[0], "bytes"));
+}
+
+QTEST_MAIN(TestCompare)
+#include "tst_compare.moc"

@@ -1,0 +1,1089 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="de_DE">
+    <context>
+        <name>ParameterChecks</name>
+        <message>
+            <source>K^T = %1^%2 = %3 combinations per block is too many (at most %4): lower K or T.</source>
+            <translation>K^T = %1^%2 = %3 Kombinationen pro Block sind zu viele (höchstens %4): K oder T verringern.</translation>
+        </message>
+        <message>
+            <source>more than 10^18</source>
+            <translation>mehr als 10^18</translation>
+        </message>
+        <message>
+            <source>T = %1 is longer than the model's %2 MoE layers: one block holds them all.</source>
+            <translation>T = %1 ist größer als die %2 MoE-Schichten des Modells: Ein Block umfasst sie alle.</translation>
+        </message>
+        <message>
+            <source>Layer %1: a pruning count cannot be negative.</source>
+            <translation>Schicht %1: Die Anzahl zu entfernender Experten kann nicht negativ sein.</translation>
+        </message>
+        <message>
+            <source>Layer %1: removing %2 of %3 experts leaves %4, fewer than the %5 each token is routed to (top-k); at most %6 can go.</source>
+            <translation>Schicht %1: Von %3 Experten %2 zu entfernen lässt %4 übrig, weniger als die %5, an die jedes Token geleitet wird (Top-k); höchstens %6 können wegfallen.</translation>
+        </message>
+        <message>
+            <source>A pruning ratio of %1 removes %2 experts, but at most %3 can go while every layer keeps its top-k.</source>
+            <translation>Ein Pruning-Anteil von %1 entfernt %2 Experten, aber höchstens %3 können wegfallen, wenn jede Schicht ihre Top-k behält.</translation>
+        </message>
+        <message>
+            <source>Layer %1, expert %2: a rank must be at least 1.</source>
+            <translation>Schicht %1, Experte %2: Der Rang muss mindestens 1 sein.</translation>
+        </message>
+        <message>
+            <source>Layer %1, expert %2: rank %3 of a %4 × %5 matrix stores %6 parameters, not fewer than the dense %7 (only ranks below %8 save parameters): the matrix stays dense.</source>
+            <translation>Schicht %1, Experte %2: Rang %3 einer %4 × %5-Matrix speichert %6 Parameter, nicht weniger als die dichte Matrix mit %7 (nur Ränge unter %8 sparen Parameter): Die Matrix bleibt dicht.</translation>
+        </message>
+    </context>
+    <context>
+        <name>main</name>
+        <message>
+            <source>Workbench for compressing Mixture-of-Experts models</source>
+            <translation>Werkbank zum Komprimieren von Mixture-of-Experts-Modellen</translation>
+        </message>
+        <message>
+            <source>Checkpoint folder to open (default: the Qwen demo model)</source>
+            <translation>Zu öffnender Checkpoint-Ordner (Standard: das Qwen-Demomodell)</translation>
+        </message>
+        <message>
+            <source>Start Run all (analysis and search) once the model is open</source>
+            <translation>Nach dem Öffnen des Modells „Alles ausführen“ starten (Analyse und Suche)</translation>
+        </message>
+        <message>
+            <source>After the run, save PNGs of every view into DIR and quit</source>
+            <translation>Nach dem Lauf PNGs aller Ansichten in DIR speichern und beenden</translation>
+        </message>
+        <message>
+            <source>Search genetically even where every set can be enumerated</source>
+            <translation>Genetisch suchen, auch wenn sich alle Mengen aufzählen lassen</translation>
+        </message>
+        <message>
+            <source>User interface language: en, zh_CN or de (default: Preferences)</source>
+            <translation>Sprache der Oberfläche: en, zh_CN oder de (Standard: Einstellungen)</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::MainWindow</name>
+        <message>
+            <source>MoE Workbench</source>
+            <translation>MoE-Werkbank</translation>
+        </message>
+        <message>
+            <source>Open a checkpoint or a demo model to begin.</source>
+            <translation>Öffnen Sie einen Checkpoint oder ein Demomodell, um zu beginnen.</translation>
+        </message>
+        <message>
+            <source>Model</source>
+            <translation>Modell</translation>
+        </message>
+        <message>
+            <source>Parameters</source>
+            <translation>Parameter</translation>
+        </message>
+        <message>
+            <source>Layer importance</source>
+            <translation>Schichtwichtigkeit</translation>
+        </message>
+        <message>
+            <source>Search convergence</source>
+            <translation>Suchkonvergenz</translation>
+        </message>
+        <message>
+            <source>KT blocks</source>
+            <translation>KT-Blöcke</translation>
+        </message>
+        <message>
+            <source>none</source>
+            <translation>keines</translation>
+        </message>
+        <message>
+            <source>Session saved to %1</source>
+            <translation>Sitzung gespeichert unter %1</translation>
+        </message>
+        <message>
+            <source>Done</source>
+            <translation>Fertig</translation>
+        </message>
+        <message>
+            <source>Cancelled; the previous results are shown</source>
+            <translation>Abgebrochen; die vorherigen Ergebnisse werden angezeigt</translation>
+        </message>
+        <message>
+            <source>layer %1</source>
+            <translation>Schicht %1</translation>
+        </message>
+        <message>
+            <source>%1 – MoE Workbench</source>
+            <translation>%1 – MoE-Werkbank</translation>
+        </message>
+        <message>
+            <source>Failed</source>
+            <translation>Fehlgeschlagen</translation>
+        </message>
+        <message>
+            <source>The job failed.</source>
+            <translation>Der Auftrag ist fehlgeschlagen.</translation>
+        </message>
+        <message>
+            <source>Cancelling…</source>
+            <translation>Wird abgebrochen…</translation>
+        </message>
+        <message>
+            <source>&amp;File</source>
+            <translation>&amp;Datei</translation>
+        </message>
+        <message>
+            <source>&amp;Open checkpoint…</source>
+            <translation>Checkpoint ö&amp;ffnen…</translation>
+        </message>
+        <message>
+            <source>Open &amp;demo model</source>
+            <translation>&amp;Demomodell öffnen</translation>
+        </message>
+        <message>
+            <source>Qwen1.5-MoE style (shared experts)</source>
+            <translation>Qwen1.5-MoE-Stil (geteilte Experten)</translation>
+        </message>
+        <message>
+            <source>Mixtral style (8 experts, top-2)</source>
+            <translation>Mixtral-Stil (8 Experten, Top-2)</translation>
+        </message>
+        <message>
+            <source>DeepSeek-V2 style (MLA, shared experts)</source>
+            <translation>DeepSeek-V2-Stil (MLA, geteilte Experten)</translation>
+        </message>
+        <message>
+            <source>Not found in this installation</source>
+            <translation>In dieser Installation nicht gefunden</translation>
+        </message>
+        <message>
+            <source>Open &amp;recent</source>
+            <translation>&amp;Zuletzt geöffnet</translation>
+        </message>
+        <message>
+            <source>Open &amp;session…</source>
+            <translation>&amp;Sitzung öffnen…</translation>
+        </message>
+        <message>
+            <source>&amp;Save session</source>
+            <translation>Sitzung &amp;speichern</translation>
+        </message>
+        <message>
+            <source>Save session &amp;as…</source>
+            <translation>Sitzung speichern &amp;unter…</translation>
+        </message>
+        <message>
+            <source>&amp;Quit</source>
+            <translation>&amp;Beenden</translation>
+        </message>
+        <message>
+            <source>&amp;Edit</source>
+            <translation>&amp;Bearbeiten</translation>
+        </message>
+        <message>
+            <source>&amp;Preferences…</source>
+            <translation>&amp;Einstellungen…</translation>
+        </message>
+        <message>
+            <source>&amp;Run</source>
+            <translation>&amp;Ausführen</translation>
+        </message>
+        <message>
+            <source>&amp;Analyze importance</source>
+            <translation>Wichtigkeit &amp;analysieren</translation>
+        </message>
+        <message>
+            <source>Calibration pass: expert removal losses and routing statistics, layer by layer</source>
+            <translation>Kalibrierdurchlauf: Entfernungsverluste der Experten und Routing-Statistiken, Schicht für Schicht</translation>
+        </message>
+        <message>
+            <source>&amp;Search</source>
+            <translation>&amp;Suchen</translation>
+        </message>
+        <message>
+            <source>Genetic search per layer, then the KT block search (reuses the analysis)</source>
+            <translation>Genetische Suche je Schicht, dann die KT-Blocksuche (verwendet die Analyse weiter)</translation>
+        </message>
+        <message>
+            <source>Run a&amp;ll</source>
+            <translation>A&amp;lles ausführen</translation>
+        </message>
+        <message>
+            <source>&amp;Cancel</source>
+            <translation>&amp;Abbrechen</translation>
+        </message>
+        <message>
+            <source>&amp;Parameters…</source>
+            <translation>&amp;Parameter…</translation>
+        </message>
+        <message>
+            <source>&amp;View</source>
+            <translation>&amp;Ansicht</translation>
+        </message>
+        <message>
+            <source>&amp;Help</source>
+            <translation>&amp;Hilfe</translation>
+        </message>
+        <message>
+            <source>&amp;Methods guide</source>
+            <translation>&amp;Methodenleitfaden</translation>
+        </message>
+        <message>
+            <source>&amp;About MoE Workbench</source>
+            <translation>Ü&amp;ber MoE-Werkbank</translation>
+        </message>
+        <message>
+            <source>Open checkpoint folder (config.json + safetensors)</source>
+            <translation>Checkpoint-Ordner öffnen (config.json + safetensors)</translation>
+        </message>
+        <message>
+            <source>Open session</source>
+            <translation>Sitzung öffnen</translation>
+        </message>
+        <message>
+            <source>Sessions (*.h5)</source>
+            <translation>Sitzungen (*.h5)</translation>
+        </message>
+        <message>
+            <source>Save session</source>
+            <translation>Sitzung speichern</translation>
+        </message>
+        <message>
+            <source>The thread count applies from the next start.</source>
+            <translation>Die Threadanzahl gilt ab dem nächsten Start.</translation>
+        </message>
+        <message>
+            <source>Not started: %1</source>
+            <translation>Nicht gestartet: %1</translation>
+        </message>
+        <message>
+            <source>About MoE Workbench</source>
+            <translation>Über MoE-Werkbank</translation>
+        </message>
+        <message>
+            <source>&lt;h3&gt;MoE Workbench %1&lt;/h3&gt;&lt;p&gt;Analyse, compress, evaluate and export Mixture-of-Experts language models: MoE-I², expert/layer/block drop and CD-MoE condensing.&lt;/p&gt;</source>
+            <translation>&lt;h3&gt;MoE-Werkbank %1&lt;/h3&gt;&lt;p&gt;Mixture-of-Experts-Sprachmodelle analysieren, komprimieren, bewerten und exportieren: MoE-I², Experten-/Schicht-/Block-Drop und CD-MoE-Verdichtung.&lt;/p&gt;</translation>
+        </message>
+        <message>
+            <source>Methods guide</source>
+            <translation>Methodenleitfaden</translation>
+        </message>
+        <message>
+            <source>&lt;h3&gt;MoE-I² expert pruning&lt;/h3&gt;</source>
+            <translation>&lt;h3&gt;MoE-I²-Expertenpruning&lt;/h3&gt;</translation>
+        </message>
+        <message>
+            <source>&lt;p&gt;&lt;b&gt;1. Analyze importance.&lt;/b&gt; Calibration text runs through the model one layer at a time. For every expert the exact change of the MoE block's output when that expert alone is removed is its &lt;i&gt;removal loss&lt;/i&gt;; a layer's importance is the sum over its experts. The heatmap also shows routing statistics: how often an expert is selected, its mean gate weight when selected and its mean softmax mass.&lt;/p&gt;&lt;p&gt;&lt;b&gt;2. Pruning counts.&lt;/b&gt; A global ratio of routed experts is removed; important layers lose fewer (the orange bars in the layer chart).&lt;/p&gt;&lt;p&gt;&lt;b&gt;3. Search.&lt;/b&gt; For each layer a genetic search looks for the set of experts whose removal changes the layer output least; the convergence plot shows the best, mean and worst loss of each generation. Small layers are enumerated exactly instead.&lt;/p&gt;&lt;p&gt;&lt;b&gt;4. KT block search.&lt;/b&gt; Consecutive blocks of T layers try every combination of each layer's K best sets through the real layers and keep the combination with the smallest output change. Removed experts are marked ✕ in the heatmap.&lt;/p&gt;&lt;p&gt;Everything is saved in the session file and can be run the same way with &lt;tt&gt;moe-compress analyze&lt;/tt&gt; and &lt;tt&gt;moe-compress search&lt;/tt&gt;.&lt;/p&gt;</source>
+            <translation>&lt;p&gt;&lt;b&gt;1. Wichtigkeit analysieren.&lt;/b&gt; Kalibriertext läuft Schicht für Schicht durch das Modell. Für jeden Experten ist die exakte Änderung der Ausgabe des MoE-Blocks, wenn nur dieser Experte entfernt wird, sein &lt;i&gt;Entfernungsverlust&lt;/i&gt;; die Wichtigkeit einer Schicht ist die Summe über ihre Experten. Die Heatmap zeigt außerdem Routing-Statistiken: wie oft ein Experte gewählt wird, sein mittleres Gate-Gewicht, wenn er gewählt wird, und seine mittlere Softmax-Masse.&lt;/p&gt;&lt;p&gt;&lt;b&gt;2. Pruning-Anzahlen.&lt;/b&gt; Ein globaler Anteil der gerouteten Experten wird entfernt; wichtige Schichten verlieren weniger (die orangen Balken im Schichtdiagramm).&lt;/p&gt;&lt;p&gt;&lt;b&gt;3. Suche.&lt;/b&gt; Für jede Schicht sucht eine genetische Suche die Expertenmenge, deren Entfernung die Ausgabe der Schicht am wenigsten verändert; das Konvergenzdiagramm zeigt den besten, mittleren und schlechtesten Verlust jeder Generation. Kleine Schichten werden stattdessen exakt aufgezählt.&lt;/p&gt;&lt;p&gt;&lt;b&gt;4. KT-Blocksuche.&lt;/b&gt; Blöcke aus T aufeinanderfolgenden Schichten probieren jede Kombination der K besten Mengen jeder Schicht durch die echten Schichten und behalten die Kombination mit der kleinsten Ausgabeänderung. Entfernte Experten sind in der Heatmap mit ✕ markiert.&lt;/p&gt;&lt;p&gt;Alles wird in der Sitzungsdatei gespeichert und lässt sich genauso mit &lt;tt&gt;moe-compress analyze&lt;/tt&gt; und &lt;tt&gt;moe-compress search&lt;/tt&gt; ausführen.&lt;/p&gt;</translation>
+        </message>
+        <message>
+            <source>Importance</source>
+            <translation>Wichtigkeit</translation>
+        </message>
+        <message>
+            <source>Compare</source>
+            <translation>Vergleich</translation>
+        </message>
+        <message>
+            <source>Apply &amp;&amp; &amp;evaluate</source>
+            <translation>Anwenden &amp;&amp; b&amp;ewerten</translation>
+        </message>
+        <message>
+            <source>Perplexity, KL, task accuracy, size and speed of the original and every plan</source>
+            <translation>Perplexität, KL, Aufgabengenauigkeit, Größe und Geschwindigkeit des Originals und jedes Plans</translation>
+        </message>
+        <message>
+            <source>original</source>
+            <translation>Original</translation>
+        </message>
+        <message>
+            <source>Ranks</source>
+            <translation>Ränge</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::ModelTree</name>
+        <message>
+            <source>Component</source>
+            <translation>Komponente</translation>
+        </message>
+        <message>
+            <source>Parameters</source>
+            <translation>Parameter</translation>
+        </message>
+        <message>
+            <source>Bytes</source>
+            <translation>Byte</translation>
+        </message>
+        <message>
+            <source>Layer %1 (MoE)</source>
+            <translation>Schicht %1 (MoE)</translation>
+        </message>
+        <message>
+            <source>Layer %1 (dense)</source>
+            <translation>Schicht %1 (dicht)</translation>
+        </message>
+        <message>
+            <source>MoE layer: %1 routed experts, top-%2 routing</source>
+            <translation>MoE-Schicht: %1 geroutete Experten, Top-%2-Routing</translation>
+        </message>
+        <message>
+            <source>Dense layer</source>
+            <translation>Dichte Schicht</translation>
+        </message>
+        <message>
+            <source>Attention</source>
+            <translation>Attention</translation>
+        </message>
+        <message>
+            <source>Dense MLP</source>
+            <translation>Dichtes MLP</translation>
+        </message>
+        <message>
+            <source>MoE block</source>
+            <translation>MoE-Block</translation>
+        </message>
+        <message>
+            <source>%1 routed experts, top-%2 routing</source>
+            <translation>%1 geroutete Experten, Top-%2-Routing</translation>
+        </message>
+        <message>
+            <source>Router</source>
+            <translation>Router</translation>
+        </message>
+        <message>
+            <source>Shared experts</source>
+            <translation>Geteilte Experten</translation>
+        </message>
+        <message>
+            <source>Expert %1</source>
+            <translation>Experte %1</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::ParametersDock</name>
+        <message>
+            <source>Reset to defaults</source>
+            <translation>Auf Standardwerte zurücksetzen</translation>
+        </message>
+        <message>
+            <source>The defaults of Preferences; count overrides are kept</source>
+            <translation>Die Standardwerte aus den Einstellungen; von Hand gesetzte Anzahlen bleiben erhalten</translation>
+        </message>
+        <message>
+            <source>Run</source>
+            <translation>Ausführen</translation>
+        </message>
+        <message>
+            <source>Run all, recomputing only the stages whose parameters changed</source>
+            <translation>Alles ausführen und nur die Stufen neu berechnen, deren Parameter sich geändert haben</translation>
+        </message>
+        <message>
+            <source>Method</source>
+            <translation>Methode</translation>
+        </message>
+        <message>
+            <source>MoE-I² (expert pruning, then low rank)</source>
+            <translation>MoE-I² (Expertenpruning, dann niedriger Rang)</translation>
+        </message>
+        <message>
+            <source>Method:</source>
+            <translation>Methode:</translation>
+        </message>
+        <message>
+            <source>CPU</source>
+            <translation>CPU</translation>
+        </message>
+        <message>
+            <source>CUDA device %1</source>
+            <translation>CUDA-Gerät %1</translation>
+        </message>
+        <message>
+            <source>Device:</source>
+            <translation>Gerät:</translation>
+        </message>
+        <message>
+            <source>Calibration</source>
+            <translation>Kalibrierung</translation>
+        </message>
+        <message>
+            <source>demo calibration text</source>
+            <translation>Demo-Kalibriertext</translation>
+        </message>
+        <message>
+            <source>Calibration text</source>
+            <translation>Kalibriertext</translation>
+        </message>
+        <message>
+            <source>Text (*.txt *.jsonl);;All files (*)</source>
+            <translation>Text (*.txt *.jsonl);;Alle Dateien (*)</translation>
+        </message>
+        <message>
+            <source>Text:</source>
+            <translation>Textdatei:</translation>
+        </message>
+        <message>
+            <source>Samples (n):</source>
+            <translation>Stichproben (n):</translation>
+        </message>
+        <message>
+            <source>Sequence length (s):</source>
+            <translation>Sequenzlänge (s):</translation>
+        </message>
+        <message>
+            <source>Sampling seed:</source>
+            <translation>Stichproben-Seed:</translation>
+        </message>
+        <message>
+            <source>Expert pruning</source>
+            <translation>Expertenpruning</translation>
+        </message>
+        <message>
+            <source>Fraction of all routed experts to remove; important layers lose fewer</source>
+            <translation>Anteil aller gerouteten Experten, der entfernt wird; wichtige Schichten verlieren weniger</translation>
+        </message>
+        <message>
+            <source>Pruning ratio:</source>
+            <translation>Pruning-Anteil:</translation>
+        </message>
+        <message>
+            <source>Population (N):</source>
+            <translation>Populationsgröße (N):</translation>
+        </message>
+        <message>
+            <source>Generations (G):</source>
+            <translation>Generationen (G):</translation>
+        </message>
+        <message>
+            <source>Best sets per layer that the block search combines</source>
+            <translation>Beste Mengen je Schicht, die die Blocksuche kombiniert</translation>
+        </message>
+        <message>
+            <source>Candidates per layer (K):</source>
+            <translation>Kandidaten je Schicht (K):</translation>
+        </message>
+        <message>
+            <source>Consecutive MoE layers searched together; K^T combinations per block</source>
+            <translation>Gemeinsam durchsuchte aufeinanderfolgende MoE-Schichten; K^T Kombinationen je Block</translation>
+        </message>
+        <message>
+            <source>Layers per block (T):</source>
+            <translation>Schichten je Block (T):</translation>
+        </message>
+        <message>
+            <source>Search seed:</source>
+            <translation>Such-Seed:</translation>
+        </message>
+        <message>
+            <source>Low rank</source>
+            <translation>Niedriger Rang</translation>
+        </message>
+        <message>
+            <source>Fraction of the surviving experts' parameters removed by factorisation</source>
+            <translation>Anteil der Parameter der verbleibenden Experten, der durch Faktorisierung entfällt</translation>
+        </message>
+        <message>
+            <source>Decomposition rate:</source>
+            <translation>Zerlegungsrate:</translation>
+        </message>
+        <message>
+            <source>How strongly expert importance shifts rank between a layer's experts (0: equal)</source>
+            <translation>Wie stark die Expertenwichtigkeit den Rang zwischen den Experten einer Schicht verschiebt (0: gleich)</translation>
+        </message>
+        <message>
+            <source>Alpha:</source>
+            <translation>Alpha:</translation>
+        </message>
+        <message>
+            <source>Activation-aware (whitened)</source>
+            <translation>Aktivierungsbewusst (geweißt)</translation>
+        </message>
+        <message>
+            <source>Plain SVD</source>
+            <translation>Einfache SVD</translation>
+        </message>
+        <message>
+            <source>SVD mode:</source>
+            <translation>SVD-Modus:</translation>
+        </message>
+        <message>
+            <source>Pruning counts per layer</source>
+            <translation>Pruning-Anzahl je Schicht</translation>
+        </message>
+        <message>
+            <source>Reset all overrides</source>
+            <translation>Alle manuellen Werte zurücksetzen</translation>
+        </message>
+        <message>
+            <source>Next run: every stage (nothing computed yet).</source>
+            <translation>Nächster Lauf: alle Stufen (noch nichts berechnet).</translation>
+        </message>
+        <message>
+            <source>Next run: calibration pass, importance, allocation, genetic search and KT block search.</source>
+            <translation>Nächster Lauf: Kalibrierdurchlauf, Wichtigkeit, Zuteilung, genetische Suche und KT-Blocksuche.</translation>
+        </message>
+        <message>
+            <source>Next run: allocation, genetic search and KT block search (importance is reused).</source>
+            <translation>Nächster Lauf: Zuteilung, genetische Suche und KT-Blocksuche (die Wichtigkeit wird weiterverwendet).</translation>
+        </message>
+        <message>
+            <source>Next run: genetic search and KT block search (importance and counts are reused).</source>
+            <translation>Nächster Lauf: genetische Suche und KT-Blocksuche (Wichtigkeit und Anzahlen werden weiterverwendet).</translation>
+        </message>
+        <message>
+            <source>Next run: only the KT block search (everything else is reused).</source>
+            <translation>Nächster Lauf: nur die KT-Blocksuche (alles andere wird weiterverwendet).</translation>
+        </message>
+        <message>
+            <source>Next run: nothing to recompute; the results shown are current.</source>
+            <translation>Nächster Lauf: nichts neu zu berechnen; die angezeigten Ergebnisse sind aktuell.</translation>
+        </message>
+        <message>
+            <source>Fix the parameters marked in red first</source>
+            <translation>Zuerst die rot markierten Parameter korrigieren</translation>
+        </message>
+        <message>
+            <source>Choose a calibration text (plain text or JSONL)</source>
+            <translation>Kalibriertext wählen (Klartext oder JSONL)</translation>
+        </message>
+        <message>
+            <source>Always search genetically</source>
+            <translation>Immer genetisch suchen</translation>
+        </message>
+        <message>
+            <source>Search genetically even where enumerating every set is cheaper</source>
+            <translation>Genetisch suchen, auch wo das Aufzählen aller Mengen günstiger ist</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::PreferencesDialog</name>
+        <message>
+            <source>Preferences</source>
+            <translation>Einstellungen</translation>
+        </message>
+        <message>
+            <source>General</source>
+            <translation>Allgemein</translation>
+        </message>
+        <message>
+            <source>System language (%1)</source>
+            <translation>Systemsprache (%1)</translation>
+        </message>
+        <message>
+            <source>Language:</source>
+            <translation>Sprache:</translation>
+        </message>
+        <message>
+            <source>The new language is used from the next start.</source>
+            <translation>Die neue Sprache gilt ab dem nächsten Start.</translation>
+        </message>
+        <message>
+            <source>All cores (%1)</source>
+            <translation>Alle Kerne (%1)</translation>
+        </message>
+        <message>
+            <source>Compute threads:</source>
+            <translation>Rechen-Threads:</translation>
+        </message>
+        <message>
+            <source>CPU</source>
+            <translation>CPU</translation>
+        </message>
+        <message>
+            <source>CUDA device %1</source>
+            <translation>CUDA-Gerät %1</translation>
+        </message>
+        <message>
+            <source>Compute device:</source>
+            <translation>Rechengerät:</translation>
+        </message>
+        <message>
+            <source>Default calibration of new runs</source>
+            <translation>Standardkalibrierung neuer Läufe</translation>
+        </message>
+        <message>
+            <source>demo calibration text</source>
+            <translation>Demo-Kalibriertext</translation>
+        </message>
+        <message>
+            <source>Browse…</source>
+            <translation>Durchsuchen…</translation>
+        </message>
+        <message>
+            <source>Calibration text</source>
+            <translation>Kalibriertext</translation>
+        </message>
+        <message>
+            <source>Text (*.txt *.jsonl);;All files (*)</source>
+            <translation>Text (*.txt *.jsonl);;Alle Dateien (*)</translation>
+        </message>
+        <message>
+            <source>Calibration text:</source>
+            <translation>Kalibriertext:</translation>
+        </message>
+        <message>
+            <source>Samples (n):</source>
+            <translation>Stichproben (n):</translation>
+        </message>
+        <message>
+            <source>Sequence length (s):</source>
+            <translation>Sequenzlänge (s):</translation>
+        </message>
+        <message>
+            <source>Sampling seed:</source>
+            <translation>Stichproben-Seed:</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::StatusPanel</name>
+        <message>
+            <source>Idle</source>
+            <translation>Bereit</translation>
+        </message>
+        <message>
+            <source>Cancel</source>
+            <translation>Abbrechen</translation>
+        </message>
+        <message>
+            <source>Stop the running job; the previous results stay</source>
+            <translation>Den laufenden Auftrag anhalten; die vorherigen Ergebnisse bleiben</translation>
+        </message>
+        <message>
+            <source>Memory the process uses (anonymous pages; mapped checkpoint files are not counted)</source>
+            <translation>Vom Prozess belegter Speicher (anonyme Seiten; eingeblendete Checkpoint-Dateien zählen nicht)</translation>
+        </message>
+        <message>
+            <source>ETA %1 min %2 s</source>
+            <translation>Restzeit %1 min %2 s</translation>
+        </message>
+        <message>
+            <source>ETA %1 s</source>
+            <translation>Restzeit %1 s</translation>
+        </message>
+        <message>
+            <source>Device: %1</source>
+            <translation>Gerät: %1</translation>
+        </message>
+        <message>
+            <source>Memory: %1</source>
+            <translation>Speicher: %1</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::Worker</name>
+        <message>
+            <source>Open model</source>
+            <translation>Modell öffnen</translation>
+        </message>
+        <message>
+            <source>Open session</source>
+            <translation>Sitzung öffnen</translation>
+        </message>
+        <message>
+            <source>Save session</source>
+            <translation>Sitzung speichern</translation>
+        </message>
+        <message>
+            <source>Analyze importance</source>
+            <translation>Wichtigkeit analysieren</translation>
+        </message>
+        <message>
+            <source>Search</source>
+            <translation>Suche</translation>
+        </message>
+        <message>
+            <source>Run all</source>
+            <translation>Alles ausführen</translation>
+        </message>
+        <message>
+            <source>Set threads</source>
+            <translation>Threads festlegen</translation>
+        </message>
+        <message>
+            <source>Apply &amp; evaluate</source>
+            <translation>Anwenden &amp; bewerten</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::WorkerCore</name>
+        <message>
+            <source>Opening %1</source>
+            <translation>%1 wird geöffnet</translation>
+        </message>
+        <message>
+            <source>CPU, %1 threads</source>
+            <translation>CPU, %1 Threads</translation>
+        </message>
+        <message>
+            <source>CUDA device %1</source>
+            <translation>CUDA-Gerät %1</translation>
+        </message>
+        <message>
+            <source>Opening session %1</source>
+            <translation>Sitzung %1 wird geöffnet</translation>
+        </message>
+        <message>
+            <source>Saving session %1</source>
+            <translation>Sitzung %1 wird gespeichert</translation>
+        </message>
+        <message>
+            <source>Reading calibration text</source>
+            <translation>Kalibriertext wird gelesen</translation>
+        </message>
+        <message>
+            <source>layer %1</source>
+            <translation>Schicht %1</translation>
+        </message>
+        <message>
+            <source>Calibration and importance</source>
+            <translation>Kalibrierung und Wichtigkeit</translation>
+        </message>
+        <message>
+            <source>Capturing search inputs</source>
+            <translation>Sucheingaben werden erfasst</translation>
+        </message>
+        <message>
+            <source>Precomputing fast losses</source>
+            <translation>Schnelle Verluste werden vorberechnet</translation>
+        </message>
+        <message>
+            <source>Genetic search</source>
+            <translation>Genetische Suche</translation>
+        </message>
+        <message>
+            <source>KT block search</source>
+            <translation>KT-Blocksuche</translation>
+        </message>
+        <message>
+            <source>Saving session</source>
+            <translation>Sitzung wird gespeichert</translation>
+        </message>
+        <message>
+            <source>Reading evaluation text</source>
+            <translation>Bewertungstext wird gelesen</translation>
+        </message>
+        <message>
+            <source>Evaluating the original model</source>
+            <translation>Das Originalmodell wird bewertet</translation>
+        </message>
+        <message>
+            <source>Evaluating plan %1</source>
+            <translation>Plan %1 wird bewertet</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::BlockTable</name>
+        <message>
+            <source>Block</source>
+            <translation>Block</translation>
+        </message>
+        <message>
+            <source>MoE layers</source>
+            <translation>MoE-Schichten</translation>
+        </message>
+        <message>
+            <source>Chosen candidates</source>
+            <translation>Gewählte Kandidaten</translation>
+        </message>
+        <message>
+            <source>Chosen loss</source>
+            <translation>Gewählter Verlust</translation>
+        </message>
+        <message>
+            <source>Best-sets loss</source>
+            <translation>Verlust der besten Mengen</translation>
+        </message>
+        <message>
+            <source>Combinations</source>
+            <translation>Kombinationen</translation>
+        </message>
+        <message>
+            <source>Candidate index per layer; 0 is the layer's best set from the genetic search</source>
+            <translation>Kandidatenindex je Schicht; 0 ist die beste Menge der Schicht aus der genetischen Suche</translation>
+        </message>
+        <message>
+            <source>Loss when every layer takes its own best set (what the block search improves on)</source>
+            <translation>Verlust, wenn jede Schicht ihre eigene beste Menge nimmt (was die Blocksuche verbessert)</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::CompareView</name>
+        <message>
+            <source>Tokens per second</source>
+            <translation>Token pro Sekunde</translation>
+        </message>
+        <message>
+            <source>Accuracy: %1</source>
+            <translation>Genauigkeit: %1</translation>
+        </message>
+        <message>
+            <source>No evaluations yet: Run ▸ Apply &amp; evaluate fills this view.</source>
+            <translation>Noch keine Bewertungen: Ausführen ▸ Anwenden &amp; bewerten füllt diese Ansicht.</translation>
+        </message>
+        <message>
+            <source>Model</source>
+            <translation>Modell</translation>
+        </message>
+        <message>
+            <source>Lower is better for perplexity and KL, higher for accuracy and tokens per second; the table gives each change against the original.</source>
+            <translation>Bei Perplexität und KL ist niedriger besser, bei Genauigkeit und Token pro Sekunde höher; die Tabelle zeigt jede Änderung gegenüber dem Original.</translation>
+        </message>
+        <message>
+            <source>Perplexity</source>
+            <translation>Perplexität</translation>
+        </message>
+        <message>
+            <source>KL to the original</source>
+            <translation>KL zum Original</translation>
+        </message>
+        <message>
+            <source>Parameters (millions)</source>
+            <translation>Parameter (Millionen)</translation>
+        </message>
+        <message>
+            <source>Weight bytes (MB)</source>
+            <translation>Gewichtsgröße (MB)</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::ConvergencePlot</name>
+        <message>
+            <source>Generation</source>
+            <translation>Generation</translation>
+        </message>
+        <message>
+            <source>Reconstruction loss (lower is better)</source>
+            <translation>Rekonstruktionsverlust (niedriger ist besser)</translation>
+        </message>
+        <message>
+            <source>best</source>
+            <translation>bester</translation>
+        </message>
+        <message>
+            <source>mean</source>
+            <translation>Mittel</translation>
+        </message>
+        <message>
+            <source>worst</source>
+            <translation>schlechtester</translation>
+        </message>
+        <message>
+            <source>No search yet</source>
+            <translation>Noch keine Suche</translation>
+        </message>
+        <message>
+            <source>Select a MoE layer to see its search</source>
+            <translation>Eine MoE-Schicht wählen, um ihre Suche zu sehen</translation>
+        </message>
+        <message>
+            <source>Layer %1: no search yet</source>
+            <translation>Schicht %1: noch keine Suche</translation>
+        </message>
+        <message>
+            <source>Layer %1: every set enumerated (exact optimum)</source>
+            <translation>Schicht %1: alle Mengen aufgezählt (exaktes Optimum)</translation>
+        </message>
+        <message>
+            <source>Layer %1: genetic search, %2 generations</source>
+            <translation>Schicht %1: genetische Suche, %2 Generationen</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::HeatmapView</name>
+        <message>
+            <source>Expert</source>
+            <translation>Experte</translation>
+        </message>
+        <message>
+            <source>Layer</source>
+            <translation>Schicht</translation>
+        </message>
+        <message>
+            <source>Importance</source>
+            <translation>Wichtigkeit</translation>
+        </message>
+        <message>
+            <source>%1, expert %2
+%3: %4</source>
+            <translation>%1, Experte %2
+%3: %4</translation>
+        </message>
+        <message>
+            <source>not computed yet</source>
+            <translation>noch nicht berechnet</translation>
+        </message>
+        <message>
+            <source>removed by the current plan</source>
+            <translation>vom aktuellen Plan entfernt</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::ImportancePanel</name>
+        <message>
+            <source>&amp;Metric:</source>
+            <translation>&amp;Kennzahl:</translation>
+        </message>
+        <message>
+            <source>&amp;Log colour scale</source>
+            <translation>&amp;Logarithmische Farbskala</translation>
+        </message>
+        <message>
+            <source>Removal losses span decades between layers; a log scale keeps the small ones apart</source>
+            <translation>Entfernungsverluste unterscheiden sich zwischen Schichten um Größenordnungen; eine logarithmische Skala hält die kleinen auseinander</translation>
+        </message>
+        <message>
+            <source>Removal loss</source>
+            <translation>Entfernungsverlust</translation>
+        </message>
+        <message>
+            <source>Selection frequency</source>
+            <translation>Auswahlhäufigkeit</translation>
+        </message>
+        <message>
+            <source>Mean gate weight</source>
+            <translation>Mittleres Gate-Gewicht</translation>
+        </message>
+        <message>
+            <source>Softmax mass</source>
+            <translation>Softmax-Masse</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::LayerBarChart</name>
+        <message>
+            <source>MoE layer</source>
+            <translation>MoE-Schicht</translation>
+        </message>
+        <message>
+            <source>Importance</source>
+            <translation>Wichtigkeit</translation>
+        </message>
+        <message>
+            <source>Experts to prune (P)</source>
+            <translation>Zu entfernende Experten (P)</translation>
+        </message>
+        <message>
+            <source>layer importance (sum of expert removal losses)</source>
+            <translation>Schichtwichtigkeit (Summe der Entfernungsverluste)</translation>
+        </message>
+        <message>
+            <source>experts to prune (right axis)</source>
+            <translation>zu entfernende Experten (rechte Achse)</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::PruningCountTable</name>
+        <message>
+            <source>Layer</source>
+            <translation>Schicht</translation>
+        </message>
+        <message>
+            <source>Experts (top-k)</source>
+            <translation>Experten (Top-k)</translation>
+        </message>
+        <message>
+            <source>Allocated</source>
+            <translation>Zugeteilt</translation>
+        </message>
+        <message>
+            <source>Prune</source>
+            <translation>Entfernen</translation>
+        </message>
+        <message>
+            <source>P_l from the pruning ratio and the layer importance</source>
+            <translation>P_l aus Pruning-Anteil und Schichtwichtigkeit</translation>
+        </message>
+        <message>
+            <source>Experts this layer loses; type a number to fix it by hand (an override)</source>
+            <translation>Experten, die diese Schicht verliert; eine Zahl eingeben, um sie von Hand festzulegen</translation>
+        </message>
+        <message>
+            <source>%1 (top-%2)</source>
+            <translation>%1 (Top-%2)</translation>
+        </message>
+        <message>
+            <source>Leaves %1 experts, fewer than top-%2: at most %3 can go</source>
+            <translation>Lässt %1 Experten übrig, weniger als Top-%2: höchstens %3 können wegfallen</translation>
+        </message>
+        <message>
+            <source>Fixed by hand (the allocation says %1); Reset returns to the allocation</source>
+            <translation>Von Hand festgelegt (die Zuteilung ergibt %1); „Zurücksetzen“ kehrt zur Zuteilung zurück</translation>
+        </message>
+        <message>
+            <source>nothing yet</source>
+            <translation>noch nichts</translation>
+        </message>
+        <message>
+            <source>Reset</source>
+            <translation>Zurücksetzen</translation>
+        </message>
+        <message>
+            <source>Use the allocated count again</source>
+            <translation>Wieder die zugeteilte Anzahl verwenden</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::RankEditor</name>
+        <message>
+            <source>Layer</source>
+            <translation>Schicht</translation>
+        </message>
+        <message>
+            <source>Expert</source>
+            <translation>Experte</translation>
+        </message>
+        <message>
+            <source>Allocated</source>
+            <translation>Zugeteilt</translation>
+        </message>
+        <message>
+            <source>Rank</source>
+            <translation>Rang</translation>
+        </message>
+        <message>
+            <source>Parameters</source>
+            <translation>Parameter</translation>
+        </message>
+        <message>
+            <source>Rank of the expert's three matrices; type a number to fix it by hand (an override)</source>
+            <translation>Rang der drei Matrizen des Experten; eine Zahl eingeben, um ihn von Hand festzulegen</translation>
+        </message>
+        <message>
+            <source>MoE layer</source>
+            <translation>MoE-Schicht</translation>
+        </message>
+        <message>
+            <source>No low-rank plan in this session yet.</source>
+            <translation>Diese Sitzung enthält noch keinen Niedrigrang-Plan.</translation>
+        </message>
+        <message>
+            <source>layer %1</source>
+            <translation>Schicht %1</translation>
+        </message>
+        <message>
+            <source>At or above break-even: rank %1 stores %2 parameters per matrix, the dense matrix %3; it stays dense</source>
+            <translation>Auf oder über der Gewinnschwelle: Rang %1 speichert %2 Parameter je Matrix, die dichte Matrix %3; sie bleibt dicht</translation>
+        </message>
+        <message>
+            <source>Reset</source>
+            <translation>Zurücksetzen</translation>
+        </message>
+        <message>
+            <source>dense</source>
+            <translation>dicht</translation>
+        </message>
+        <message>
+            <source>as planned</source>
+            <translation>laut Plan</translation>
+        </message>
+        <message>
+            <source>Parameters (M)</source>
+            <translation>Parameter (Mio.)</translation>
+        </message>
+        <message>
+            <source>Routed experts: %1 dense, %2 as planned (%3% removed by factorisation); ranks fixed by hand: %4.</source>
+            <translation>Geroutete Experten: %1 dicht, %2 laut Plan (%3 % durch Faktorisierung entfernt); von Hand festgelegte Ränge: %4.</translation>
+        </message>
+    </context>
+</TS>

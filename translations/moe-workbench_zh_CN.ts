@@ -1,0 +1,1089 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+    <context>
+        <name>ParameterChecks</name>
+        <message>
+            <source>K^T = %1^%2 = %3 combinations per block is too many (at most %4): lower K or T.</source>
+            <translation>K^T = %1^%2 = %3，每个块的组合数过多（最多 %4）：请减小 K 或 T。</translation>
+        </message>
+        <message>
+            <source>more than 10^18</source>
+            <translation>超过 10^18</translation>
+        </message>
+        <message>
+            <source>T = %1 is longer than the model's %2 MoE layers: one block holds them all.</source>
+            <translation>T = %1 超过模型的 %2 个 MoE 层：一个块即包含全部层。</translation>
+        </message>
+        <message>
+            <source>Layer %1: a pruning count cannot be negative.</source>
+            <translation>第 %1 层：剪枝数量不能为负。</translation>
+        </message>
+        <message>
+            <source>Layer %1: removing %2 of %3 experts leaves %4, fewer than the %5 each token is routed to (top-k); at most %6 can go.</source>
+            <translation>第 %1 层：从 %3 个专家中移除 %2 个后只剩 %4 个，少于每个 token 路由到的 %5 个（top-k）；最多可移除 %6 个。</translation>
+        </message>
+        <message>
+            <source>A pruning ratio of %1 removes %2 experts, but at most %3 can go while every layer keeps its top-k.</source>
+            <translation>剪枝比例 %1 需移除 %2 个专家，但在每层保留 top-k 个专家的前提下最多只能移除 %3 个。</translation>
+        </message>
+        <message>
+            <source>Layer %1, expert %2: a rank must be at least 1.</source>
+            <translation>第 %1 层，专家 %2：秩至少为 1。</translation>
+        </message>
+        <message>
+            <source>Layer %1, expert %2: rank %3 of a %4 × %5 matrix stores %6 parameters, not fewer than the dense %7 (only ranks below %8 save parameters): the matrix stays dense.</source>
+            <translation>第 %1 层，专家 %2：%4 × %5 矩阵取秩 %3 需存储 %6 个参数，不少于稠密矩阵的 %7 个（只有低于 %8 的秩才能节省参数）：该矩阵保持稠密。</translation>
+        </message>
+    </context>
+    <context>
+        <name>main</name>
+        <message>
+            <source>Workbench for compressing Mixture-of-Experts models</source>
+            <translation>用于压缩混合专家（MoE）模型的工作台</translation>
+        </message>
+        <message>
+            <source>Checkpoint folder to open (default: the Qwen demo model)</source>
+            <translation>要打开的检查点文件夹（默认：Qwen 演示模型）</translation>
+        </message>
+        <message>
+            <source>Start Run all (analysis and search) once the model is open</source>
+            <translation>模型打开后开始“全部运行”（分析与搜索）</translation>
+        </message>
+        <message>
+            <source>After the run, save PNGs of every view into DIR and quit</source>
+            <translation>运行结束后将每个视图保存为 PNG 到 DIR 并退出</translation>
+        </message>
+        <message>
+            <source>Search genetically even where every set can be enumerated</source>
+            <translation>即使可以枚举所有组合，也使用遗传搜索</translation>
+        </message>
+        <message>
+            <source>User interface language: en, zh_CN or de (default: Preferences)</source>
+            <translation>界面语言：en、zh_CN 或 de（默认：首选项中的设置）</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::MainWindow</name>
+        <message>
+            <source>MoE Workbench</source>
+            <translation>MoE 工作台</translation>
+        </message>
+        <message>
+            <source>Open a checkpoint or a demo model to begin.</source>
+            <translation>打开一个检查点或演示模型即可开始。</translation>
+        </message>
+        <message>
+            <source>Model</source>
+            <translation>模型</translation>
+        </message>
+        <message>
+            <source>Parameters</source>
+            <translation>参数</translation>
+        </message>
+        <message>
+            <source>Layer importance</source>
+            <translation>层重要性</translation>
+        </message>
+        <message>
+            <source>Search convergence</source>
+            <translation>搜索收敛</translation>
+        </message>
+        <message>
+            <source>KT blocks</source>
+            <translation>KT 块</translation>
+        </message>
+        <message>
+            <source>none</source>
+            <translation>无</translation>
+        </message>
+        <message>
+            <source>Session saved to %1</source>
+            <translation>会话已保存到 %1</translation>
+        </message>
+        <message>
+            <source>Done</source>
+            <translation>完成</translation>
+        </message>
+        <message>
+            <source>Cancelled; the previous results are shown</source>
+            <translation>已取消；显示的是之前的结果</translation>
+        </message>
+        <message>
+            <source>layer %1</source>
+            <translation>第 %1 层</translation>
+        </message>
+        <message>
+            <source>%1 – MoE Workbench</source>
+            <translation>%1 – MoE 工作台</translation>
+        </message>
+        <message>
+            <source>Failed</source>
+            <translation>失败</translation>
+        </message>
+        <message>
+            <source>The job failed.</source>
+            <translation>任务失败。</translation>
+        </message>
+        <message>
+            <source>Cancelling…</source>
+            <translation>正在取消…</translation>
+        </message>
+        <message>
+            <source>&amp;File</source>
+            <translation>文件(&amp;F)</translation>
+        </message>
+        <message>
+            <source>&amp;Open checkpoint…</source>
+            <translation>打开检查点(&amp;O)…</translation>
+        </message>
+        <message>
+            <source>Open &amp;demo model</source>
+            <translation>打开演示模型(&amp;D)</translation>
+        </message>
+        <message>
+            <source>Qwen1.5-MoE style (shared experts)</source>
+            <translation>Qwen1.5-MoE 风格（共享专家）</translation>
+        </message>
+        <message>
+            <source>Mixtral style (8 experts, top-2)</source>
+            <translation>Mixtral 风格（8 个专家，top-2）</translation>
+        </message>
+        <message>
+            <source>DeepSeek-V2 style (MLA, shared experts)</source>
+            <translation>DeepSeek-V2 风格（MLA，共享专家）</translation>
+        </message>
+        <message>
+            <source>Not found in this installation</source>
+            <translation>此安装中未找到</translation>
+        </message>
+        <message>
+            <source>Open &amp;recent</source>
+            <translation>最近打开(&amp;R)</translation>
+        </message>
+        <message>
+            <source>Open &amp;session…</source>
+            <translation>打开会话(&amp;S)…</translation>
+        </message>
+        <message>
+            <source>&amp;Save session</source>
+            <translation>保存会话(&amp;S)</translation>
+        </message>
+        <message>
+            <source>Save session &amp;as…</source>
+            <translation>会话另存为(&amp;A)…</translation>
+        </message>
+        <message>
+            <source>&amp;Quit</source>
+            <translation>退出(&amp;Q)</translation>
+        </message>
+        <message>
+            <source>&amp;Edit</source>
+            <translation>编辑(&amp;E)</translation>
+        </message>
+        <message>
+            <source>&amp;Preferences…</source>
+            <translation>首选项(&amp;P)…</translation>
+        </message>
+        <message>
+            <source>&amp;Run</source>
+            <translation>运行(&amp;R)</translation>
+        </message>
+        <message>
+            <source>&amp;Analyze importance</source>
+            <translation>分析重要性(&amp;A)</translation>
+        </message>
+        <message>
+            <source>Calibration pass: expert removal losses and routing statistics, layer by layer</source>
+            <translation>校准过程：逐层计算专家移除损失和路由统计</translation>
+        </message>
+        <message>
+            <source>&amp;Search</source>
+            <translation>搜索(&amp;S)</translation>
+        </message>
+        <message>
+            <source>Genetic search per layer, then the KT block search (reuses the analysis)</source>
+            <translation>逐层遗传搜索，然后进行 KT 块搜索（复用分析结果）</translation>
+        </message>
+        <message>
+            <source>Run a&amp;ll</source>
+            <translation>全部运行(&amp;L)</translation>
+        </message>
+        <message>
+            <source>&amp;Cancel</source>
+            <translation>取消(&amp;C)</translation>
+        </message>
+        <message>
+            <source>&amp;Parameters…</source>
+            <translation>参数(&amp;P)…</translation>
+        </message>
+        <message>
+            <source>&amp;View</source>
+            <translation>视图(&amp;V)</translation>
+        </message>
+        <message>
+            <source>&amp;Help</source>
+            <translation>帮助(&amp;H)</translation>
+        </message>
+        <message>
+            <source>&amp;Methods guide</source>
+            <translation>方法指南(&amp;M)</translation>
+        </message>
+        <message>
+            <source>&amp;About MoE Workbench</source>
+            <translation>关于 MoE 工作台(&amp;A)</translation>
+        </message>
+        <message>
+            <source>Open checkpoint folder (config.json + safetensors)</source>
+            <translation>打开检查点文件夹（config.json + safetensors）</translation>
+        </message>
+        <message>
+            <source>Open session</source>
+            <translation>打开会话</translation>
+        </message>
+        <message>
+            <source>Sessions (*.h5)</source>
+            <translation>会话 (*.h5)</translation>
+        </message>
+        <message>
+            <source>Save session</source>
+            <translation>保存会话</translation>
+        </message>
+        <message>
+            <source>The thread count applies from the next start.</source>
+            <translation>线程数将在下次启动时生效。</translation>
+        </message>
+        <message>
+            <source>Not started: %1</source>
+            <translation>未启动：%1</translation>
+        </message>
+        <message>
+            <source>About MoE Workbench</source>
+            <translation>关于 MoE 工作台</translation>
+        </message>
+        <message>
+            <source>&lt;h3&gt;MoE Workbench %1&lt;/h3&gt;&lt;p&gt;Analyse, compress, evaluate and export Mixture-of-Experts language models: MoE-I², expert/layer/block drop and CD-MoE condensing.&lt;/p&gt;</source>
+            <translation>&lt;h3&gt;MoE 工作台 %1&lt;/h3&gt;&lt;p&gt;分析、压缩、评估和导出混合专家（MoE）语言模型：MoE-I²、专家/层/块丢弃以及 CD-MoE 凝练。&lt;/p&gt;</translation>
+        </message>
+        <message>
+            <source>Methods guide</source>
+            <translation>方法指南</translation>
+        </message>
+        <message>
+            <source>&lt;h3&gt;MoE-I² expert pruning&lt;/h3&gt;</source>
+            <translation>&lt;h3&gt;MoE-I² 专家剪枝&lt;/h3&gt;</translation>
+        </message>
+        <message>
+            <source>&lt;p&gt;&lt;b&gt;1. Analyze importance.&lt;/b&gt; Calibration text runs through the model one layer at a time. For every expert the exact change of the MoE block's output when that expert alone is removed is its &lt;i&gt;removal loss&lt;/i&gt;; a layer's importance is the sum over its experts. The heatmap also shows routing statistics: how often an expert is selected, its mean gate weight when selected and its mean softmax mass.&lt;/p&gt;&lt;p&gt;&lt;b&gt;2. Pruning counts.&lt;/b&gt; A global ratio of routed experts is removed; important layers lose fewer (the orange bars in the layer chart).&lt;/p&gt;&lt;p&gt;&lt;b&gt;3. Search.&lt;/b&gt; For each layer a genetic search looks for the set of experts whose removal changes the layer output least; the convergence plot shows the best, mean and worst loss of each generation. Small layers are enumerated exactly instead.&lt;/p&gt;&lt;p&gt;&lt;b&gt;4. KT block search.&lt;/b&gt; Consecutive blocks of T layers try every combination of each layer's K best sets through the real layers and keep the combination with the smallest output change. Removed experts are marked ✕ in the heatmap.&lt;/p&gt;&lt;p&gt;Everything is saved in the session file and can be run the same way with &lt;tt&gt;moe-compress analyze&lt;/tt&gt; and &lt;tt&gt;moe-compress search&lt;/tt&gt;.&lt;/p&gt;</source>
+            <translation>&lt;p&gt;&lt;b&gt;1. 分析重要性。&lt;/b&gt;校准文本逐层通过模型。对每个专家，单独移除它时 MoE 块输出的精确变化量就是它的&lt;i&gt;移除损失&lt;/i&gt;；一层的重要性是该层所有专家移除损失之和。热力图还显示路由统计：专家被选中的频率、被选中时的平均门控权重以及平均 softmax 质量。&lt;/p&gt;&lt;p&gt;&lt;b&gt;2. 剪枝数量。&lt;/b&gt;按全局比例移除路由专家；越重要的层移除得越少（层图中的橙色柱）。&lt;/p&gt;&lt;p&gt;&lt;b&gt;3. 搜索。&lt;/b&gt;对每一层，遗传搜索寻找移除后对该层输出影响最小的专家集合；收敛图显示每一代的最佳、平均和最差损失。较小的层则直接精确枚举。&lt;/p&gt;&lt;p&gt;&lt;b&gt;4. KT 块搜索。&lt;/b&gt;每 T 个连续层组成一个块，在真实的层上尝试各层 K 个最佳集合的所有组合，保留输出变化最小的组合。被移除的专家在热力图中以 ✕ 标记。&lt;/p&gt;&lt;p&gt;所有结果都保存在会话文件中，也可以用 &lt;tt&gt;moe-compress analyze&lt;/tt&gt; 和 &lt;tt&gt;moe-compress search&lt;/tt&gt; 以同样方式运行。&lt;/p&gt;</translation>
+        </message>
+        <message>
+            <source>Importance</source>
+            <translation>重要性</translation>
+        </message>
+        <message>
+            <source>Compare</source>
+            <translation>对比</translation>
+        </message>
+        <message>
+            <source>Apply &amp;&amp; &amp;evaluate</source>
+            <translation>应用并评估(&amp;E)</translation>
+        </message>
+        <message>
+            <source>Perplexity, KL, task accuracy, size and speed of the original and every plan</source>
+            <translation>原始模型与各方案的困惑度、KL、任务准确率、规模和速度</translation>
+        </message>
+        <message>
+            <source>original</source>
+            <translation>原始模型</translation>
+        </message>
+        <message>
+            <source>Ranks</source>
+            <translation>秩</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::ModelTree</name>
+        <message>
+            <source>Component</source>
+            <translation>组件</translation>
+        </message>
+        <message>
+            <source>Parameters</source>
+            <translation>参数量</translation>
+        </message>
+        <message>
+            <source>Bytes</source>
+            <translation>字节</translation>
+        </message>
+        <message>
+            <source>Layer %1 (MoE)</source>
+            <translation>第 %1 层（MoE）</translation>
+        </message>
+        <message>
+            <source>Layer %1 (dense)</source>
+            <translation>第 %1 层（稠密）</translation>
+        </message>
+        <message>
+            <source>MoE layer: %1 routed experts, top-%2 routing</source>
+            <translation>MoE 层：%1 个路由专家，top-%2 路由</translation>
+        </message>
+        <message>
+            <source>Dense layer</source>
+            <translation>稠密层</translation>
+        </message>
+        <message>
+            <source>Attention</source>
+            <translation>注意力</translation>
+        </message>
+        <message>
+            <source>Dense MLP</source>
+            <translation>稠密 MLP</translation>
+        </message>
+        <message>
+            <source>MoE block</source>
+            <translation>MoE 块</translation>
+        </message>
+        <message>
+            <source>%1 routed experts, top-%2 routing</source>
+            <translation>%1 个路由专家，top-%2 路由</translation>
+        </message>
+        <message>
+            <source>Router</source>
+            <translation>路由器</translation>
+        </message>
+        <message>
+            <source>Shared experts</source>
+            <translation>共享专家</translation>
+        </message>
+        <message>
+            <source>Expert %1</source>
+            <translation>专家 %1</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::ParametersDock</name>
+        <message>
+            <source>Reset to defaults</source>
+            <translation>恢复默认值</translation>
+        </message>
+        <message>
+            <source>The defaults of Preferences; count overrides are kept</source>
+            <translation>使用首选项中的默认值；手动设定的剪枝数量保留不变</translation>
+        </message>
+        <message>
+            <source>Run</source>
+            <translation>运行</translation>
+        </message>
+        <message>
+            <source>Run all, recomputing only the stages whose parameters changed</source>
+            <translation>全部运行，只重新计算参数有变化的阶段</translation>
+        </message>
+        <message>
+            <source>Method</source>
+            <translation>方法</translation>
+        </message>
+        <message>
+            <source>MoE-I² (expert pruning, then low rank)</source>
+            <translation>MoE-I²（先专家剪枝，后低秩分解）</translation>
+        </message>
+        <message>
+            <source>Method:</source>
+            <translation>方法：</translation>
+        </message>
+        <message>
+            <source>CPU</source>
+            <translation>CPU</translation>
+        </message>
+        <message>
+            <source>CUDA device %1</source>
+            <translation>CUDA 设备 %1</translation>
+        </message>
+        <message>
+            <source>Device:</source>
+            <translation>设备：</translation>
+        </message>
+        <message>
+            <source>Calibration</source>
+            <translation>校准</translation>
+        </message>
+        <message>
+            <source>demo calibration text</source>
+            <translation>演示校准文本</translation>
+        </message>
+        <message>
+            <source>Calibration text</source>
+            <translation>校准文本</translation>
+        </message>
+        <message>
+            <source>Text (*.txt *.jsonl);;All files (*)</source>
+            <translation>文本 (*.txt *.jsonl);;所有文件 (*)</translation>
+        </message>
+        <message>
+            <source>Text:</source>
+            <translation>文本文件：</translation>
+        </message>
+        <message>
+            <source>Samples (n):</source>
+            <translation>样本数 (n)：</translation>
+        </message>
+        <message>
+            <source>Sequence length (s):</source>
+            <translation>序列长度 (s)：</translation>
+        </message>
+        <message>
+            <source>Sampling seed:</source>
+            <translation>采样种子：</translation>
+        </message>
+        <message>
+            <source>Expert pruning</source>
+            <translation>专家剪枝</translation>
+        </message>
+        <message>
+            <source>Fraction of all routed experts to remove; important layers lose fewer</source>
+            <translation>要移除的路由专家占总数的比例；越重要的层移除得越少</translation>
+        </message>
+        <message>
+            <source>Pruning ratio:</source>
+            <translation>剪枝比例：</translation>
+        </message>
+        <message>
+            <source>Population (N):</source>
+            <translation>种群规模 (N)：</translation>
+        </message>
+        <message>
+            <source>Generations (G):</source>
+            <translation>迭代代数 (G)：</translation>
+        </message>
+        <message>
+            <source>Best sets per layer that the block search combines</source>
+            <translation>块搜索所组合的每层最佳集合数</translation>
+        </message>
+        <message>
+            <source>Candidates per layer (K):</source>
+            <translation>每层候选数 (K)：</translation>
+        </message>
+        <message>
+            <source>Consecutive MoE layers searched together; K^T combinations per block</source>
+            <translation>一起搜索的连续 MoE 层数；每块 K^T 种组合</translation>
+        </message>
+        <message>
+            <source>Layers per block (T):</source>
+            <translation>每块层数 (T)：</translation>
+        </message>
+        <message>
+            <source>Search seed:</source>
+            <translation>搜索种子：</translation>
+        </message>
+        <message>
+            <source>Low rank</source>
+            <translation>低秩分解</translation>
+        </message>
+        <message>
+            <source>Fraction of the surviving experts' parameters removed by factorisation</source>
+            <translation>通过矩阵分解移除的剩余专家参数比例</translation>
+        </message>
+        <message>
+            <source>Decomposition rate:</source>
+            <translation>分解率：</translation>
+        </message>
+        <message>
+            <source>How strongly expert importance shifts rank between a layer's experts (0: equal)</source>
+            <translation>专家重要性在层内各专家之间分配秩的强度（0：平均分配）</translation>
+        </message>
+        <message>
+            <source>Alpha:</source>
+            <translation>Alpha：</translation>
+        </message>
+        <message>
+            <source>Activation-aware (whitened)</source>
+            <translation>激活感知（白化）</translation>
+        </message>
+        <message>
+            <source>Plain SVD</source>
+            <translation>普通 SVD</translation>
+        </message>
+        <message>
+            <source>SVD mode:</source>
+            <translation>SVD 模式：</translation>
+        </message>
+        <message>
+            <source>Pruning counts per layer</source>
+            <translation>各层剪枝数量</translation>
+        </message>
+        <message>
+            <source>Reset all overrides</source>
+            <translation>重置所有手动设定</translation>
+        </message>
+        <message>
+            <source>Next run: every stage (nothing computed yet).</source>
+            <translation>下次运行：所有阶段（尚未计算任何内容）。</translation>
+        </message>
+        <message>
+            <source>Next run: calibration pass, importance, allocation, genetic search and KT block search.</source>
+            <translation>下次运行：校准过程、重要性、数量分配、遗传搜索和 KT 块搜索。</translation>
+        </message>
+        <message>
+            <source>Next run: allocation, genetic search and KT block search (importance is reused).</source>
+            <translation>下次运行：数量分配、遗传搜索和 KT 块搜索（复用重要性结果）。</translation>
+        </message>
+        <message>
+            <source>Next run: genetic search and KT block search (importance and counts are reused).</source>
+            <translation>下次运行：遗传搜索和 KT 块搜索（复用重要性和剪枝数量）。</translation>
+        </message>
+        <message>
+            <source>Next run: only the KT block search (everything else is reused).</source>
+            <translation>下次运行：仅 KT 块搜索（其余结果全部复用）。</translation>
+        </message>
+        <message>
+            <source>Next run: nothing to recompute; the results shown are current.</source>
+            <translation>下次运行：无需重新计算；当前显示的结果是最新的。</translation>
+        </message>
+        <message>
+            <source>Fix the parameters marked in red first</source>
+            <translation>请先修正标红的参数</translation>
+        </message>
+        <message>
+            <source>Choose a calibration text (plain text or JSONL)</source>
+            <translation>选择校准文本（纯文本或 JSONL）</translation>
+        </message>
+        <message>
+            <source>Always search genetically</source>
+            <translation>始终使用遗传搜索</translation>
+        </message>
+        <message>
+            <source>Search genetically even where enumerating every set is cheaper</source>
+            <translation>即使枚举所有集合更省时，也使用遗传搜索</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::PreferencesDialog</name>
+        <message>
+            <source>Preferences</source>
+            <translation>首选项</translation>
+        </message>
+        <message>
+            <source>General</source>
+            <translation>常规</translation>
+        </message>
+        <message>
+            <source>System language (%1)</source>
+            <translation>系统语言（%1）</translation>
+        </message>
+        <message>
+            <source>Language:</source>
+            <translation>语言：</translation>
+        </message>
+        <message>
+            <source>The new language is used from the next start.</source>
+            <translation>新语言将在下次启动时生效。</translation>
+        </message>
+        <message>
+            <source>All cores (%1)</source>
+            <translation>全部核心（%1）</translation>
+        </message>
+        <message>
+            <source>Compute threads:</source>
+            <translation>计算线程数：</translation>
+        </message>
+        <message>
+            <source>CPU</source>
+            <translation>CPU</translation>
+        </message>
+        <message>
+            <source>CUDA device %1</source>
+            <translation>CUDA 设备 %1</translation>
+        </message>
+        <message>
+            <source>Compute device:</source>
+            <translation>计算设备：</translation>
+        </message>
+        <message>
+            <source>Default calibration of new runs</source>
+            <translation>新运行的默认校准设置</translation>
+        </message>
+        <message>
+            <source>demo calibration text</source>
+            <translation>演示校准文本</translation>
+        </message>
+        <message>
+            <source>Browse…</source>
+            <translation>浏览…</translation>
+        </message>
+        <message>
+            <source>Calibration text</source>
+            <translation>校准文本</translation>
+        </message>
+        <message>
+            <source>Text (*.txt *.jsonl);;All files (*)</source>
+            <translation>文本 (*.txt *.jsonl);;所有文件 (*)</translation>
+        </message>
+        <message>
+            <source>Calibration text:</source>
+            <translation>校准文本：</translation>
+        </message>
+        <message>
+            <source>Samples (n):</source>
+            <translation>样本数 (n)：</translation>
+        </message>
+        <message>
+            <source>Sequence length (s):</source>
+            <translation>序列长度 (s)：</translation>
+        </message>
+        <message>
+            <source>Sampling seed:</source>
+            <translation>采样种子：</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::StatusPanel</name>
+        <message>
+            <source>Idle</source>
+            <translation>空闲</translation>
+        </message>
+        <message>
+            <source>Cancel</source>
+            <translation>取消</translation>
+        </message>
+        <message>
+            <source>Stop the running job; the previous results stay</source>
+            <translation>停止正在运行的任务；之前的结果保留</translation>
+        </message>
+        <message>
+            <source>Memory the process uses (anonymous pages; mapped checkpoint files are not counted)</source>
+            <translation>进程使用的内存（匿名页；不计入映射的检查点文件）</translation>
+        </message>
+        <message>
+            <source>ETA %1 min %2 s</source>
+            <translation>预计剩余 %1 分 %2 秒</translation>
+        </message>
+        <message>
+            <source>ETA %1 s</source>
+            <translation>预计剩余 %1 秒</translation>
+        </message>
+        <message>
+            <source>Device: %1</source>
+            <translation>设备：%1</translation>
+        </message>
+        <message>
+            <source>Memory: %1</source>
+            <translation>内存：%1</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::Worker</name>
+        <message>
+            <source>Open model</source>
+            <translation>打开模型</translation>
+        </message>
+        <message>
+            <source>Open session</source>
+            <translation>打开会话</translation>
+        </message>
+        <message>
+            <source>Save session</source>
+            <translation>保存会话</translation>
+        </message>
+        <message>
+            <source>Analyze importance</source>
+            <translation>分析重要性</translation>
+        </message>
+        <message>
+            <source>Search</source>
+            <translation>搜索</translation>
+        </message>
+        <message>
+            <source>Run all</source>
+            <translation>全部运行</translation>
+        </message>
+        <message>
+            <source>Set threads</source>
+            <translation>设置线程数</translation>
+        </message>
+        <message>
+            <source>Apply &amp; evaluate</source>
+            <translation>应用并评估</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::WorkerCore</name>
+        <message>
+            <source>Opening %1</source>
+            <translation>正在打开 %1</translation>
+        </message>
+        <message>
+            <source>CPU, %1 threads</source>
+            <translation>CPU，%1 个线程</translation>
+        </message>
+        <message>
+            <source>CUDA device %1</source>
+            <translation>CUDA 设备 %1</translation>
+        </message>
+        <message>
+            <source>Opening session %1</source>
+            <translation>正在打开会话 %1</translation>
+        </message>
+        <message>
+            <source>Saving session %1</source>
+            <translation>正在保存会话 %1</translation>
+        </message>
+        <message>
+            <source>Reading calibration text</source>
+            <translation>正在读取校准文本</translation>
+        </message>
+        <message>
+            <source>layer %1</source>
+            <translation>第 %1 层</translation>
+        </message>
+        <message>
+            <source>Calibration and importance</source>
+            <translation>校准与重要性</translation>
+        </message>
+        <message>
+            <source>Capturing search inputs</source>
+            <translation>正在采集搜索输入</translation>
+        </message>
+        <message>
+            <source>Precomputing fast losses</source>
+            <translation>正在预计算快速损失</translation>
+        </message>
+        <message>
+            <source>Genetic search</source>
+            <translation>遗传搜索</translation>
+        </message>
+        <message>
+            <source>KT block search</source>
+            <translation>KT 块搜索</translation>
+        </message>
+        <message>
+            <source>Saving session</source>
+            <translation>正在保存会话</translation>
+        </message>
+        <message>
+            <source>Reading evaluation text</source>
+            <translation>正在读取评估文本</translation>
+        </message>
+        <message>
+            <source>Evaluating the original model</source>
+            <translation>正在评估原始模型</translation>
+        </message>
+        <message>
+            <source>Evaluating plan %1</source>
+            <translation>正在评估方案 %1</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::BlockTable</name>
+        <message>
+            <source>Block</source>
+            <translation>块</translation>
+        </message>
+        <message>
+            <source>MoE layers</source>
+            <translation>MoE 层</translation>
+        </message>
+        <message>
+            <source>Chosen candidates</source>
+            <translation>所选候选</translation>
+        </message>
+        <message>
+            <source>Chosen loss</source>
+            <translation>所选损失</translation>
+        </message>
+        <message>
+            <source>Best-sets loss</source>
+            <translation>最佳集合损失</translation>
+        </message>
+        <message>
+            <source>Combinations</source>
+            <translation>组合数</translation>
+        </message>
+        <message>
+            <source>Candidate index per layer; 0 is the layer's best set from the genetic search</source>
+            <translation>每层的候选序号；0 表示遗传搜索得到的该层最佳集合</translation>
+        </message>
+        <message>
+            <source>Loss when every layer takes its own best set (what the block search improves on)</source>
+            <translation>每层各取自身最佳集合时的损失（块搜索在此基础上改进）</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::CompareView</name>
+        <message>
+            <source>Tokens per second</source>
+            <translation>每秒 token 数</translation>
+        </message>
+        <message>
+            <source>Accuracy: %1</source>
+            <translation>准确率：%1</translation>
+        </message>
+        <message>
+            <source>No evaluations yet: Run ▸ Apply &amp; evaluate fills this view.</source>
+            <translation>尚无评估结果：运行 ▸ 应用并评估 后此处将显示结果。</translation>
+        </message>
+        <message>
+            <source>Model</source>
+            <translation>模型</translation>
+        </message>
+        <message>
+            <source>Lower is better for perplexity and KL, higher for accuracy and tokens per second; the table gives each change against the original.</source>
+            <translation>困惑度和 KL 越低越好，准确率和每秒 token 数越高越好；表格列出了相对原始模型的变化。</translation>
+        </message>
+        <message>
+            <source>Perplexity</source>
+            <translation>困惑度</translation>
+        </message>
+        <message>
+            <source>KL to the original</source>
+            <translation>相对原始模型的 KL</translation>
+        </message>
+        <message>
+            <source>Parameters (millions)</source>
+            <translation>参数量（百万）</translation>
+        </message>
+        <message>
+            <source>Weight bytes (MB)</source>
+            <translation>权重大小（MB）</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::ConvergencePlot</name>
+        <message>
+            <source>Generation</source>
+            <translation>代数</translation>
+        </message>
+        <message>
+            <source>Reconstruction loss (lower is better)</source>
+            <translation>重建损失（越低越好）</translation>
+        </message>
+        <message>
+            <source>best</source>
+            <translation>最佳</translation>
+        </message>
+        <message>
+            <source>mean</source>
+            <translation>平均</translation>
+        </message>
+        <message>
+            <source>worst</source>
+            <translation>最差</translation>
+        </message>
+        <message>
+            <source>No search yet</source>
+            <translation>尚未搜索</translation>
+        </message>
+        <message>
+            <source>Select a MoE layer to see its search</source>
+            <translation>选择一个 MoE 层以查看其搜索过程</translation>
+        </message>
+        <message>
+            <source>Layer %1: no search yet</source>
+            <translation>第 %1 层：尚未搜索</translation>
+        </message>
+        <message>
+            <source>Layer %1: every set enumerated (exact optimum)</source>
+            <translation>第 %1 层：已枚举所有集合（精确最优）</translation>
+        </message>
+        <message>
+            <source>Layer %1: genetic search, %2 generations</source>
+            <translation>第 %1 层：遗传搜索，%2 代</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::HeatmapView</name>
+        <message>
+            <source>Expert</source>
+            <translation>专家</translation>
+        </message>
+        <message>
+            <source>Layer</source>
+            <translation>层</translation>
+        </message>
+        <message>
+            <source>Importance</source>
+            <translation>重要性</translation>
+        </message>
+        <message>
+            <source>%1, expert %2
+%3: %4</source>
+            <translation>%1，专家 %2
+%3：%4</translation>
+        </message>
+        <message>
+            <source>not computed yet</source>
+            <translation>尚未计算</translation>
+        </message>
+        <message>
+            <source>removed by the current plan</source>
+            <translation>已被当前方案移除</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::ImportancePanel</name>
+        <message>
+            <source>&amp;Metric:</source>
+            <translation>指标(&amp;M)：</translation>
+        </message>
+        <message>
+            <source>&amp;Log colour scale</source>
+            <translation>对数色阶(&amp;L)</translation>
+        </message>
+        <message>
+            <source>Removal losses span decades between layers; a log scale keeps the small ones apart</source>
+            <translation>各层的移除损失相差数个数量级；对数色阶能区分较小的值</translation>
+        </message>
+        <message>
+            <source>Removal loss</source>
+            <translation>移除损失</translation>
+        </message>
+        <message>
+            <source>Selection frequency</source>
+            <translation>选中频率</translation>
+        </message>
+        <message>
+            <source>Mean gate weight</source>
+            <translation>平均门控权重</translation>
+        </message>
+        <message>
+            <source>Softmax mass</source>
+            <translation>Softmax 质量</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::LayerBarChart</name>
+        <message>
+            <source>MoE layer</source>
+            <translation>MoE 层</translation>
+        </message>
+        <message>
+            <source>Importance</source>
+            <translation>重要性</translation>
+        </message>
+        <message>
+            <source>Experts to prune (P)</source>
+            <translation>待剪枝专家数 (P)</translation>
+        </message>
+        <message>
+            <source>layer importance (sum of expert removal losses)</source>
+            <translation>层重要性（专家移除损失之和）</translation>
+        </message>
+        <message>
+            <source>experts to prune (right axis)</source>
+            <translation>待剪枝专家数（右轴）</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::PruningCountTable</name>
+        <message>
+            <source>Layer</source>
+            <translation>层</translation>
+        </message>
+        <message>
+            <source>Experts (top-k)</source>
+            <translation>专家数（top-k）</translation>
+        </message>
+        <message>
+            <source>Allocated</source>
+            <translation>分配值</translation>
+        </message>
+        <message>
+            <source>Prune</source>
+            <translation>剪枝数</translation>
+        </message>
+        <message>
+            <source>P_l from the pruning ratio and the layer importance</source>
+            <translation>由剪枝比例和层重要性得出的 P_l</translation>
+        </message>
+        <message>
+            <source>Experts this layer loses; type a number to fix it by hand (an override)</source>
+            <translation>该层移除的专家数；输入数字即可手动指定（覆盖分配值）</translation>
+        </message>
+        <message>
+            <source>%1 (top-%2)</source>
+            <translation>%1（top-%2）</translation>
+        </message>
+        <message>
+            <source>Leaves %1 experts, fewer than top-%2: at most %3 can go</source>
+            <translation>只剩 %1 个专家，少于 top-%2：最多可移除 %3 个</translation>
+        </message>
+        <message>
+            <source>Fixed by hand (the allocation says %1); Reset returns to the allocation</source>
+            <translation>已手动指定（分配值为 %1）；点“重置”恢复分配值</translation>
+        </message>
+        <message>
+            <source>nothing yet</source>
+            <translation>暂无</translation>
+        </message>
+        <message>
+            <source>Reset</source>
+            <translation>重置</translation>
+        </message>
+        <message>
+            <source>Use the allocated count again</source>
+            <translation>重新使用分配的数量</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::RankEditor</name>
+        <message>
+            <source>Layer</source>
+            <translation>层</translation>
+        </message>
+        <message>
+            <source>Expert</source>
+            <translation>专家</translation>
+        </message>
+        <message>
+            <source>Allocated</source>
+            <translation>分配值</translation>
+        </message>
+        <message>
+            <source>Rank</source>
+            <translation>秩</translation>
+        </message>
+        <message>
+            <source>Parameters</source>
+            <translation>参数</translation>
+        </message>
+        <message>
+            <source>Rank of the expert's three matrices; type a number to fix it by hand (an override)</source>
+            <translation>该专家三个矩阵的秩；输入数字即可手动指定（覆盖分配值）</translation>
+        </message>
+        <message>
+            <source>MoE layer</source>
+            <translation>MoE 层</translation>
+        </message>
+        <message>
+            <source>No low-rank plan in this session yet.</source>
+            <translation>此会话中尚无低秩方案。</translation>
+        </message>
+        <message>
+            <source>layer %1</source>
+            <translation>第 %1 层</translation>
+        </message>
+        <message>
+            <source>At or above break-even: rank %1 stores %2 parameters per matrix, the dense matrix %3; it stays dense</source>
+            <translation>达到或超过收支平衡点：秩 %1 每个矩阵需存储 %2 个参数，稠密矩阵为 %3 个；该矩阵保持稠密</translation>
+        </message>
+        <message>
+            <source>Reset</source>
+            <translation>重置</translation>
+        </message>
+        <message>
+            <source>dense</source>
+            <translation>稠密</translation>
+        </message>
+        <message>
+            <source>as planned</source>
+            <translation>按方案</translation>
+        </message>
+        <message>
+            <source>Parameters (M)</source>
+            <translation>参数量（百万）</translation>
+        </message>
+        <message>
+            <source>Routed experts: %1 dense, %2 as planned (%3% removed by factorisation); ranks fixed by hand: %4.</source>
+            <translation>路由专家：稠密 %1，按方案 %2（通过分解移除 %3%）；手动指定的秩：%4 个。</translation>
+        </message>
+    </context>
+</TS>
