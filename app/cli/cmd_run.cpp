@@ -263,7 +263,7 @@ void run(CLI::App& cmd, RunOptions& o, const GlobalOptions& global, const std::v
 
 std::vector<RunMethod> runMethods()
 {
-    return {moeI2Method()};
+    return {moeI2Method(), condenseMethod()};
 }
 
 void registerRun(CLI::App& app, GlobalOptions& global)

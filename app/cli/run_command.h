@@ -65,6 +65,7 @@ std::vector<RunMethod> runMethods();
 
 // One per method file.
 RunMethod moeI2Method();
+RunMethod condenseMethod();
 
 // run (cmd_run.cpp)
 void registerRun(CLI::App& app, GlobalOptions& global);
