@@ -263,7 +263,8 @@ void run(CLI::App& cmd, RunOptions& o, const GlobalOptions& global, const std::v
 
 std::vector<RunMethod> runMethods()
 {
-    return {moeI2Method(), expertDropMethod(), layerDropMethod(), blockDropMethod(), wandaMethod(), sparseGptMethod()};
+    return {moeI2Method(), expertDropMethod(), layerDropMethod(), blockDropMethod(), wandaMethod(), sparseGptMethod(),
+            condenseMethod()};
 }
 
 void registerRun(CLI::App& app, GlobalOptions& global)

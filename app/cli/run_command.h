@@ -66,6 +66,7 @@ std::vector<RunMethod> runMethods();
 // One per method file.
 RunMethod moeI2Method();
 RunMethod expertDropMethod(), layerDropMethod(), blockDropMethod(), wandaMethod(), sparseGptMethod(); // run_holistic.cpp
+RunMethod condenseMethod();
 
 // run (cmd_run.cpp)
 void registerRun(CLI::App& app, GlobalOptions& global);

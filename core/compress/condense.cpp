@@ -1,0 +1,275 @@
+#include "core/compress/condense.h"
+
+#include "core/analysis/calibration.h"
+#include "core/io/error.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+namespace moewb {
+
+const char* condenseMetricName(CondenseMetric metric)
+{
+    return metric == CondenseMetric::HiddenJs ? "js" : "kl";
+}
+
+CondenseMetric parseCondenseMetric(const std::string& name)
+{
+    if (name == "js")
+        return CondenseMetric::HiddenJs;
+    if (name == "kl")
+        return CondenseMetric::NextTokenKl;
+    fail("condense: unknown metric '{}' (js or kl)", name);
+}
+
+double hiddenJs(const torch::Tensor& a, const torch::Tensor& b)
+{
+    const int64_t d = a.size(-1);
+    auto la = torch::log_softmax(a.reshape({-1, d}).to(torch::kDouble), -1);
+    auto lb = torch::log_softmax(b.reshape({-1, d}).to(torch::kDouble), -1);
+    auto lm = torch::logaddexp(la, lb) - std::log(2.0);
+    auto js = 0.5 * (la.exp() * (la - lm)).sum(-1) + 0.5 * (lb.exp() * (lb - lm)).sum(-1);
+    return js.mean().item<double>();
+}
+
+double logitsKl(const torch::Tensor& reference, const torch::Tensor& logits)
+{
+    const int64_t v = reference.size(-1);
+    auto lr = torch::log_softmax(reference.reshape({-1, v}).to(torch::kDouble), -1);
+    auto lq = torch::log_softmax(logits.reshape({-1, v}).to(torch::kDouble), -1);
+    return (lr.exp() * (lr - lq)).sum(-1).mean().item<double>();
+}
+
+namespace {
+
+// Runs decoder layers [from, to) over hidden states [n, s, d] in chunks of whole blocks, layer by layer
+// (a streamed model materialises each layer once per run); `replaced` layers use the given weights.
+struct LayerRunner {
+    const MoeModel& model;
+    int64_t rowsPerChunk = 1;
+
+    torch::Tensor run(torch::Tensor h, int from, int to, const std::map<int, const DecoderLayerWeights*>& replaced) const
+    {
+        const int64_t n = h.size(0), s = h.size(1);
+        for (int i = from; i < to; ++i) {
+            auto it = replaced.find(i);
+            DecoderLayerWeights loaded;
+            if (it == replaced.end())
+                loaded = model.layer(i);
+            const DecoderLayerWeights& w = it == replaced.end() ? loaded : *it->second;
+            std::vector<torch::Tensor> outputs;
+            for (int64_t row = 0; row < n; row += rowsPerChunk) {
+                const int64_t rows = std::min(rowsPerChunk, n - row);
+                auto ctx = model.attentionContext({}, rows, s);
+                outputs.push_back(model.runLayer(w, h.narrow(0, row, rows), ctx));
+            }
+            h = outputs.size() == 1 ? outputs.front() : torch::cat(outputs, 0);
+            if (it == replaced.end() && !model.resident())
+                model.releaseLayerPages(i);
+        }
+        return h;
+    }
+
+    // The metric between a run's output and the reference output of the same layers, token-weighted
+    // over chunks (the next-token KL needs the head, which would not fit for all tokens at once).
+    double divergence(const torch::Tensor& out, const torch::Tensor& ref, CondenseMetric metric) const
+    {
+        if (metric == CondenseMetric::HiddenJs)
+            return hiddenJs(out, ref);
+        const int64_t n = out.size(0);
+        double sum = 0;
+        for (int64_t row = 0; row < n; row += rowsPerChunk) {
+            const int64_t rows = std::min(rowsPerChunk, n - row);
+            auto r = model.head(model.finalNorm(ref.narrow(0, row, rows)));
+            auto o = model.head(model.finalNorm(out.narrow(0, row, rows)));
+            sum += logitsKl(r, o) * static_cast<double>(rows);
+        }
+        return sum / static_cast<double>(n);
+    }
+};
+
+// Layer `w` condensed to `experts` (source ids) with their mean gate weights `gate` (indexed by
+// position in w.moe->experts); experts sorted ascending as applyPlan orders them.
+DecoderLayerWeights condensedLayer(const DecoderLayerWeights& w, std::vector<int> experts, const std::vector<double>& gate)
+{
+    std::sort(experts.begin(), experts.end());
+    DecoderLayerWeights c = w;
+    MoeWeights& moe = *c.moe;
+    std::vector<SwiGlu> kept;
+    std::vector<double> weights;
+    for (int e : experts) {
+        const auto k = static_cast<size_t>(std::find(w.moe->expertIds.begin(), w.moe->expertIds.end(), e) -
+                                           w.moe->expertIds.begin());
+        kept.push_back(w.moe->experts.at(k));
+        weights.push_back(gate.at(k));
+    }
+    moe.router = torch::Tensor();
+    moe.experts = std::move(kept);
+    moe.expertIds = experts;
+    moe.condensed = true;
+    moe.condensedWeights = std::move(weights);
+    return c;
+}
+
+} // namespace
+
+CondenseResult condenseLayers(const MoeModel& model, const torch::Tensor& blocks, const CondenseOptions& options)
+{
+    const auto& spec = model.spec();
+    const auto moeLayers = spec.moeLayerIndices();
+    std::vector<int> candidates = options.candidateLayers.empty() ? moeLayers : options.candidateLayers;
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    for (int l : candidates)
+        if (std::find(moeLayers.begin(), moeLayers.end(), l) == moeLayers.end())
+            fail("condense: layer {} is not a MoE layer of the model", l);
+    if (candidates.empty())
+        fail("condense: the model has no MoE layer to condense");
+    if (options.layers < 1 || options.layers > static_cast<int>(candidates.size()))
+        fail("condense: cannot condense {} layers out of {} candidate MoE layers", options.layers, candidates.size());
+    if (options.experts < 0)
+        fail("condense: the number of kept experts must be >= 0, got {}", options.experts);
+    for (int l : candidates) {
+        const auto& ls = spec.layers.at(static_cast<size_t>(l));
+        if (options.experts > ls.numExperts)
+            fail("condense: layer {} has {} routed experts, cannot keep {}", l, ls.numExperts, options.experts);
+        if (options.experts == 0 && ls.shared.count == 0)
+            fail("condense: layer {} has no shared expert, so at least one routed expert must be kept", l);
+    }
+    if (blocks.dim() != 2 || blocks.size(0) == 0 || blocks.size(1) < 2)
+        fail("condense: calibration blocks must be [n, s] token ids with n >= 1 and s >= 2");
+
+    torch::NoGradGuard noGrad;
+    const LayerRunner runner{model, std::max<int64_t>(1, options.batchTokens / blocks.size(1))};
+    const CondenseMetric metric = options.metric;
+    const int L = spec.numLayers;
+
+    // Progress: the calibration pass with the expert searches, then the layer search, shared by an
+    // estimate of the layer forwards each needs.
+    const auto K = static_cast<int64_t>(options.experts), C = static_cast<int64_t>(candidates.size());
+    const int64_t layerCandidates = options.layers * C - static_cast<int64_t>(options.layers) * (options.layers - 1) / 2;
+    const double expertWork = static_cast<double>(C) * static_cast<double>(1 + K * spec.layers.at(static_cast<size_t>(candidates.front())).numExperts) *
+                              (metric == CondenseMetric::HiddenJs ? 2.0 : L / 2.0);
+    const double layerWork = static_cast<double>(layerCandidates) * L / 2.0;
+    const double layerShare = layerWork / (layerWork + expertWork + L);
+    auto report = [&](double f) {
+        if (options.progress && !options.progress(std::clamp(f, 0.0, 1.0)))
+            throw Cancelled();
+    };
+
+    CondenseResult result;
+    std::map<int, torch::Tensor> blockInput;
+    std::map<int, DecoderLayerWeights> condensed;
+    const std::set<int> candidateSet(candidates.begin(), candidates.end());
+
+    CalibrationOptions co;
+    co.batchTokens = options.batchTokens;
+    co.progress = [&](double f) {
+        report(f * (1 - layerShare));
+        return true;
+    };
+    co.onLayer = [&](const LayerCapture& c) {
+        if (!candidateSet.count(c.layer))
+            return;
+        const DecoderLayerWeights& w = *c.weights;
+        const auto& gate = c.routing.meanGateWeight;
+        blockInput[c.layer] = c.blockInput;
+        const int end = metric == CondenseMetric::HiddenJs ? std::min(c.layer + 2, L) : L;
+        const auto ref = runner.run(c.blockInput, c.layer, end, {});
+        const auto& ids = w.moe->expertIds;
+        const auto total = static_cast<double>(1 + K * static_cast<int64_t>(ids.size()) - K * (K - 1) / 2);
+        double done = 0;
+        auto evaluate = [&](const std::vector<int>& experts) {
+            const auto cw = condensedLayer(w, experts, gate);
+            const auto out = runner.run(c.blockInput, c.layer, end, {{c.layer, &cw}});
+            const double d = runner.divergence(out, ref, metric);
+            if (!c.progress(++done / total))
+                throw Cancelled();
+            return d;
+        };
+        CondensedLayerChoice choice;
+        choice.layer = c.layer;
+        choice.divergence.push_back(evaluate({}));
+        for (int round = 0; round < options.experts; ++round) {
+            int best = -1;
+            double bestD = INFINITY;
+            for (int e : ids) {
+                if (std::find(choice.experts.begin(), choice.experts.end(), e) != choice.experts.end())
+                    continue;
+                auto trial = choice.experts;
+                trial.push_back(e);
+                const double d = evaluate(trial);
+                if (options.onCandidate)
+                    options.onCandidate({CondenseCandidate::Stage::Expert, c.layer, e, round, d});
+                if (d < bestD || best < 0) {  // ties keep the lower id (ids ascend)
+                    best = e;
+                    bestD = d;
+                }
+            }
+            choice.experts.push_back(best);
+            choice.divergence.push_back(bestD);
+        }
+        for (int e : choice.experts)
+            choice.weights.push_back(gate.at(static_cast<size_t>(std::find(ids.begin(), ids.end(), e) - ids.begin())));
+        condensed.emplace(c.layer, condensedLayer(w, choice.experts, gate));
+        result.choices.push_back(std::move(choice));
+    };
+    runCalibration(model, blocks, co);
+
+    // Greedy layer selection against the original final hidden state, from the first candidate on.
+    const int first = candidates.front();
+    const auto refFinal = runner.run(blockInput.at(first), first, L, {});
+    std::vector<int> chosen;
+    double done = 0;
+    for (int round = 0; round < options.layers; ++round) {
+        int best = -1;
+        double bestD = INFINITY;
+        for (int l : candidates) {
+            if (std::find(chosen.begin(), chosen.end(), l) != chosen.end())
+                continue;
+            std::map<int, const DecoderLayerWeights*> replaced;
+            for (int c : chosen)
+                replaced[c] = &condensed.at(c);
+            replaced[l] = &condensed.at(l);
+            const int start = replaced.begin()->first;
+            const auto out = runner.run(blockInput.at(start), start, L, replaced);
+            const double d = runner.divergence(out, refFinal, metric);
+            if (options.onCandidate)
+                options.onCandidate({CondenseCandidate::Stage::Layer, l, -1, round, d});
+            report(1 - layerShare + layerShare * (++done / static_cast<double>(layerCandidates)));
+            if (d < bestD || best < 0) {
+                best = l;
+                bestD = d;
+            }
+        }
+        chosen.push_back(best);
+        result.layerDivergence.push_back(bestD);
+    }
+    result.order = chosen;
+
+    Plan& plan = result.plan;
+    plan.name = options.planName;
+    plan.method = "cd-moe";
+    plan.parameters = {{"layers", options.layers},
+                       {"experts", options.experts},
+                       {"metric", condenseMetricName(metric)},
+                       {"candidate_layers", candidates},
+                       {"calibration_blocks", blocks.size(0)},
+                       {"sequence_length", blocks.size(1)},
+                       {"layer_order", chosen},
+                       {"layer_divergence", result.layerDivergence}};
+    for (int l : chosen) {
+        const auto& choice = *std::find_if(result.choices.begin(), result.choices.end(),
+                                           [l](const CondensedLayerChoice& c) { return c.layer == l; });
+        CondenseLayer step{l, choice.experts, choice.weights};
+        plan.steps.push_back(step);
+    }
+    report(1.0);
+    return result;
+}
+
+} // namespace moewb

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# moe-compress run --method condense (CD-MoE) on the Qwen-style demo model with small settings: the
+# plan condenses the requested number of layers to k_c experts, is stored, applied and evaluated
+# against the original, applies again from the session, and impossible requests are refused clearly.
+#   test_condense_cli.sh MOE_COMPRESS SOURCE_DIR
+set -u
+bin=$1
+src=$2
+demo=$src/resources/demo
+model=$demo/models/qwen
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+source "$(dirname "$0")/lib.sh"
+export OMP_WAIT_POLICY=PASSIVE
+small=(-n 8 -s 64 --eval-text "$demo/eval.txt" --eval-blocks 8)
+json() { python3 -c "import json,sys; d=json.load(open('$tmp/out')); print($1)"; }
+
+expect 0 '"method": "condense"' -- "$bin" -t 1 run --method condense "$model" --calib "$demo/calib.txt" \
+    --session "$tmp/s.h5" "${small[@]}" --layers 2 --experts 2 --json
+check "compressed model is smaller" [ "$(json "d['parameters']['compressed'] < d['parameters']['original']")" = True ]
+check "perplexity and KL measured" [ "$(json "d['evaluation']['perplexity'] > 1 and d['evaluation']['kl'] > 0")" = True ]
+check "two layers condensed to two experts" \
+    [ "$(json "[len(l['experts']) for l in d['details']['condensed_layers']]")" = "[2, 2]" ]
+expect 0 '"accounting_matches": true' -- "$bin" -t 1 apply "$model" --session "$tmp/s.h5" --plan cd-moe -n 2 -s 32 --json
+
+# Next-token KL as the selection metric, shared experts only.
+expect 0 '"metric": "kl"' -- "$bin" -t 1 run --method condense "$model" --calib "$demo/calib.txt" \
+    --session "$tmp/s.h5" "${small[@]}" --layers 1 --experts 0 --metric kl --plan-name kl0 --no-eval --json
+
+# Impossible requests.
+expect 1 'cannot keep 99' -- "$bin" -t 1 run --method condense "$model" --calib "$demo/calib.txt" \
+    --session "$tmp/x.h5" -n 2 -s 32 --experts 99 --no-eval
+expect 1 'cannot condense 40 layers' -- "$bin" -t 1 run --method condense "$model" --calib "$demo/calib.txt" \
+    --session "$tmp/x.h5" -n 2 -s 32 --layers 40 --no-eval
+
+[[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }
+echo "all passed"
