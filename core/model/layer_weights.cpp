@@ -12,11 +12,30 @@ int64_t Linear::parameters() const
     return n + (weight.defined() ? weight.numel() : 0);
 }
 
+namespace {
+
+torch::Tensor adapter(const torch::Tensor& x, const torch::Tensor& down, const torch::Tensor& up, double scale,
+                      double dropout)
+{
+    const bool training = torch::GradMode::is_enabled();
+    auto h = dropout > 0 && training ? torch::dropout(x, dropout, true) : x;
+    return torch::linear(torch::linear(h, down), up) * scale;
+}
+
+} // namespace
+
 torch::Tensor Linear::operator()(const torch::Tensor& x) const
 {
-    if (factored())
-        return torch::linear(torch::linear(x, b), a, bias.defined() ? bias : torch::Tensor());
-    return torch::linear(x, weight, bias.defined() ? bias : torch::Tensor());
+    const torch::Tensor noBias = bias.defined() ? bias : torch::Tensor();
+    if (factored()) {
+        auto h = torch::linear(x, b);
+        if (innerLoraA.defined())
+            h = h + adapter(x, innerLoraA, innerLoraB, loraScale, loraDropout);
+        auto y = torch::linear(h, a, noBias);
+        return loraA.defined() ? y + adapter(h, loraA, loraB, loraScale, loraDropout) : y;
+    }
+    auto y = torch::linear(x, weight, noBias);
+    return loraA.defined() ? y + adapter(x, loraA, loraB, loraScale, loraDropout) : y;
 }
 
 torch::Tensor SwiGlu::operator()(const torch::Tensor& x) const

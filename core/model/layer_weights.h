@@ -14,6 +14,12 @@ struct Linear {
     torch::Tensor weight;  // dense, or undefined when factored
     torch::Tensor a, b;    // factors
     torch::Tensor bias;    // optional
+    // LoRA adapters (recovery fine-tuning, core/train/lora.h): a dense W gets y += s (x loraA^T) loraB^T
+    // with loraA [r, in], loraB [out, r]. A factored W ~ a b gets one adapter per factor, so merging
+    // keeps the shapes: b's (innerLoraA [r, in], innerLoraB [rank, r]) and a's (loraA, loraB on the
+    // rank-dimensional inner activations). Dropout on the adapter inputs while autograd records.
+    torch::Tensor loraA, loraB, innerLoraA, innerLoraB;
+    double loraScale = 0.0, loraDropout = 0.0;
 
     bool defined() const { return weight.defined() || a.defined(); }
     bool factored() const { return !weight.defined() && a.defined(); }

@@ -199,6 +199,32 @@ void MoeModel::setLayer(int i, DecoderLayerWeights weights)
     m_resident[i] = std::move(weights);
 }
 
+void visitLayerLinears(const ModelSpec& spec, DecoderLayerWeights& w,
+                       const std::function<void(const std::string&, Linear&)>& fn)
+{
+    const int i = w.index;
+    auto addSwiGlu = [&](const std::function<std::string(Proj)>& name, SwiGlu& m) {
+        fn(name(Proj::Gate), m.gate);
+        fn(name(Proj::Up), m.up);
+        fn(name(Proj::Down), m.down);
+    };
+    auto& a = w.attention;
+    const std::pair<AttnTensor, Linear*> linears[] = {
+        {AttnTensor::Q, &a.q},   {AttnTensor::K, &a.k},   {AttnTensor::V, &a.v},     {AttnTensor::O, &a.o},
+        {AttnTensor::QA, &a.qA}, {AttnTensor::QB, &a.qB}, {AttnTensor::KvA, &a.kvA}, {AttnTensor::KvB, &a.kvB}};
+    for (const auto& [kind, l] : linears)
+        if (l->defined())
+            fn(attentionName(i, kind), *l);
+    if (w.dense)
+        addSwiGlu([i](Proj p) { return denseMlpProjName(i, p); }, *w.dense);
+    if (w.moe) {
+        for (size_t e = 0; e < w.moe->experts.size(); ++e)
+            addSwiGlu([&](Proj p) { return expertProjName(spec, i, w.moe->expertIds[e], p); }, w.moe->experts[e]);
+        if (w.moe->shared)
+            addSwiGlu([&](Proj p) { return sharedExpertProjName(spec, i, p); }, *w.moe->shared);
+    }
+}
+
 void visitLayerTensors(const ModelSpec& spec, DecoderLayerWeights& w,
                        const std::function<void(const std::string&, torch::Tensor&)>& fn)
 {
@@ -207,38 +233,21 @@ void visitLayerTensors(const ModelSpec& spec, DecoderLayerWeights& w,
         if (t.defined())
             fn(name, t);
     };
-    auto addLinear = [&](const std::string& weightName, Linear& l) {
+    add(inputNormName(i), w.inputNorm);
+    add(postAttentionNormName(i), w.postAttentionNorm);
+    visitLayerLinears(spec, w, [&](const std::string& weightName, Linear& l) {
         add(weightName, l.weight);
         add(weightName + "#a", l.a); // factored W ~ A B: not checkpoint names
         add(weightName + "#b", l.b);
         add(biasName(weightName), l.bias);
-    };
-    auto addSwiGlu = [&](const std::function<std::string(Proj)>& name, SwiGlu& m) {
-        addLinear(name(Proj::Gate), m.gate);
-        addLinear(name(Proj::Up), m.up);
-        addLinear(name(Proj::Down), m.down);
-    };
-    add(inputNormName(i), w.inputNorm);
-    add(postAttentionNormName(i), w.postAttentionNorm);
+    });
     auto& a = w.attention;
-    const std::pair<AttnTensor, Linear*> linears[] = {
-        {AttnTensor::Q, &a.q},   {AttnTensor::K, &a.k},   {AttnTensor::V, &a.v},     {AttnTensor::O, &a.o},
-        {AttnTensor::QA, &a.qA}, {AttnTensor::QB, &a.qB}, {AttnTensor::KvA, &a.kvA}, {AttnTensor::KvB, &a.kvB}};
-    for (const auto& [kind, l] : linears)
-        if (l->defined())
-            addLinear(attentionName(i, kind), *l);
     add(attentionName(i, AttnTensor::QNorm), a.qNorm);
     add(attentionName(i, AttnTensor::KNorm), a.kNorm);
     add(attentionName(i, AttnTensor::QANorm), a.qANorm);
     add(attentionName(i, AttnTensor::KvANorm), a.kvANorm);
-    if (w.dense)
-        addSwiGlu([i](Proj p) { return denseMlpProjName(i, p); }, *w.dense);
     if (w.moe) {
         add(routerName(spec, i), w.moe->router);
-        for (size_t e = 0; e < w.moe->experts.size(); ++e)
-            addSwiGlu([&](Proj p) { return expertProjName(spec, i, w.moe->expertIds[e], p); }, w.moe->experts[e]);
-        if (w.moe->shared)
-            addSwiGlu([&](Proj p) { return sharedExpertProjName(spec, i, p); }, *w.moe->shared);
         add(sharedExpertGateName(i), w.moe->sharedGate);
     }
 }

@@ -120,6 +120,10 @@ private:
     std::function<void(DecoderLayerWeights&)> m_transform;
 };
 
+// Calls `fn` with the checkpoint weight name and the Linear of every linear map of one layer
+// (attention, dense MLP, routed and shared experts; not the router).
+void visitLayerLinears(const ModelSpec& spec, DecoderLayerWeights& weights,
+                       const std::function<void(const std::string&, Linear&)>& fn);
 // Calls `fn` with the checkpoint name and tensor of every weight of one layer (per-expert names;
 // a factored linear's factors as "<name>#a" and "<name>#b").
 void visitLayerTensors(const ModelSpec& spec, DecoderLayerWeights& weights,

@@ -1,0 +1,80 @@
+// Recovery fine-tuning with LoRA (MoE-I² stage 3, methods.md 1.6): low-rank adapters on the attention
+// and expert matrices of a compressed model (factored experts get one adapter per factor, so merging
+// keeps every shape), trained with AdamW (linear warm-up, then linear decay) on a text file, with
+// gradient accumulation, held-out perplexity at intervals and early stopping on it. Only the adapters
+// train; every other weight is untouched (no gradient is ever taken for it). The result is a list of
+// low-rank deltas (plan steps `apply_delta`, kind low_rank) whose tensors go to the session.
+#pragma once
+#include "core/model/moe_model.h"
+#include "core/plan/plan.h"
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace moewb {
+
+struct LoraOptions {
+    int rank = 8;
+    double alpha = 16.0;   // scale = alpha / rank
+    double dropout = 0.05;
+    bool attention = true, experts = true, shared = true, dense = false;
+    uint64_t seed = 0;
+};
+
+struct LoraAdapter {
+    std::string parameter; // what it changes: a weight name, or "<weight>.A" / ".B" for a factor
+    torch::Tensor down;    // [r, in]  (PEFT's lora_A), Kaiming-uniform initialised
+    torch::Tensor up;      // [out, r] (PEFT's lora_B), zero initialised: the model starts unchanged
+    double scale = 1.0;
+};
+
+// Attaches adapters to every targeted linear of a resident model (fp32 or fp64) and returns them.
+// The model computes with them from now on.
+std::vector<LoraAdapter> attachLora(MoeModel& model, const LoraOptions& options);
+// Removes every adapter from the model.
+void detachLora(MoeModel& model);
+
+// The adapters as plan steps; their tensors are named "<prefix>/<parameter>/B" and ".../A".
+std::vector<ApplyDelta> loraDeltas(const std::vector<LoraAdapter>& adapters, const std::string& prefix);
+std::map<std::string, torch::Tensor> loraTensors(const std::vector<LoraAdapter>& adapters, const std::string& prefix);
+
+struct FinetuneOptions {
+    int64_t steps = 200;
+    int64_t batchSize = 8, seqLen = 128, accumulation = 1; // sequences per micro-batch, micro-batches per step
+    double lr = 1e-3, weightDecay = 0.0;
+    int64_t warmupSteps = 10;  // then linear decay to 0 at `steps`
+    int64_t evalEvery = 25, evalBlocks = 16;
+    int patience = 3;          // stop after this many evaluations without a new best (0: never); the best adapters are kept
+    uint64_t seed = 0;
+};
+
+struct FinetuneReport {
+    int64_t step = 0, steps = 0;
+    double loss = 0, lr = 0;
+    std::optional<double> heldOutPerplexity;
+};
+
+struct FinetuneResult {
+    std::vector<double> losses;                            // per step
+    std::vector<std::pair<int64_t, double>> heldOut;       // (step, perplexity); step 0 = before training
+    int64_t steps = 0;
+    bool earlyStopped = false;
+    int64_t bestStep = 0;
+    double bestPerplexity = 0;
+    double seconds = 0;
+};
+
+// Mean next-token cross-entropy (nats) of the model on windows of seqLen+1 tokens [n, seqLen+1].
+double lmLoss(const MoeModel& model, const torch::Tensor& windows, bool withGrad);
+
+// Trains `adapters` (attached to `model`) on random windows of `train`; held-out perplexity on the
+// first evalBlocks windows of `heldOut` (empty: no evaluation, no early stop). `onStep` returning
+// false stops (moewb::Cancelled after restoring the best adapters).
+FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters, const std::vector<int32_t>& train,
+                            const std::vector<int32_t>& heldOut, const FinetuneOptions& options,
+                            const std::function<bool(const FinetuneReport&)>& onStep = {});
+
+} // namespace moewb
