@@ -35,6 +35,11 @@ Measured measure(MoeModel& model, const torch::Tensor& ids, int64_t repeats)
         m.parameters += static_cast<uint64_t>(t.numel());
         m.residentBytes += static_cast<uint64_t>(t.numel() * t.element_size());
     }
+    // CD-MoE's constant expert weights are parameters too (the accounting counts them), held as
+    // numbers rather than tensors.
+    for (int i = 0; i < model.spec().numLayers; ++i)
+        if (const auto w = model.layer(i); w.moe && w.moe->condensed)
+            m.parameters += w.moe->condensedWeights.size();
     model.forward(ids.narrow(0, 0, 1)); // warm-up
     double best = 0;
     for (int64_t r = 0; r < repeats; ++r) {
