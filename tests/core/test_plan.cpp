@@ -57,7 +57,12 @@ ModelSpec mixtralLike()
     s.attention.numKvHeads = 4;
     s.attention.headDim = 8;
     s.naming.moePrefix = "block_sparse_moe";
-    s.layers.assign(2, LayerSpec{LayerKind::Moe, 0, 4, 2, 16, {}});
+    LayerSpec moe;
+    moe.kind = LayerKind::Moe;
+    moe.numExperts = 4;
+    moe.topK = 2;
+    moe.expertWidth = 16;
+    s.layers.assign(2, moe);
     return s;
 }
 
