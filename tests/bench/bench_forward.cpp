@@ -142,7 +142,9 @@ void writeModel(const fs::path& dir, const Shape& s)
 
 Linear linear(std::vector<int64_t> shape, double fanIn)
 {
-    return Linear{scaled(std::move(shape), fanIn), {}, {}, {}};
+    Linear l;
+    l.weight = scaled(std::move(shape), fanIn);
+    return l;
 }
 
 DecoderLayerWeights mixtralLayer(const Shape& s)
