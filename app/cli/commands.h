@@ -43,4 +43,7 @@ void registerApply(CLI::App& app, GlobalOptions& global);
 // export S.h5 OUT_DIR [--plan NAME] [--format auto|standard|extended|dense] [--dtype ..] [--force] (cmd_export.cpp)
 void registerExport(CLI::App& app, GlobalOptions& global);
 
+// finetune S.h5 --plan NAME --train FILE [--valid FILE] [--steps N] [--lora-rank R] (cmd_finetune.cpp)
+void registerFinetune(CLI::App& app, GlobalOptions& global);
+
 } // namespace moewb::cli

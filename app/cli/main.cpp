@@ -28,6 +28,7 @@ int main(int argc, char** argv)
     moewb::cli::registerAnalyze(app, global);
     moewb::cli::registerDecompose(app, global);
     moewb::cli::registerApply(app, global);
+    moewb::cli::registerFinetune(app, global);
     moewb::cli::registerRun(app, global);
     moewb::cli::registerTrainTokenizer(app, global);
     moewb::cli::registerTrain(app, global);

@@ -1,0 +1,175 @@
+// moe-compress finetune S.h5 --plan NAME --train FILE [--valid FILE] [--steps 200] [--lr 1e-3]
+// [--lora-rank 8] [--lora-alpha 16] [--dropout 0.05] [--targets attention,experts,shared] [--json]:
+// LoRA recovery fine-tuning of a session's compressed model (methods.md 1.6, docs/lora.md). The trained
+// adapters become low-rank deltas: a new plan "<plan>-lora" (the plan's steps + apply_delta steps) and
+// their tensors in the session, so eval, apply and export see the recovered model.
+#include "app/cli/commands.h"
+#include "app/cli/progress.h"
+#include "app/cli/stage_common.h"
+#include "core/calib/dataset.h"
+#include "core/io/error.h"
+#include "core/io/tokenizer.h"
+#include "core/plan/apply.h"
+#include "core/train/lora.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+#include <sstream>
+
+namespace moewb::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct FinetuneCommandOptions {
+    std::string session, plan = "moe-i2", model, train, valid, tokenizer, planName, targets = "attention,experts,shared";
+    LoraOptions lora;
+    FinetuneOptions fit;
+    bool json = false;
+};
+
+std::vector<int32_t> tokenizeText(const std::string& path, const Tokenizer& tokenizer)
+{
+    auto ids = tokenize(readTextCorpus(path), tokenizer);
+    if (ids.empty())
+        fail("{}: no tokens (an empty file?)", path);
+    return ids;
+}
+
+void run(FinetuneCommandOptions o, const GlobalOptions& global)
+{
+    prepareRuntime(global);
+    installInterruptHandler();
+    Session session = Session::open(o.session);
+    const Plan& plan = sessionPlan(session, o.plan, o.session);
+    const std::string modelPath = !o.model.empty() ? o.model
+        : session.source()                         ? session.source()->path.string()
+                                                   : std::string();
+    if (modelPath.empty())
+        fail("finetune: {} names no source model; pass --model DIR", o.session);
+    std::stringstream targets(o.targets);
+    o.lora.attention = o.lora.experts = o.lora.shared = o.lora.dense = false;
+    for (std::string t; std::getline(targets, t, ',');) {
+        if (t == "attention")
+            o.lora.attention = true;
+        else if (t == "experts")
+            o.lora.experts = true;
+        else if (t == "shared")
+            o.lora.shared = true;
+        else if (t == "dense")
+            o.lora.dense = true;
+        else
+            fail("--targets: unknown module '{}' (attention, experts, shared, dense)", t);
+    }
+    auto model = MoeModel::open(modelPath, ComputeOptions{torch::kFloat, torch::kCPU});
+    model->makeResident();
+    applyPlan(*model, plan, sessionTensorSource(session));
+    const fs::path tok = o.tokenizer.empty() ? fs::path(modelPath) / "tokenizer.json" : fs::path(o.tokenizer);
+    const Tokenizer tokenizer = Tokenizer::fromFile(tok);
+    const auto train = tokenizeText(o.train, tokenizer);
+    const auto valid = o.valid.empty() ? std::vector<int32_t>{} : tokenizeText(o.valid, tokenizer);
+    auto adapters = attachLora(*model, o.lora);
+    int64_t loraParams = 0;
+    for (const auto& a : adapters)
+        loraParams += a.down.numel() + a.up.numel();
+
+    FinetuneResult result;
+    {
+        ProgressBar bar("fine-tune", static_cast<double>(o.fit.steps), "step");
+        double lastPpl = 0;
+        result = finetuneLora(*model, adapters, train, valid, o.fit, [&](const FinetuneReport& r) {
+            if (r.heldOutPerplexity)
+                lastPpl = *r.heldOutPerplexity;
+            return bar.update(double(r.step) / double(r.steps));
+        });
+        (void)lastPpl;
+    }
+    const std::string name = o.planName.empty() ? plan.name + "-lora" : o.planName;
+    std::string safe = name;
+    for (char& c : safe)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+            c = '_';
+    const std::string prefix = "lora/" + safe;
+    for (const auto& n : session.tensorNames())
+        if (n.compare(0, prefix.size() + 1, prefix + "/") == 0)
+            session.removeArray("tensors/" + n);
+    for (const auto& [n, t] : loraTensors(adapters, prefix))
+        putSessionTensor(session, n, t);
+    Plan recovered = plan;
+    recovered.name = name;
+    recovered.parameters = {{"base_plan", plan.name}, {"base_parameters", plan.parameters},
+                            {"lora", {{"rank", o.lora.rank}, {"alpha", o.lora.alpha}, {"dropout", o.lora.dropout},
+                                      {"targets", o.targets}, {"steps", result.steps}, {"lr", o.fit.lr},
+                                      {"batch", o.fit.batchSize}, {"seq_len", o.fit.seqLen},
+                                      {"accumulation", o.fit.accumulation}, {"seed", o.lora.seed},
+                                      {"train", o.train}, {"valid", o.valid}, {"best_step", result.bestStep}}}};
+    for (auto& d : loraDeltas(adapters, prefix))
+        recovered.steps.push_back(d);
+    session.setPlan(recovered);
+    session.provenance().timings["finetune"] = result.seconds;
+    session.save(o.session);
+
+    nlohmann::json heldOut = nlohmann::json::array();
+    for (const auto& [step, ppl] : result.heldOut)
+        heldOut.push_back({{"step", step}, {"perplexity", ppl}});
+    if (o.json) {
+        std::cout << nlohmann::json{{"session", o.session}, {"plan", name}, {"base_plan", plan.name},
+                                    {"adapters", adapters.size()}, {"lora_parameters", loraParams},
+                                    {"steps", result.steps}, {"early_stopped", result.earlyStopped},
+                                    {"best_step", result.bestStep}, {"held_out", heldOut}, {"losses", result.losses},
+                                    {"seconds", result.seconds}}
+                         .dump(2)
+                  << "\n";
+        return;
+    }
+    fmt::print("finetune: plan '{}' -> '{}' in {}\n", plan.name, name, o.session);
+    fmt::print("  {} adapters, {} trainable parameters (rank {}, alpha {}), {} steps in {:.1f} s{}\n", adapters.size(),
+               loraParams, o.lora.rank, o.lora.alpha, result.steps, result.seconds,
+               result.earlyStopped ? " (stopped early)" : "");
+    if (!result.losses.empty())
+        fmt::print("  training loss {:.4f} (first step) -> {:.4f} (last step)\n", result.losses.front(), result.losses.back());
+    for (const auto& [step, ppl] : result.heldOut)
+        fmt::print("  held-out perplexity at step {:>5}: {:.3f}{}\n", step, ppl, step == result.bestStep ? "  <- kept" : "");
+}
+
+} // namespace
+
+void registerFinetune(CLI::App& app, GlobalOptions& global)
+{
+    auto o = std::make_shared<FinetuneCommandOptions>();
+    auto* cmd = app.add_subcommand("finetune", "LoRA recovery fine-tuning of a session's compressed model; the adapters "
+                                               "become a new plan '<plan>-lora'");
+    cmd->add_option("session", o->session, "Session file (.h5)")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--plan", o->plan, "Plan to recover")->capture_default_str();
+    cmd->add_option("--model", o->model, "Model folder (default: the session's source)")->check(CLI::ExistingDirectory);
+    cmd->add_option("--train", o->train, "Training text (plain or JSONL with a 'text' field)")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--valid", o->valid, "Held-out text: perplexity every --eval-every steps, early stop")->check(CLI::ExistingFile);
+    cmd->add_option("--tokenizer", o->tokenizer, "tokenizer.json (default: MODEL/tokenizer.json)")->check(CLI::ExistingFile);
+    cmd->add_option("--plan-name", o->planName, "Name of the recovered plan (default: PLAN-lora)");
+    cmd->add_option("--steps", o->fit.steps, "Optimizer steps")->check(CLI::NonNegativeNumber)->capture_default_str();
+    cmd->add_option("--lr", o->fit.lr, "Peak learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--warmup", o->fit.warmupSteps, "Warm-up steps (then linear decay)")->check(CLI::NonNegativeNumber)->capture_default_str();
+    cmd->add_option("--weight-decay", o->fit.weightDecay, "AdamW weight decay")->check(CLI::NonNegativeNumber)->capture_default_str();
+    cmd->add_option("--batch", o->fit.batchSize, "Sequences per micro-batch")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("-s,--seq-len", o->fit.seqLen, "Tokens per sequence")->check(CLI::Range(int64_t{2}, int64_t{1} << 16))->capture_default_str();
+    cmd->add_option("--accumulation", o->fit.accumulation, "Micro-batches per step")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--eval-every", o->fit.evalEvery, "Steps between held-out evaluations")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--eval-blocks", o->fit.evalBlocks, "Held-out windows per evaluation")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--patience", o->fit.patience, "Evaluations without improvement before stopping (0: never)")->capture_default_str();
+    cmd->add_option("--lora-rank", o->lora.rank, "Adapter rank")->check(CLI::Range(1, 4096))->capture_default_str();
+    cmd->add_option("--lora-alpha", o->lora.alpha, "Adapter alpha (scale alpha / rank)")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--dropout", o->lora.dropout, "Dropout on the adapter inputs")->check(CLI::Range(0.0, 0.9))->capture_default_str();
+    cmd->add_option("--targets", o->targets, "Modules with adapters: attention, experts, shared, dense")->capture_default_str();
+    cmd->add_option("--seed", o->fit.seed, "Seed (adapter init and batches)")->capture_default_str();
+    cmd->add_flag("--json", o->json, "Print the results as JSON");
+    cmd->callback([o, &global] {
+        auto copy = *o;
+        copy.lora.seed = copy.fit.seed;
+        run(copy, global);
+    });
+}
+
+} // namespace moewb::cli
