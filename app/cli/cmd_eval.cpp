@@ -6,6 +6,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/eval_report.h"
 #include "app/cli/progress.h"
+#include "app/cli/stage_common.h"
 #include "core/eval/perplexity.h"
 #include "core/io/error.h"
 #include "core/io/param_count.h"
@@ -38,7 +39,6 @@ struct EvalCommandOptions {
     bool json = false;
 };
 
-constexpr uint64_t kResidentBytes = 1ull << 30; // keep smaller models in memory across passes
 
 torch::ScalarType computeDtype(const std::string& name, const ModelSpec& spec, const torch::Device& device)
 {
@@ -177,16 +177,7 @@ void run(const EvalCommandOptions& o, const GlobalOptions& global)
         session = Session::open(o.session);
         if (o.plan.empty())
             fail("eval: --session needs --plan NAME (the plan to apply)");
-        const auto& plans = session->plans();
-        const auto it = plans.find(o.plan);
-        if (it == plans.end()) {
-            std::vector<std::string> names;
-            for (const auto& [n, p] : plans)
-                names.push_back("'" + n + "'");
-            fail("{}: no plan named '{}' (the session holds {})", o.session, o.plan,
-                names.empty() ? std::string("no plans") : fmt::format("{}", fmt::join(names, ", ")));
-        }
-        plan = &it->second.plan;
+        plan = &sessionPlan(*session, o.plan, o.session);
     } else if (!o.plan.empty() || o.compareOriginal) {
         fail("eval: --plan and --compare-original need --session S.h5");
     }

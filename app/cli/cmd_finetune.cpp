@@ -79,23 +79,12 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
     FinetuneResult result;
     {
         ProgressBar bar("fine-tune", static_cast<double>(o.fit.steps), "step");
-        double lastPpl = 0;
-        result = finetuneLora(*model, adapters, train, valid, o.fit, [&](const FinetuneReport& r) {
-            if (r.heldOutPerplexity)
-                lastPpl = *r.heldOutPerplexity;
-            return bar.update(double(r.step) / double(r.steps));
-        });
-        (void)lastPpl;
+        result = finetuneLora(*model, adapters, train, valid, o.fit,
+                              [&](const FinetuneReport& r) { return bar.update(double(r.step) / double(r.steps)); });
     }
     const std::string name = o.planName.empty() ? plan.name + "-lora" : o.planName;
-    std::string safe = name;
-    for (char& c : safe)
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
-            c = '_';
-    const std::string prefix = "lora/" + safe;
-    for (const auto& n : session.tensorNames())
-        if (n.compare(0, prefix.size() + 1, prefix + "/") == 0)
-            session.removeArray("tensors/" + n);
+    const std::string prefix = planTensorPrefix("lora", name);
+    removeSessionTensors(session, prefix);
     for (const auto& [n, t] : loraTensors(adapters, prefix))
         putSessionTensor(session, n, t);
     Plan recovered = plan;

@@ -7,15 +7,6 @@
 
 namespace moewb {
 
-std::string factorPrefixFor(const std::string& planName)
-{
-    std::string safe = planName;
-    for (char& c : safe)
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
-            c = '_';
-    return "factors/" + safe;
-}
-
 DecomposeStageResult decomposeIntoSession(const std::filesystem::path& modelPath, const ComputeOptions& compute,
                                           const torch::Tensor& blocks, Session& session, DecomposeStageOptions options)
 {
@@ -28,7 +19,7 @@ DecomposeStageResult decomposeIntoSession(const std::filesystem::path& modelPath
         pruning = it->second.plan;
     }
     auto& d = options.decompose;
-    d.factorPrefix = factorPrefixFor(d.planName);
+    d.factorPrefix = planTensorPrefix("factors", d.planName);
 
     // Reuse: the same plan name, made from the same pruning steps with the same parameters, whose
     // factor tensors are all in the store.
@@ -66,10 +57,7 @@ DecomposeStageResult decomposeIntoSession(const std::filesystem::path& modelPath
     if (!options.pruningPlan.empty())
         out.result.plan.parameters["pruning_plan"] = options.pruningPlan;
 
-    const std::string prefix = d.factorPrefix + "/";
-    for (const auto& name : session.tensorNames())
-        if (name.compare(0, prefix.size(), prefix) == 0)
-            session.removeArray("tensors/" + name);
+    removeSessionTensors(session, d.factorPrefix);
     for (const auto& [name, tensor] : out.result.factors)
         putSessionTensor(session, name, tensor.dtype() == torch::kDouble ? tensor.to(torch::kFloat) : tensor);
     session.setPlan(out.result.plan);

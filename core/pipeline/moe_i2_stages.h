@@ -11,7 +11,7 @@
 namespace moewb {
 
 struct DecomposeStageOptions {
-    DecomposeOptions decompose;       // planName names the result plan; factorPrefix is derived from it
+    DecomposeOptions decompose;       // planName names the result plan; factorPrefix = planTensorPrefix("factors", planName)
     std::string pruningPlan;          // plan in the session to start from; empty: the unpruned model
     bool recompute = false;           // ignore a matching plan already in the session
 };
@@ -28,8 +28,5 @@ struct DecomposeStageResult {
 DecomposeStageResult decomposeIntoSession(const std::filesystem::path& modelPath, const ComputeOptions& compute,
                                           const torch::Tensor& blocks, Session& session,
                                           DecomposeStageOptions options);
-
-// "factors/<plan name>" with characters other than [A-Za-z0-9._-] replaced by '_'.
-std::string factorPrefixFor(const std::string& planName);
 
 } // namespace moewb

@@ -120,6 +120,23 @@ void putSessionTensor(Session& session, const std::string& name, const torch::Te
     }
 }
 
+std::string planTensorPrefix(const std::string& kind, const std::string& planName)
+{
+    std::string safe = planName;
+    for (char& c : safe)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
+            c = '_';
+    return kind + "/" + safe;
+}
+
+void removeSessionTensors(Session& session, const std::string& prefix)
+{
+    const std::string dir = prefix + "/";
+    for (const auto& name : session.tensorNames())
+        if (name.compare(0, dir.size(), dir) == 0)
+            session.removeArray("tensors/" + name);
+}
+
 PlanTensorSource sessionTensorSource(const Session& session)
 {
     return [&session](const std::string& name) { return sessionTensor(session, name); };

@@ -26,6 +26,11 @@ PlanTensorSource sessionTensorSource(const Session& session);
 void putSessionTensor(Session& session, const std::string& name, const torch::Tensor& tensor);
 // Reads one tensor of the store as a torch tensor (f32 / f64 / bf16 / u8 / i32 / i64).
 torch::Tensor sessionTensor(const Session& session, const std::string& name);
+// Where a plan's own tensors live in the store: "<kind>/<plan name>" ("factors/moe-i2",
+// "lora/moe-i2-lora") with characters other than [A-Za-z0-9._-] in the name replaced by '_'.
+std::string planTensorPrefix(const std::string& kind, const std::string& planName);
+// Removes every tensor of the store under "<prefix>/" (a plan's tensors before they are recomputed).
+void removeSessionTensors(Session& session, const std::string& prefix);
 
 // Rewrites one layer's weights as `layer` (resolved) says. `deltas` are all of the plan's deltas;
 // those naming this layer's tensors are added. Throws moewb::Error naming the plan step's problem
