@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <ctime>
 #include <unistd.h>
 
 namespace moewb::cli {
@@ -12,11 +13,27 @@ namespace moewb::cli {
 namespace {
 
 volatile std::sig_atomic_t g_interrupts = 0;
+std::atomic<long long> g_firstInterruptNs{0}; // lock-free, so usable in the handler
+
+long long monotonicNs()
+{
+    timespec t{};
+    ::clock_gettime(CLOCK_MONOTONIC, &t); // async-signal-safe
+    return static_cast<long long>(t.tv_sec) * 1000000000LL + t.tv_nsec;
+}
 
 extern "C" void onInterrupt(int)
 {
-    if (g_interrupts != 0)
-        ::_exit(130); // second Ctrl-C: the user does not want to wait for the clean stop
+    const long long now = monotonicNs();
+    if (g_interrupts != 0) {
+        // A second Ctrl-C: the user does not want to wait for the clean stop. One keypress can
+        // arrive twice (to the process and to its group, as `timeout` and some shells send it):
+        // copies within 300 ms of the first are the same request.
+        if (now - g_firstInterruptNs.load() > 300000000LL)
+            ::_exit(130);
+        return;
+    }
+    g_firstInterruptNs.store(now);
     g_interrupts = 1;
 }
 
