@@ -10,10 +10,11 @@ out=$2
 shift 2
 here=$(cd "$(dirname "$0")/../.." && pwd)
 demo=$here/resources/demo
-models=("${@:-mixtral qwen deepseek}")
+models=("$@")
+[ ${#models[@]} -gt 0 ] || models=(mixtral qwen deepseek)
 export OMP_WAIT_POLICY=PASSIVE
 mkdir -p "$out"
-for model in ${models[@]}; do
+for model in "${models[@]}"; do
     for ratio in 0.25 0.5; do
         s=$out/$model-$ratio.h5
         calib=(--calib "$demo/calib.txt" -n 64 -s 128 --ratio "$ratio")
@@ -34,12 +35,12 @@ for model in ${models[@]}; do
         plans+=(frequency)
         for plan in "${plans[@]}"; do
             f=$out/eval-$model-$ratio-$plan.json
-            [ -s "$f" ] || "$bin" -t 1 eval "$demo/models/$model" --session "$s" --plan "$plan" --no-save \
-                --text "$demo/eval.txt" -s 128 --tasks "$demo/tasks.jsonl" --json >"$f.tmp" 2>/dev/null && mv "$f.tmp" "$f"
+            [ -s "$f" ] || { "$bin" -t 1 eval "$demo/models/$model" --session "$s" --plan "$plan" --no-save \
+                --text "$demo/eval.txt" -s 128 --tasks "$demo/tasks.jsonl" --json >"$f.tmp" 2>/dev/null && mv "$f.tmp" "$f"; }
         done
     done
     f=$out/eval-$model-original.json
-    [ -s "$f" ] || "$bin" -t 1 eval "$demo/models/$model" --text "$demo/eval.txt" -s 128 --tasks "$demo/tasks.jsonl" \
-        --json >"$f.tmp" 2>/dev/null && mv "$f.tmp" "$f"
+    [ -s "$f" ] || { "$bin" -t 1 eval "$demo/models/$model" --text "$demo/eval.txt" -s 128 --tasks "$demo/tasks.jsonl" \
+        --json >"$f.tmp" 2>/dev/null && mv "$f.tmp" "$f"; }
 done
 echo "done: $out"
