@@ -1,14 +1,24 @@
 // `run --method condense`: CD-MoE (methods.md §3). Greedy expert selection per MoE layer (k_c kept
 // experts with their mean gate weights, no router), then greedy layer selection (beam 1) to --layers
-// condensed layers; the plan holds one CondenseLayer step per chosen layer.
+// condensed layers (or to a parameter target); the plan holds one CondenseLayer step per chosen
+// layer. With --finetune-steps S and --train FILE the condensed layers' experts (kept routed experts
+// and shared experts) are fine-tuned on FILE (core/train/condense_finetune.h); the trained weights
+// reach the plan as dense apply_delta steps whose tensors live under "deltas/<plan>" in the session.
 #include "app/cli/progress.h"
 #include "app/cli/run_command.h"
+#include "app/cli/stage_common.h"
+#include "core/calib/dataset.h"
 #include "core/compress/condense.h"
 #include "core/io/error.h"
+#include "core/io/tokenizer.h"
+#include "core/plan/apply.h"
+#include "core/session/session.h"
+#include "core/train/condense_finetune.h"
 
 #include <fmt/format.h>
 
 #include <chrono>
+#include <filesystem>
 
 namespace moewb::cli {
 
@@ -18,13 +28,64 @@ struct CondenseCliOptions {
     int layers = 1, experts = 2;
     std::string metric = "js";
     std::vector<int> candidateLayers;
+    uint64_t targetParams = 0;
+    std::string train;
+    CondenseFinetuneOptions fit{.steps = 0};
+    bool noSharedFinetune = false;
 };
+
+// Fine-tunes the condensed layers of `plan` applied to a resident fp32 copy of the model and appends
+// the trained weights to the plan as dense deltas (tensors in the session).
+void finetune(RunContext& ctx, const CondenseCliOptions& m, Plan& plan, const std::vector<int>& layers)
+{
+    const RunOptions& o = ctx.options;
+    if (m.train.empty())
+        fail("condense: --finetune-steps needs --train FILE (the fine-tuning text)");
+    auto model = MoeModel::open(ctx.model.path(), ComputeOptions{torch::kFloat, torch::kCPU});
+    model->makeResident();
+    applyPlan(*model, plan);
+    namespace fs = std::filesystem;
+    const fs::path tok = o.tokenizer.empty() ? fs::path(o.model) / "tokenizer.json" : fs::path(o.tokenizer);
+    const auto ids = tokenize(readTextCorpus(m.train), Tokenizer::fromFile(tok));
+    CondenseFinetuneOptions fit = m.fit;
+    fit.seqLen = o.sequenceLength;
+    fit.sharedExperts = !m.noSharedFinetune;
+    fit.seed = o.seed;
+    CondenseFinetuneResult result;
+    {
+        ProgressBar bar("finetune");
+        result = finetuneCondensed(*model, layers, ids, fit, [&](const CondenseFinetuneStep& s) {
+            if (o.json == false && (s.step == 1 || s.step % 10 == 0 || s.step == s.steps))
+                fmt::print(stderr, "\nfinetune step {}/{}: loss {:.4f} lr {:.2e}\n", s.step, s.steps, s.loss, s.lr);
+            return bar.update(double(s.step) / double(s.steps));
+        });
+    }
+    const std::string prefix = planTensorPrefix("deltas", plan.name);
+    removeSessionTensors(ctx.session, prefix);
+    for (const auto& [name, t] : result.deltas)
+        putSessionTensor(ctx.session, prefix + "/" + name, t);
+    for (auto& step : condenseDeltaSteps(result, prefix))
+        plan.steps.push_back(step);
+    plan.parameters["finetune"] = {{"steps", fit.steps},        {"lr", fit.lr},
+                                   {"batch_size", fit.batchSize}, {"warmup_steps", fit.warmupSteps},
+                                   {"weight_decay", fit.weightDecay}, {"shared_experts", fit.sharedExperts},
+                                   {"train", m.train},          {"losses", result.losses}};
+    ctx.timings.emplace_back("condense finetune", result.seconds);
+    ctx.details["finetune"] = {{"steps", fit.steps},
+                               {"trainable_parameters", result.trainableParameters},
+                               {"windows", result.windows},
+                               {"padded_targets", result.paddedTargets},
+                               {"first_loss", result.losses.front()},
+                               {"last_loss", result.losses.back()},
+                               {"losses", result.losses}};
+}
 
 Plan runCondense(RunContext& ctx, const CondenseCliOptions& m)
 {
     const RunOptions& o = ctx.options;
     CondenseOptions co;
     co.layers = m.layers;
+    co.targetParameters = m.targetParams;
     co.experts = m.experts;
     co.metric = parseCondenseMetric(m.metric);
     co.candidateLayers = m.candidateLayers;
@@ -51,6 +112,8 @@ Plan runCondense(RunContext& ctx, const CondenseCliOptions& m)
     }
     ctx.details["condensed_layers"] = layers;
     ctx.details["metric"] = m.metric;
+    if (m.fit.steps > 0)
+        finetune(ctx, m, result.plan, result.order);
     return result.plan;
 }
 
@@ -72,6 +135,23 @@ RunMethod condenseMethod()
             ->check(CLI::IsMember({"js", "kl"}))->capture_default_str()->group(g);
         cmd.add_option("--candidate-layers", m->candidateLayers, "condense: MoE layers that may be condensed (default: all)")
             ->group(g);
+        cmd.add_option("--target-params", m->targetParams,
+                       "condense: parameter target instead of --layers (condense layers until the model holds at most this many)")
+            ->group(g);
+        cmd.add_option("--finetune-steps", m->fit.steps, "condense: fine-tuning steps of the condensed layers' experts (0: none)")
+            ->check(CLI::Range(int64_t(0), int64_t(1000000)))->capture_default_str()->group(g);
+        cmd.add_option("--finetune-lr", m->fit.lr, "condense: fine-tuning peak learning rate (AdamW)")
+            ->check(CLI::PositiveNumber)->capture_default_str()->group(g);
+        cmd.add_option("--finetune-batch", m->fit.batchSize, "condense: fine-tuning sequences per step")
+            ->check(CLI::Range(int64_t(1), int64_t(4096)))->capture_default_str()->group(g);
+        cmd.add_option("--finetune-warmup", m->fit.warmupSteps, "condense: linear warm-up steps, then linear decay to 0")
+            ->check(CLI::Range(int64_t(0), int64_t(1000000)))->capture_default_str()->group(g);
+        cmd.add_option("--finetune-weight-decay", m->fit.weightDecay, "condense: AdamW weight decay")
+            ->check(CLI::NonNegativeNumber)->capture_default_str()->group(g);
+        cmd.add_flag("--finetune-no-shared", m->noSharedFinetune, "condense: fine-tune only the kept routed experts")
+            ->group(g);
+        cmd.add_option("--train", m->train, "condense: fine-tuning text (plain, or JSONL with a 'text' field)")
+            ->check(CLI::ExistingFile)->group(g);
     };
     method.run = [m](RunContext& ctx) { return runCondense(ctx, *m); };
     return method;

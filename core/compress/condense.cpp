@@ -129,7 +129,8 @@ CondenseResult condenseLayers(const MoeModel& model, const torch::Tensor& blocks
             fail("condense: layer {} is not a MoE layer of the model", l);
     if (candidates.empty())
         fail("condense: the model has no MoE layer to condense");
-    if (options.layers < 1 || options.layers > static_cast<int>(candidates.size()))
+    const bool toTarget = options.targetParameters > 0;
+    if (!toTarget && (options.layers < 1 || options.layers > static_cast<int>(candidates.size())))
         fail("condense: cannot condense {} layers out of {} candidate MoE layers", options.layers, candidates.size());
     if (options.experts < 0)
         fail("condense: the number of kept experts must be >= 0, got {}", options.experts);
@@ -142,6 +143,36 @@ CondenseResult condenseLayers(const MoeModel& model, const torch::Tensor& blocks
     }
     if (blocks.dim() != 2 || blocks.size(0) == 0 || blocks.size(1) < 2)
         fail("condense: calibration blocks must be [n, s] token ids with n >= 1 and s >= 2");
+    // The plan that condenses `layers` (with k_c placeholder experts: the count does not depend on
+    // which experts are kept, only on how many).
+    auto paramsWith = [&](const std::vector<int>& layers) {
+        Plan p;
+        for (int l : layers) {
+            std::vector<int> kept(static_cast<size_t>(options.experts));
+            for (int e = 0; e < options.experts; ++e)
+                kept[static_cast<size_t>(e)] = e;
+            p.steps.push_back(CondenseLayer{l, kept, std::vector<double>(kept.size(), 0.5)});
+        }
+        return accountPlan(spec, p).result.total();
+    };
+    // Layers the search condenses: `layers`, or with a memory target an estimate for the progress
+    // (the fewest layers whose savings reach it; the greedy loop below stops on the target itself).
+    int layerCount = options.layers;
+    if (toTarget) {
+        const uint64_t source = paramsWith({});
+        if (paramsWith(candidates) > options.targetParameters)
+            fail("condense: condensing all {} candidate layers leaves {} parameters, above the target {}",
+                 candidates.size(), paramsWith(candidates), options.targetParameters);
+        std::vector<uint64_t> savings;
+        for (int l : candidates)
+            savings.push_back(source - paramsWith({l}));
+        std::sort(savings.rbegin(), savings.rend());
+        uint64_t held = source;
+        layerCount = 0;
+        while (held > options.targetParameters && layerCount < static_cast<int>(savings.size()))
+            held -= savings[static_cast<size_t>(layerCount++)];
+        layerCount = std::max(layerCount, 1);
+    }
 
     torch::NoGradGuard noGrad;
     const LayerRunner runner{model, std::max<int64_t>(1, options.batchTokens / blocks.size(1))};
@@ -151,7 +182,7 @@ CondenseResult condenseLayers(const MoeModel& model, const torch::Tensor& blocks
     // Progress: the calibration pass with the expert searches, then the layer search, shared by an
     // estimate of the layer forwards each needs.
     const auto K = static_cast<int64_t>(options.experts), C = static_cast<int64_t>(candidates.size());
-    const int64_t layerCandidates = options.layers * C - static_cast<int64_t>(options.layers) * (options.layers - 1) / 2;
+    const int64_t layerCandidates = layerCount * C - static_cast<int64_t>(layerCount) * (layerCount - 1) / 2;
     const double expertWork = static_cast<double>(C) * static_cast<double>(1 + K * spec.layers.at(static_cast<size_t>(candidates.front())).numExperts) *
                               (metric == CondenseMetric::HiddenJs ? 2.0 : L / 2.0);
     const double layerWork = static_cast<double>(layerCandidates) * L / 2.0;
@@ -225,7 +256,10 @@ CondenseResult condenseLayers(const MoeModel& model, const torch::Tensor& blocks
     const auto refFinal = runner.run(blockInput.at(first), first, L, {});
     std::vector<int> chosen;
     double done = 0;
-    for (int round = 0; round < options.layers; ++round) {
+    auto more = [&](int round) {
+        return toTarget ? (round == 0 || paramsWith(chosen) > options.targetParameters) : round < options.layers;
+    };
+    for (int round = 0; more(round); ++round) {
         int best = -1;
         double bestD = INFINITY;
         for (int l : candidates) {
@@ -240,7 +274,7 @@ CondenseResult condenseLayers(const MoeModel& model, const torch::Tensor& blocks
             const double d = runner.divergence(out, refFinal, metric);
             if (options.onCandidate)
                 options.onCandidate({CondenseCandidate::Stage::Layer, l, -1, round, d});
-            report(1 - layerShare + layerShare * (++done / static_cast<double>(layerCandidates)));
+            report(1 - layerShare + layerShare * std::min(1.0, ++done / static_cast<double>(layerCandidates)));
             if (d < bestD || best < 0) {
                 best = l;
                 bestD = d;
@@ -254,7 +288,7 @@ CondenseResult condenseLayers(const MoeModel& model, const torch::Tensor& blocks
     Plan& plan = result.plan;
     plan.name = options.planName;
     plan.method = "cd-moe";
-    plan.parameters = {{"layers", options.layers},
+    plan.parameters = {{"layers", static_cast<int>(chosen.size())},
                        {"experts", options.experts},
                        {"metric", condenseMetricName(metric)},
                        {"candidate_layers", candidates},
@@ -262,6 +296,8 @@ CondenseResult condenseLayers(const MoeModel& model, const torch::Tensor& blocks
                        {"sequence_length", blocks.size(1)},
                        {"layer_order", chosen},
                        {"layer_divergence", result.layerDivergence}};
+    if (toTarget)
+        plan.parameters["target_parameters"] = options.targetParameters;
     for (int l : chosen) {
         const auto& choice = *std::find_if(result.choices.begin(), result.choices.end(),
                                            [l](const CondensedLayerChoice& c) { return c.layer == l; });

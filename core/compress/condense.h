@@ -40,6 +40,10 @@ struct CondenseCandidate {
 
 struct CondenseOptions {
     int layers = 1;   // MoE layers to condense (at most the number of candidate layers)
+    // > 0: a memory target instead of `layers`: keep condensing layers (greedy order) until the
+    // condensed model holds at most this many parameters (accountPlan's result total); refused when
+    // condensing every candidate layer cannot reach it. `layers` is then ignored.
+    uint64_t targetParameters = 0;
     int experts = 2;  // k_c: routed experts kept per condensed layer (0: shared experts only)
     CondenseMetric metric = CondenseMetric::HiddenJs;
     std::vector<int> candidateLayers;  // MoE decoder layers that may be condensed; empty: all

@@ -2,10 +2,14 @@
 // equivalent (shared experts plus the kept experts' SwiGLUs summed with the constant weights), and
 // the greedy expert and layer selection matches a brute-force reference that applies every candidate
 // plan to a freshly opened model and runs the full forward pass (JS of softmax(hidden) at the next
-// layer's output / the final hidden state; KL of the next-token distributions).
+// layer's output / the final hidden state; KL of the next-token distributions). The memory target
+// stops the greedy layer order at the right layer; fine-tuning the condensed layers lowers the loss
+// with the padding masked, leaves every other parameter bit-identical, and its deltas apply.
 #include "core/compress/condense.h"
 #include "core/io/error.h"
+#include "core/io/tensor_layout.h"
 #include "core/plan/apply.h"
+#include "core/train/condense_finetune.h"
 #include "support/golden.h"
 
 #include <doctest/doctest.h>
@@ -14,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 using namespace moewb;
 using moewb::test::GoldenSet;
@@ -323,4 +328,170 @@ TEST_CASE("condense rejects impossible requests")
     o.progress = [](double f) { return f < 0.2; };
     CHECK_THROWS_AS(condenseLayers(*model, ids, o), Cancelled);
     CHECK_THROWS_AS(parseCondenseMetric("mse"), Error);
+}
+
+TEST_CASE("a parameter target condenses layers in greedy order until the model holds at most that many")
+{
+    auto model = openGolden("qwen2_moe");
+    const auto& spec = model->spec();
+    const auto ids = tokens(spec, 2, 10);
+    CondenseOptions o;
+    o.experts = 1;
+    o.layers = 3; // every MoE layer: the greedy order
+    const auto all = condenseLayers(*model, ids, o);
+    REQUIRE(all.order.size() == 3);
+    auto held = [&](size_t n) {
+        Plan p;
+        p.steps.assign(all.plan.steps.begin(), all.plan.steps.begin() + static_cast<std::ptrdiff_t>(n));
+        return accountPlan(spec, p).result.total();
+    };
+    const uint64_t source = accountPlan(spec, Plan{}).result.total();
+    REQUIRE(held(1) < source);
+    REQUIRE(held(2) < held(1));
+    for (const auto& [target, layers] : std::vector<std::pair<uint64_t, size_t>>{
+             {held(1), 1}, {held(1) - 1, 2}, {held(2), 2}, {held(2) - 1, 3}, {source + 5, 1}}) {
+        CAPTURE(target);
+        CondenseOptions t = o;
+        t.layers = 1; // ignored with a target
+        t.targetParameters = target;
+        const auto r = condenseLayers(*model, ids, t);
+        REQUIRE(r.order.size() == layers);
+        CHECK(std::equal(r.order.begin(), r.order.end(), all.order.begin())); // a prefix of the greedy order
+        CHECK(accountPlan(spec, r.plan).result.total() <= std::max(target, held(1)));
+        CHECK(r.plan.parameters.at("target_parameters").get<uint64_t>() == target);
+    }
+    CondenseOptions t = o;
+    t.targetParameters = held(3) - 1; // even all three layers hold more
+    CHECK_THROWS_AS(condenseLayers(*model, ids, t), Error);
+}
+
+TEST_CASE("fine-tuning windows: the padded tail is masked out of the loss")
+{
+    std::vector<int32_t> stream(10);
+    for (int i = 0; i < 10; ++i)
+        stream[static_cast<size_t>(i)] = i + 1;
+    const auto w = makeLmWindows(stream, 3, 0); // windows of 4 tokens: 1-4, 5-8, and 9-10 padded
+    REQUIRE(w.inputs.sizes() == torch::IntArrayRef({3, 3}));
+    CHECK(torch::equal(w.inputs, torch::tensor({1, 2, 3, 5, 6, 7, 9, 0, 0}, torch::kLong).view({3, 3})));
+    CHECK(torch::equal(w.targets, torch::tensor({2, 3, 4, 6, 7, 8, 10, -100, -100}, torch::kLong).view({3, 3})));
+    CHECK(makeLmWindows(std::vector<int32_t>(9, 1), 3, 0).inputs.size(0) == 2); // a 1-token tail is no window
+    CHECK_THROWS_AS(makeLmWindows({1}, 3, 0), Error);
+
+    // The loss is the mean cross-entropy over unmasked targets only, whatever the padding ids are.
+    auto model = openGolden("qwen2_moe");
+    const auto& spec = model->spec();
+    std::vector<int32_t> ids(30);
+    const auto r = tokens(spec, 1, 30);
+    for (int i = 0; i < 30; ++i)
+        ids[static_cast<size_t>(i)] = static_cast<int32_t>(r[0][i].item<int64_t>());
+    const auto a = makeLmWindows(ids, 7, 0), b = makeLmWindows(ids, 7, 5); // 3 full windows + 6 tokens
+    REQUIRE(a.inputs.size(0) == 4);
+    torch::NoGradGuard noGrad;
+    const double la = maskedLmLoss(*model, a.inputs, a.targets, false).item<double>();
+    CHECK(la == doctest::Approx(maskedLmLoss(*model, b.inputs, b.targets, false).item<double>()).epsilon(1e-12));
+    const auto logp = torch::log_softmax(model->forward(a.inputs).logits, -1);
+    double sum = 0;
+    int n = 0;
+    for (int64_t i = 0; i < 4; ++i)
+        for (int64_t t = 0; t < 7; ++t)
+            if (a.targets[i][t].item<int64_t>() >= 0) {
+                sum -= logp[i][t][a.targets[i][t].item<int64_t>()].item<double>();
+                ++n;
+            }
+    CHECK(n == 3 * 7 + 5);
+    CHECK(la == doctest::Approx(sum / n).epsilon(1e-12));
+}
+
+TEST_CASE("fine-tuning the condensed layers lowers the loss, touches nothing else, and its deltas apply")
+{
+    for (const std::string name : {"qwen2_moe", "deepseek_moe"}) {
+        CAPTURE(name);
+        auto model = openGolden(name);
+        const auto& spec = model->spec();
+        const auto moe = spec.moeLayerIndices();
+        const int layer = moe.back();
+        const Plan condense{"cd", "cd-moe", {}, {CondenseLayer{layer, {3, 1}, {0.3, 0.2}}}};
+        applyPlan(*model, condense);
+        std::map<std::string, torch::Tensor> before;
+        for (auto& [n, t] : model->namedParameters())
+            before[n] = t.detach().clone();
+
+        std::vector<int32_t> train(4 * 17 + 9); // 4 windows of 16 + 1 tokens and a padded tail
+        const auto r = tokens(spec, 1, static_cast<int64_t>(train.size()), 5);
+        for (size_t i = 0; i < train.size(); ++i)
+            train[i] = static_cast<int32_t>(r[0][static_cast<int64_t>(i)].item<int64_t>());
+        CondenseFinetuneOptions fo;
+        fo.steps = 12;
+        fo.batchSize = 5; // every window each step: the per-step losses are comparable
+        fo.seqLen = 16;
+        fo.lr = 3e-2;
+        fo.warmupSteps = 2;
+        const auto data = makeLmWindows(train, 16, spec.padTokenId.value_or(spec.eosTokenId.value_or(0)));
+        const double initial = maskedLmLoss(*model, data.inputs, data.targets, false).item<double>();
+        std::vector<double> lrs;
+        const auto result = finetuneCondensed(*model, {layer}, train, fo, [&](const CondenseFinetuneStep& s) {
+            lrs.push_back(s.lr);
+            return true;
+        });
+        const double final = maskedLmLoss(*model, data.inputs, data.targets, false).item<double>();
+        REQUIRE(result.losses.size() == 12);
+        CHECK(result.losses.front() == doctest::Approx(initial).epsilon(1e-10)); // the first step sees the model untouched
+        CHECK(final < initial - 0.05);
+        CHECK(result.windows == 5);
+        CHECK(result.paddedTargets == 16 - 8);
+        // Warm-up then linear decay: 1.5e-2, 3e-2, then 3e-2 * (1 - (step - 2) / 10).
+        CHECK(lrs[0] == doctest::Approx(1.5e-2));
+        CHECK(lrs[1] == doctest::Approx(3e-2));
+        CHECK(lrs[7] == doctest::Approx(3e-2 * 0.5));
+
+        // Trained: the kept experts' and the shared experts' matrices of the condensed layer, nothing else.
+        std::set<std::string> expected;
+        for (int e : {3, 1})
+            for (Proj p : {Proj::Gate, Proj::Up, Proj::Down})
+                expected.insert(expertProjName(spec, layer, e, p));
+        for (Proj p : {Proj::Gate, Proj::Up, Proj::Down})
+            expected.insert(sharedExpertProjName(spec, layer, p));
+        CHECK(std::set<std::string>(result.parameters.begin(), result.parameters.end()) == expected);
+        int unchanged = 0, changed = 0;
+        for (auto& [n, t] : model->namedParameters()) {
+            CAPTURE(n);
+            if (expected.count(n)) {
+                CHECK(!torch::equal(t, before.at(n)));
+                ++changed;
+            } else {
+                CHECK(torch::equal(t, before.at(n))); // bit-identical
+                ++unchanged;
+            }
+        }
+        CHECK(changed == 9);
+        CHECK(unchanged > 9);
+
+        // The plan with the deltas, applied to a fresh model from a tensor store, computes the
+        // fine-tuned model (deltas are f32: equal to float rounding); without them it does not.
+        Plan plan = condense;
+        for (const auto& step : condenseDeltaSteps(result, "deltas/cd"))
+            plan.steps.push_back(step);
+        CHECK(validatePlan(spec, plan).empty());
+        std::map<std::string, torch::Tensor> store;
+        for (const auto& [n, d] : result.deltas)
+            store["deltas/cd/" + n] = d;
+        CHECK(plan.tensorReferences().size() == 9);
+        auto fresh = openGolden(name);
+        applyPlan(*fresh, plan, [&](const std::string& n) { return store.at(n); });
+        const auto ids = tokens(spec, 2, 12, 3);
+        torch::NoGradGuard noGrad;
+        const auto tuned = model->forward(ids).logits;
+        CHECK(maxDiff(fresh->forward(ids).logits, tuned) < 1e-5);
+        auto plain = openGolden(name);
+        applyPlan(*plain, condense);
+        CHECK(maxDiff(plain->forward(ids).logits, tuned) > 1e-3);
+    }
+}
+
+TEST_CASE("fine-tuning refuses layers that are not condensed")
+{
+    auto model = openGolden("qwen2_moe");
+    std::vector<int32_t> train(40, 7);
+    CHECK_THROWS_AS(finetuneCondensed(*model, {0}, train, {}), Error);
+    CHECK_THROWS_AS(finetuneCondensed(*model, {}, train, {}), Error);
 }
