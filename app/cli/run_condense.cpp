@@ -3,7 +3,8 @@
 // condensed layers (or to a parameter target); the plan holds one CondenseLayer step per chosen
 // layer. With --finetune-steps S and --train FILE the condensed layers' experts (kept routed experts
 // and shared experts) are fine-tuned on FILE (core/train/condense_finetune.h); the trained weights
-// reach the plan as dense apply_delta steps whose tensors live under "deltas/<plan>" in the session.
+// reach the plan as dense apply_delta steps whose tensors live under "deltas/<plan>" in the session;
+// the plan before fine-tuning is stored too, as "<plan>-no-finetune".
 #include "app/cli/progress.h"
 #include "app/cli/run_command.h"
 #include "app/cli/stage_common.h"
@@ -60,6 +61,11 @@ void finetune(RunContext& ctx, const CondenseCliOptions& m, Plan& plan, const st
             return bar.update(double(s.step) / double(s.steps));
         });
     }
+    // The plan before fine-tuning stays in the session too, for comparisons.
+    Plan before = plan;
+    before.name = plan.name + "-no-finetune";
+    ctx.session.setPlan(before);
+    ctx.details["plan_before_finetune"] = before.name;
     const std::string prefix = planTensorPrefix("deltas", plan.name);
     removeSessionTensors(ctx.session, prefix);
     for (const auto& [name, t] : result.deltas)

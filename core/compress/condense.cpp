@@ -151,7 +151,8 @@ CondenseResult condenseLayers(const MoeModel& model, const torch::Tensor& blocks
             std::vector<int> kept(static_cast<size_t>(options.experts));
             for (int e = 0; e < options.experts; ++e)
                 kept[static_cast<size_t>(e)] = e;
-            p.steps.push_back(CondenseLayer{l, kept, std::vector<double>(kept.size(), 0.5)});
+            CondenseLayer step{l, kept, std::vector<double>(kept.size(), 0.5)};
+            p.steps.push_back(step);
         }
         return accountPlan(spec, p).result.total();
     };

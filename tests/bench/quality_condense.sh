@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The CD-MoE quality table (docs/condense.md, issue #17): on the Qwen-style and DeepSeek-style demo
+# models, condensing N MoE layers (k_c routed experts kept) against Layer Drop of N MoE sublayers, before
+# and after fine-tuning the condensed layers' experts on calib.txt; perplexity on the held-out eval.txt,
+# task accuracy on tasks.jsonl, parameters / bytes / tokens/s from `apply`. Not part of CI. Resumable
+# (finished steps are skipped). The table: tests/bench/condense_table.py OUT_DIR.
+#   tests/bench/quality_condense.sh MOE_COMPRESS OUT_DIR [LAYERS="1 2"] [MODELS="qwen deepseek"]
+# Environment: EXPERTS (k_c, default 2), STEPS (fine-tuning steps, 50), LR (1e-4), CALIB_N (calibration
+# blocks, 32), THREADS (1).
+set -euo pipefail
+bin=$(realpath "$1")
+out=$2
+layers=${3:-1 2}
+models=${4:-qwen deepseek}
+experts=${EXPERTS:-2}
+steps=${STEPS:-50}
+lr=${LR:-1e-4}
+calib_n=${CALIB_N:-32}
+threads=${THREADS:-1}
+here=$(cd "$(dirname "$0")/../.." && pwd)
+demo=$here/resources/demo
+export OMP_WAIT_POLICY=PASSIVE
+mkdir -p "$out"
+mc() { "$bin" -t "$threads" "$@"; }
+# Runs "$@" into $1 unless $1 exists (written under .tmp, renamed when complete).
+step() {
+    local f=$1
+    shift
+    if [ ! -s "$f" ]; then
+        echo "$(date -u +%H:%M:%S) $f" >&2
+        "$@" >"$f.tmp" 2>"$f.log"
+        mv "$f.tmp" "$f"
+    fi
+}
+for model in $models; do
+    m=$demo/models/$model
+    s=$out/condense-$model.h5
+    step "$out/eval-$model-original.json" mc eval "$m" --text "$demo/eval.txt" -s 128 --tasks "$demo/tasks.jsonl" --json
+    plans=()
+    for n in $layers; do
+        step "$out/run-$model-cd$n.json" mc run --method condense "$m" --calib "$demo/calib.txt" -n "$calib_n" -s 128 \
+            --session "$s" --plan-name "cd$n" --layers "$n" --experts "$experts" --finetune-steps "$steps" \
+            --finetune-lr "$lr" --train "$demo/calib.txt" --no-eval --json
+        step "$out/run-$model-ld$n.json" mc run --method layer-drop "$m" --calib "$demo/calib.txt" -n "$calib_n" -s 128 \
+            --session "$s" --plan-name "ld$n" --drop-n "$n" --no-eval --json
+        plans+=("cd$n-no-finetune" "cd$n" "ld$n")
+    done
+    for p in "${plans[@]}"; do
+        step "$out/eval-$model-$p.json" mc eval "$m" --session "$s" --plan "$p" --no-save --text "$demo/eval.txt" -s 128 \
+            --tasks "$demo/tasks.jsonl" --json
+        step "$out/apply-$model-$p.json" mc apply "$m" --session "$s" --plan "$p" -n 8 -s 128 --repeats 5 --json
+    done
+done
+echo "done: $out"
