@@ -89,6 +89,8 @@ void finetune(RunContext& ctx, const CondenseCliOptions& m, Plan& plan, const st
 Plan runCondense(RunContext& ctx, const CondenseCliOptions& m)
 {
     const RunOptions& o = ctx.options;
+    if (m.fit.steps > 0 && m.train.empty())
+        fail("condense: --finetune-steps needs --train FILE (the fine-tuning text)");
     CondenseOptions co;
     co.layers = m.layers;
     co.targetParameters = m.targetParams;

@@ -28,6 +28,20 @@ expect 0 '"accounting_matches": true' -- "$bin" -t 1 apply "$model" --session "$
 expect 0 '"metric": "kl"' -- "$bin" -t 1 run --method condense "$model" --calib "$demo/calib.txt" \
     --session "$tmp/s.h5" "${small[@]}" --layers 1 --experts 0 --metric kl --plan-name kl0 --no-eval --json
 
+# Fine-tuning the condensed layer to a parameter target: the plan gains dense deltas, the plan before
+# fine-tuning is stored too, both apply, and the target is met.
+expect 0 '"plan_before_finetune": "ft-no-finetune"' -- "$bin" -t 1 run --method condense "$model" \
+    --calib "$demo/calib.txt" --session "$tmp/s.h5" -n 4 -s 32 --target-params 3700000 --experts 1 --plan-name ft \
+    --finetune-steps 3 --finetune-batch 2 --finetune-lr 1e-3 --train "$demo/eval.txt" --no-eval --json
+check "target met" [ "$(json "d['parameters']['compressed'] <= 3700000")" = True ]
+check "three losses reported" [ "$(json "len(d['details']['finetune']['losses'])")" = 3 ]
+expect 0 '"accounting_matches": true' -- "$bin" -t 1 apply "$model" --session "$tmp/s.h5" --plan ft -n 2 -s 32 --json
+expect 0 '"accounting_matches": true' -- "$bin" -t 1 apply "$model" --session "$tmp/s.h5" --plan ft-no-finetune -n 2 -s 32 --json
+expect 1 'needs --train' -- "$bin" -t 1 run --method condense "$model" --calib "$demo/calib.txt" \
+    --session "$tmp/x.h5" -n 2 -s 32 --finetune-steps 2 --no-eval
+expect 1 'above the target' -- "$bin" -t 1 run --method condense "$model" --calib "$demo/calib.txt" \
+    --session "$tmp/x.h5" -n 2 -s 32 --target-params 1000 --no-eval
+
 # Impossible requests.
 expect 1 'cannot keep 99' -- "$bin" -t 1 run --method condense "$model" --calib "$demo/calib.txt" \
     --session "$tmp/x.h5" -n 2 -s 32 --experts 99 --no-eval
