@@ -32,23 +32,26 @@ step() {
         mv "$f.tmp" "$f"
     fi
 }
+# One session per run: a method's run may drop another method's plans from a shared session (see
+# docs/condense.md), and separate sessions let runs of one model go in parallel.
 for model in $models; do
     m=$demo/models/$model
-    s=$out/condense-$model.h5
     step "$out/eval-$model-original.json" mc eval "$m" --text "$demo/eval.txt" -s 128 --tasks "$demo/tasks.jsonl" --json
-    plans=()
     for n in $layers; do
         step "$out/run-$model-cd$n.json" mc run --method condense "$m" --calib "$demo/calib.txt" -n "$calib_n" -s 128 \
-            --session "$s" --plan-name "cd$n" --layers "$n" --experts "$experts" --finetune-steps "$steps" \
+            --session "$out/$model-cd$n.h5" --plan-name "cd$n" --layers "$n" --experts "$experts" --finetune-steps "$steps" \
             --finetune-lr "$lr" --train "$demo/calib.txt" --no-eval --json
         step "$out/run-$model-ld$n.json" mc run --method layer-drop "$m" --calib "$demo/calib.txt" -n "$calib_n" -s 128 \
-            --session "$s" --plan-name "ld$n" --drop-n "$n" --no-eval --json
-        plans+=("cd$n-no-finetune" "cd$n" "ld$n")
+            --session "$out/$model-ld$n.h5" --plan-name "ld$n" --drop-n "$n" --no-eval --json
     done
-    for p in "${plans[@]}"; do
-        step "$out/eval-$model-$p.json" mc eval "$m" --session "$s" --plan "$p" --no-save --text "$demo/eval.txt" -s 128 \
-            --tasks "$demo/tasks.jsonl" --json
-        step "$out/apply-$model-$p.json" mc apply "$m" --session "$s" --plan "$p" -n 8 -s 128 --repeats 5 --json
+    for n in $layers; do
+        for p in "cd$n-no-finetune:cd$n" "cd$n:cd$n" "ld$n:ld$n"; do
+            plan=${p%%:*}
+            s=$out/$model-${p##*:}.h5
+            step "$out/eval-$model-$plan.json" mc eval "$m" --session "$s" --plan "$plan" --no-save --text "$demo/eval.txt" \
+                -s 128 --tasks "$demo/tasks.jsonl" --json
+            step "$out/apply-$model-$plan.json" mc apply "$m" --session "$s" --plan "$plan" -n 8 -s 128 --repeats 5 --json
+        done
     done
 done
 echo "done: $out"

@@ -37,6 +37,10 @@ check "target met" [ "$(json "d['parameters']['compressed'] <= 3700000")" = True
 check "three losses reported" [ "$(json "len(d['details']['finetune']['losses'])")" = 3 ]
 expect 0 '"accounting_matches": true' -- "$bin" -t 1 apply "$model" --session "$tmp/s.h5" --plan ft -n 2 -s 32 --json
 expect 0 '"accounting_matches": true' -- "$bin" -t 1 apply "$model" --session "$tmp/s.h5" --plan ft-no-finetune -n 2 -s 32 --json
+# Another method's run in the same session (same model and data) keeps the condense plans.
+expect 0 '"method": "layer-drop"' -- "$bin" -t 1 run --method layer-drop "$model" --calib "$demo/calib.txt" \
+    --session "$tmp/s.h5" -n 4 -s 32 --drop-n 1 --no-eval --json
+expect 0 '"accounting_matches": true' -- "$bin" -t 1 apply "$model" --session "$tmp/s.h5" --plan ft -n 2 -s 32 --json
 expect 1 'needs --train' -- "$bin" -t 1 run --method condense "$model" --calib "$demo/calib.txt" \
     --session "$tmp/x.h5" -n 2 -s 32 --finetune-steps 2 --no-eval
 expect 1 'above the target' -- "$bin" -t 1 run --method condense "$model" --calib "$demo/calib.txt" \
