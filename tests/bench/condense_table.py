@@ -13,13 +13,23 @@ def load(name):
     return json.load(open(f)) if os.path.exists(f) and os.path.getsize(f) else None
 
 
-def row(model, label, strength, ev, ap, ref_tps=None):
+def best_speed(model, key):
+    """(applied, original) tokens/s, each the best over condense_speed.sh's rounds, or None."""
+    rounds = [d for d in (load(f"speed-{model}-{key}-{r}.json") for r in range(1, 10)) if d]
+    if not rounds:
+        return None
+    return (max(d["applied"]["tokens_per_s"] for d in rounds), max(d["original"]["tokens_per_s"] for d in rounds))
+
+
+def row(model, label, strength, ev, ap, speed=None):
     m = ev["models"][0]
     mc = m["multiple_choice"]
     a = ap["applied"] if ap else None
     params = f"{a['parameters'] / 1e6:.2f} M" if a else f"{m['parameters'] / 1e6:.2f} M"
     nbytes = f"{ap['export_bytes']['applied'] / 1e6:.2f} MB" if ap else ""
     tps = f"{a['tokens_per_s']:.0f} ({ap['original']['tokens_per_s']:.0f})" if ap else ""
+    if speed:
+        tps = f"{speed[0]:.0f} ({speed[1]:.0f})"
     return (f"| {model} | {label} | {strength} | {m['perplexity']['perplexity']:.2f} | "
             f"{mc['acc']:.3f} ({mc['acc_norm']:.3f}) | {params} | {nbytes} | {tps} |")
 
@@ -56,4 +66,4 @@ for model in ("qwen", "deepseek"):
             if run:
                 layers = run["details"]["condensed_layers"]
                 strength += " (" + ", ".join(f"L{l['layer']}: {l['experts']}" for l in layers) + ")"
-            print(row(model, label, strength, ev, ap))
+            print(row(model, label, strength, ev, ap, best_speed(model, key)))
