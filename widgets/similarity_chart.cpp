@@ -110,7 +110,10 @@ void SimilarityChart::rebuild()
     // The scores sit close together near 1: the axis starts below the lowest so differences show.
     if (std::isfinite(low)) {
         const double span = std::max(high - low, 0.01);
-        m_plot->yAxis->setRange(std::max(-1.0, low - 0.6 * span), high + 0.25 * span);
+        double bottom = std::max(-1.0, low - 0.6 * span);
+        if (low >= 0 && bottom < 0)
+            bottom = 0; // no negative axis under positive scores
+        m_plot->yAxis->setRange(bottom, high + 0.12 * span); // room for the value labels
     } else {
         m_plot->yAxis->setRange(0, 1);
     }

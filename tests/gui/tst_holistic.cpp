@@ -18,6 +18,7 @@
 #include "widgets/similarity_chart.h"
 
 #include <QDir>
+#include <QDockWidget>
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QGroupBox>
@@ -175,9 +176,12 @@ void TestHolistic::layerDropMatchesCore()
     w.setRunSettings(s);
     QVERIFY(waitForJob(w, w.runMethod()));
     QCoreApplication::processEvents();
-    w.resize(1360, 860);
-    chart->resize(900, 420);
-    QTest::qWait(100);
+    for (auto* dock : w.findChildren<QDockWidget*>())
+        dock->hide(); // the tab at the window's width
+    w.resize(960, 520);
+    w.show();
+    w.centralTabs()->setCurrentWidget(chart);
+    QTest::qWait(300);
     QVERIFY(chart->grab().save(QDir(shots).filePath(QStringLiteral("similarity.png")), "PNG", 0));
 }
 

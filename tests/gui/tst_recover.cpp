@@ -18,8 +18,8 @@
 #include "widgets/loss_curve.h"
 
 #include <QDir>
+#include <QDockWidget>
 #include <QElapsedTimer>
-#include <QFile>
 #include <QFileInfo>
 #include <QSignalSpy>
 #include <QStandardPaths>
@@ -114,7 +114,8 @@ void TestRecover::recoverFewSteps()
 
     // The same run directly through core: the same losses.
     using namespace moewb;
-    const QString file = QTemporaryDir().path() + QStringLiteral("-recover.h5");
+    QTemporaryDir dir; // the window keeps saving the session there
+    const QString file = dir.filePath(QStringLiteral("recover.h5"));
     QVERIFY(waitForJob(w, w.saveSessionAs(file)));
     const Session session = Session::open(file.toStdString());
     const auto basePlan = session.plans().find(base.toStdString());
@@ -155,7 +156,6 @@ void TestRecover::recoverFewSteps()
     for (const auto& v : w.compareView()->variants())
         inCompare = inCompare || v.name == base + QStringLiteral("-lora");
     QVERIFY(inCompare);
-    QFile::remove(file);
 
     // MOEWB_SCREENSHOTS=DIR: the Recover tab for docs/ with a longer run (60 steps, 4 x 64 tokens a
     // step, held-out perplexity every 10 steps on 8 windows) of a harsher plan (half the experts).
@@ -178,10 +178,20 @@ void TestRecover::recoverFewSteps()
     r.evalBlocks = 8;
     QCoreApplication::processEvents();
     w.recoverPanel()->setSettings(r);
+    QSignalSpy shotPoints(w.worker(), &moewb::gui::Worker::lossPointReady);
     QVERIFY(waitForJob(w, w.recover(r), 600000));
     QCoreApplication::processEvents();
-    w.recoverPanel()->resize(1100, 460);
-    QTest::qWait(100);
+    for (const auto& args : shotPoints) {
+        const auto p = args.at(0).value<moewb::gui::LossPoint>();
+        if (!std::isnan(p.heldOutPerplexity))
+            qInfo("step %lld: held-out perplexity %.3f", p.step, p.heldOutPerplexity);
+    }
+    for (auto* dock : w.findChildren<QDockWidget*>())
+        dock->hide(); // the tab at the window's width
+    w.resize(1200, 560);
+    w.show();
+    w.showRecover();
+    QTest::qWait(300);
     QVERIFY(w.recoverPanel()->grab().save(QDir(shots).filePath(QStringLiteral("recover.png")), "PNG", 0));
 }
 
