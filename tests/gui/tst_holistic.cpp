@@ -11,6 +11,7 @@
 #include "core/session/session.h"
 
 #include "app/gui/main_window.h"
+#include "app/gui/method_types.h"
 #include "app/gui/parameters_dock.h"
 #include "app/gui/worker.h"
 #include "support/paths.h"
@@ -67,6 +68,7 @@ class TestHolistic : public QObject {
 private Q_SLOTS:
     void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
     void layerDropMatchesCore();
+    void everyMethodRunsAndEvaluates();
 };
 
 void TestHolistic::layerDropMatchesCore()
@@ -183,6 +185,55 @@ void TestHolistic::layerDropMatchesCore()
     w.centralTabs()->setCurrentWidget(chart);
     QTest::qWait(300);
     QVERIFY(chart->grab().save(QDir(shots).filePath(QStringLiteral("similarity.png")), "PNG", 0));
+}
+
+// Every method of the combo runs through Run method on the DeepSeek-style demo (shared experts, a
+// dense first layer) on tiny settings, stores its plan under the CLI's name, and Apply & evaluate
+// evaluates every plan (removals and drops through forward overrides, masks / deltas / condensed
+// layers through applyPlan): each smaller than the original, with a finite perplexity.
+void TestHolistic::everyMethodRunsAndEvaluates()
+{
+    if (!QFileInfo::exists(demo("models/deepseek/config.json")))
+        QSKIP("the DeepSeek demo model is not there");
+    moewb::gui::MainWindow w;
+    QVERIFY(waitForJob(w, w.openModel(demo("models/deepseek"))));
+    moewb::gui::RunSettings s;
+    s.calibrationPath = demo("calib.txt");
+    s.samples = 2;
+    s.sequenceLength = 32;
+    s.methodParameters.dropN = 1;
+    s.methodParameters.pattern = QStringLiteral("2:4");
+    const QStringList expected = {QStringLiteral("expert-drop-layerwise-0.25"), QStringLiteral("layer-drop-1"),
+        QStringLiteral("block-drop-discrete-1"), QStringLiteral("wanda-2:4"), QStringLiteral("sparsegpt-2:4"),
+        QStringLiteral("cd-moe-1x2")};
+    const QStringList methods = moewb::gui::extraMethodNames();
+    for (int i = 0; i < methods.size(); ++i) {
+        s.method = methods[i];
+        w.setRunSettings(s);
+        QVERIFY2(w.parameters()->issues().isEmpty(), qPrintable(methods[i]));
+        QSignalSpy stored(w.worker(), &moewb::gui::Worker::planStored);
+        QVERIFY2(waitForJob(w, w.runMethod()), qPrintable(methods[i]));
+        QCoreApplication::processEvents();
+        QCOMPARE(stored.size(), 1);
+        QCOMPARE(stored.front().at(0).toString(), expected[i]);
+    }
+    moewb::gui::EvalSettings e;
+    e.windows = 2;
+    e.windowLength = 32;
+    e.maxQuestions = 4;
+    w.setEvalSettings(e);
+    QVERIFY(waitForJob(w, w.applyAndEvaluate()));
+    QCoreApplication::processEvents();
+    const auto& variants = w.compareView()->variants();
+    QCOMPARE(variants.size(), size_t(1 + expected.size()));
+    const double params = variants.front().metrics.at(QStringLiteral("params"));
+    for (const auto& v : variants) {
+        const double ppl = v.metrics.at(QStringLiteral("perplexity"));
+        qInfo("%s: perplexity %.3f, params %.0f", qPrintable(v.name), ppl, v.metrics.at(QStringLiteral("params")));
+        QVERIFY(std::isfinite(ppl) && ppl > 1);
+        if (!v.original && !v.name.startsWith(QStringLiteral("wanda")) && !v.name.startsWith(QStringLiteral("sparsegpt")))
+            QVERIFY2(v.metrics.at(QStringLiteral("params")) < params, qPrintable(v.name));
+    }
 }
 
 QTEST_MAIN(TestHolistic)
