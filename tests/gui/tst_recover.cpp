@@ -64,6 +64,7 @@ class TestRecover : public QObject {
 private Q_SLOTS:
     void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
     void recoverFewSteps();
+    void cancelStoresNothing();
 };
 
 void TestRecover::recoverFewSteps()
@@ -193,6 +194,47 @@ void TestRecover::recoverFewSteps()
     w.showRecover();
     QTest::qWait(300);
     QVERIFY(w.recoverPanel()->grab().save(QDir(shots).filePath(QStringLiteral("recover.png")), "PNG", 0));
+}
+
+// Cancel during fine-tuning: the job ends as cancelled soon after (at the next step), and no
+// '<plan>-lora' is stored.
+void TestRecover::cancelStoresNothing()
+{
+    if (!QFileInfo::exists(demo("models/qwen/config.json")))
+        QSKIP("the Qwen demo model is not there");
+    moewb::gui::MainWindow w;
+    QVERIFY(waitForJob(w, w.openModel(demo("models/qwen"))));
+    moewb::gui::RunSettings s;
+    s.method = QStringLiteral("layer-drop");
+    s.calibrationPath = demo("calib.txt");
+    s.samples = 2;
+    s.sequenceLength = 32;
+    w.setRunSettings(s);
+    QVERIFY(waitForJob(w, w.runMethod()));
+    moewb::gui::RecoverSettings r;
+    r.plan = QStringLiteral("layer-drop-1");
+    r.trainPath = demo("calib.txt");
+    r.heldOutPath = QStringLiteral("-"); // none
+    r.steps = 100000;
+    r.rank = 2;
+    r.batchSize = 2;
+    r.sequenceLength = 32;
+    QSignalSpy points(w.worker(), &moewb::gui::Worker::lossPointReady);
+    QSignalSpy cancelled(w.worker(), &moewb::gui::Worker::jobCancelled);
+    const int job = w.recover(r);
+    QVERIFY(job > 0);
+    QVERIFY(points.wait(120000)); // the first step
+    QElapsedTimer clock;
+    clock.start();
+    w.cancel();
+    QVERIFY(cancelled.wait(10000));
+    qInfo("cancelled %lld ms after the request, %d steps", static_cast<long long>(clock.elapsed()),
+        static_cast<int>(points.size()));
+    QCOMPARE(cancelled.back().at(0).toInt(), job);
+    QVERIFY(clock.elapsed() < 5000);
+    QCoreApplication::processEvents();
+    for (const auto& v : w.compareView()->variants())
+        QVERIFY(v.name != QStringLiteral("layer-drop-1-lora"));
 }
 
 QTEST_MAIN(TestRecover)
