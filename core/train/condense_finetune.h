@@ -19,7 +19,7 @@ namespace moewb {
 struct CondenseFinetuneOptions {
     int64_t steps = 50;
     int64_t batchSize = 8, seqLen = 128;
-    double lr = 1e-4, weightDecay = 0.0;
+    double lr = 1e-3, weightDecay = 0.0;
     int64_t warmupSteps = 5;  // linear warm-up to lr, then linear decay to 0 at `steps`
     bool sharedExperts = true; // also train the condensed layers' shared experts (methods.md §3)
     uint64_t seed = 0;

@@ -5,7 +5,7 @@
 # task accuracy on tasks.jsonl, parameters / bytes / tokens/s from `apply`. Not part of CI. Resumable
 # (finished steps are skipped). The table: tests/bench/condense_table.py OUT_DIR.
 #   tests/bench/quality_condense.sh MOE_COMPRESS OUT_DIR [LAYERS="1 2"] [MODELS="qwen deepseek"]
-# Environment: EXPERTS (k_c, default 2), STEPS (fine-tuning steps, 50), LR (1e-4), CALIB_N (calibration
+# Environment: EXPERTS (k_c, default 2), STEPS (fine-tuning steps, 50), LR (1e-3), CALIB_N (calibration
 # blocks, 32), THREADS (1).
 set -euo pipefail
 bin=$(realpath "$1")
@@ -14,7 +14,7 @@ layers=${3:-1 2}
 models=${4:-qwen deepseek}
 experts=${EXPERTS:-2}
 steps=${STEPS:-50}
-lr=${LR:-1e-4}
+lr=${LR:-1e-3}
 calib_n=${CALIB_N:-32}
 threads=${THREADS:-1}
 here=$(cd "$(dirname "$0")/../.." && pwd)
