@@ -6,6 +6,7 @@
 
 #include "app/cli/progress.h"
 #include "app/cli/stage_common.h"
+#include "core/calib/dataset.h"
 #include "core/eval/kl.h"
 #include "core/eval/multiple_choice.h"
 #include "core/io/error.h"
@@ -231,6 +232,7 @@ void run(CLI::App& cmd, RunOptions& o, const GlobalOptions& global, const std::v
     const auto blocks = loadCalibrationBlocks({o.model, o.calib, o.tokenizer, o.samples, o.sequenceLength, o.calibSeed},
                                               session, model->spec(), "run");
     RunContext ctx{o, global, *model, session, sessionPath, blocks, {}, nlohmann::json::object()};
+    prepareSession(ctx);
     Plan plan = method->run(ctx);
     if (plan.method.empty())
         plan.method = o.method;
@@ -265,6 +267,17 @@ std::vector<RunMethod> runMethods()
 {
     return {moeI2Method(), expertDropMethod(), layerDropMethod(), blockDropMethod(), wandaMethod(), sparseGptMethod(),
             condenseMethod()};
+}
+
+void prepareSession(RunContext& context)
+{
+    const auto& model = context.model;
+    const auto& blocks = context.calibration;
+    const std::string modelHash = model.checkpoint().identityHash();
+    auto& session = context.session;
+    session.dropStale(session.checkCompatibility(modelHash, blocks.dataHash));
+    session.setSource({model.path(), readUtf8File(model.path() / "config.json"), modelHash});
+    session.setCalibration({blocks.source, blocks.count(), blocks.length(), blocks.options.seed, blocks.dataHash});
 }
 
 void registerRun(CLI::App& app, GlobalOptions& global)

@@ -60,6 +60,10 @@ struct RunMethod {
     std::function<Plan(RunContext& context)> run;
 };
 
+// The session describes the context's model and calibration blocks (sections stamped for another model
+// or other data are dropped first, as `analyze` does); the common part calls it before every method.
+void prepareSession(RunContext& context);
+
 // Every method `run` knows (cmd_run.cpp lists them).
 std::vector<RunMethod> runMethods();
 

@@ -91,16 +91,6 @@ Plan runCondense(RunContext& ctx, const CondenseCliOptions& m)
     const RunOptions& o = ctx.options;
     if (m.fit.steps > 0 && m.train.empty())
         fail("condense: --finetune-steps needs --train FILE (the fine-tuning text)");
-    // The session describes this model and these calibration blocks, so the plan's stamp matches them
-    // and a later run of another method in the same session (which drops sections stamped for other
-    // data, run_holistic.cpp) keeps it; sections computed for another model or data are dropped first.
-    {
-        const std::string modelHash = ctx.model.checkpoint().identityHash();
-        const auto& blocks = ctx.calibration;
-        ctx.session.dropStale(ctx.session.checkCompatibility(modelHash, blocks.dataHash));
-        ctx.session.setSource({ctx.model.path(), readUtf8File(ctx.model.path() / "config.json"), modelHash});
-        ctx.session.setCalibration({blocks.source, blocks.count(), blocks.length(), blocks.options.seed, blocks.dataHash});
-    }
     CondenseOptions co;
     co.layers = m.layers;
     co.targetParameters = m.targetParams;

@@ -95,19 +95,6 @@ void addSlimming(CLI::App& run)
         ->group(g);
 }
 
-// The session describes this model and these calibration blocks, so cached scores are stamped with
-// them; sections computed for another model or other data are dropped first (as `analyze` does).
-void prepareSession(RunContext& context)
-{
-    const auto& model = context.model;
-    const auto& blocks = context.calibration;
-    const std::string modelHash = model.checkpoint().identityHash();
-    auto& session = context.session;
-    session.dropStale(session.checkCompatibility(modelHash, blocks.dataHash));
-    session.setSource({model.path(), readUtf8File(model.path() / "config.json"), modelHash});
-    session.setCalibration({blocks.source, blocks.count(), blocks.length(), blocks.options.seed, blocks.dataHash});
-}
-
 std::string tensorPrefix(const std::string& name)
 {
     std::string out = name;
