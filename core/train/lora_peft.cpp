@@ -21,6 +21,7 @@ namespace {
 
 bool factorAdapter(const std::string& p) { return p.ends_with(".A") || p.ends_with(".B"); }
 bool routedExpert(const std::string& p) { return p.find(".experts.") != std::string::npos; }
+bool deepseekShared(const std::string& p) { return p.find(".shared_experts.") != std::string::npos; }
 
 // "model.layers.7.self_attn.q_proj.weight" -> layer 7 and the rest after "model.layers.7.".
 std::optional<std::pair<int, std::string>> splitLayer(const std::string& p)
@@ -57,12 +58,14 @@ LoraPlanSplit splitLoraPlan(const Plan& plan)
 
 std::vector<std::string> peftProblems(const std::vector<ApplyDelta>& adapters)
 {
-    int factored = 0, routed = 0, other = 0;
+    int factored = 0, routed = 0, shared = 0, other = 0;
     for (const auto& a : adapters) {
         if (factorAdapter(a.parameter))
             ++factored;
         else if (routedExpert(a.parameter))
             ++routed;
+        else if (deepseekShared(a.parameter))
+            ++shared;
         else if (!a.parameter.ends_with(".weight") || !splitLayer(a.parameter))
             ++other;
     }
@@ -71,6 +74,11 @@ std::vector<std::string> peftProblems(const std::vector<ApplyDelta>& adapters)
         out.push_back(fmt::format("{} adapter(s) on routed experts: transformers 5 stores a layer's experts as fused "
                                   "parameters (mlp.experts.gate_up_proj), not nn.Linear modules PEFT's LoRA can wrap",
                                   routed));
+    if (shared)
+        out.push_back(fmt::format("{} adapter(s) on DeepSeek shared experts (mlp.shared_experts): peft 0.21 with "
+                                  "transformers 5 loads them onto the fused routed experts instead "
+                                  "(tests/reference/peft_adapter.json)",
+                                  shared));
     if (factored)
         out.push_back(fmt::format("{} adapter(s) on factored (low-rank) matrices: no standard module holds W = a b", factored));
     if (other)

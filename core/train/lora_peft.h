@@ -5,7 +5,8 @@
 // lora_alpha / r. Only adapters on modules that transformers builds as nn.Linear can be expressed:
 // attention projections, shared experts and dense MLPs. Routed experts are fused parameters in
 // transformers 5 (`mlp.experts.gate_up_proj`), and a factored matrix has no standard module at all;
-// such adapters are refused (peftProblems) and need the merged export.
+// such adapters are refused (peftProblems) and need the merged export. So are adapters on DeepSeek's
+// shared experts: peft 0.21's conversion for transformers 5 puts them on the fused routed experts.
 #pragma once
 #include "core/io/model_spec.h"
 #include "core/plan/apply.h"
