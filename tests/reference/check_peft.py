@@ -75,7 +75,7 @@ def check(base_dir: pathlib.Path, model: str) -> dict:
         "transformers_from_pretrained_of_the_peft_folder_vs_merged": auto,
         "max_abs_logit": scale,
         "tolerance": 1e-4 * scale,
-        "merged_export_reload_check_vs_ours": {k: ours.get(k) for k in ("max_diff", "max_diff_in_memory", "passed")},
+        "merged_export_reload_check_vs_ours": {k: ours.get(k) for k in ("max_abs_diff_vs_written", "max_abs_diff_vs_in_memory", "passed")},
         "routed_expert_adapters_refused": refused,
         "passed": diff <= 1e-4 * scale and expected <= loaded and (plain - ref).abs().max().item() > 1e-3 * scale,
     }
