@@ -94,8 +94,15 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
         fmt::print("finetune: resuming from {}\n", o.fit.checkpoint.string());
     {
         ProgressBar bar("fine-tune", static_cast<double>(o.fit.steps), "step");
-        result = finetuneLora(*model, adapters, train, valid, o.fit,
-                              [&](const FinetuneReport& r) { return bar.update(double(r.step) / double(r.steps)); });
+        try {
+            result = finetuneLora(*model, adapters, train, valid, o.fit,
+                                  [&](const FinetuneReport& r) { return bar.update(double(r.step) / double(r.steps)); });
+        } catch (const Cancelled&) {
+            if (!o.fit.checkpoint.empty())
+                fmt::print(stderr, "finetune: checkpoint in {}; continue with the same options and --resume\n",
+                           o.fit.checkpoint.string());
+            throw;
+        }
     }
     const std::string name = o.planName.empty() ? plan.name + "-lora" : o.planName;
     const std::string prefix = planTensorPrefix("lora", name);
@@ -135,6 +142,8 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
     fmt::print("  {} adapters, {} trainable parameters (rank {}, alpha {}), {} steps in {:.1f} s{}\n", adapters.size(),
                loraParams, o.lora.rank, o.lora.alpha, result.steps, result.seconds,
                result.earlyStopped ? " (stopped early)" : "");
+    if (result.resumedFromStep > 0)
+        fmt::print("  resumed after step {} (the time includes the earlier run)\n", result.resumedFromStep);
     if (!result.losses.empty())
         fmt::print("  training loss {:.4f} (first step) -> {:.4f} (last step)\n", result.losses.front(), result.losses.back());
     for (const auto& [step, ppl] : result.heldOut)
