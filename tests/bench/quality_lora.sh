@@ -7,7 +7,7 @@
 # (population 16, 4 generations) to keep the table cheap. With PLAN other than p50lr, the session
 # OUT_DIR/lora-MODEL.h5 must already hold that plan (e.g. tests/bench/quality_lowrank.sh's both50:
 # pruning 25% + low rank 1/3, copied in) and only the recovery and the evaluations run.
-#   tests/bench/quality_lora.sh MOE_COMPRESS OUT_DIR [THREADS] [STEPS] [PLAN] [MODEL...]
+#   [LR=1e-3] [EVERY=20] [VALID=none] tests/bench/quality_lora.sh MOE_COMPRESS OUT_DIR [THREADS] [STEPS] [PLAN] [MODEL...]
 set -euo pipefail
 bin=$1
 out=$2
@@ -22,6 +22,8 @@ export OMP_WAIT_POLICY=PASSIVE
 mkdir -p "$out"
 head -n 880 "$demo/calib.txt" >"$out/train.txt"
 tail -n +881 "$demo/calib.txt" >"$out/valid.txt"
+valid="--valid $out/valid.txt"
+[ "${VALID:-}" = none ] && valid= # no held-out evaluation: the adapters after the last step are kept
 for model in ${models[@]}; do
     s=$out/lora-$model.h5
     if [ "$plan0" = p50lr ] && [ ! -s "$out/run-$model.json" ]; then
@@ -31,7 +33,7 @@ for model in ${models[@]}; do
         mv "$out/run-$model.json.tmp" "$out/run-$model.json"
     fi
     [ -s "$out/finetune-$model-$plan0.json" ] || "$bin" -t "$threads" finetune "$s" --plan "$plan0" --train "$out/train.txt" \
-        --valid "$out/valid.txt" -s 128 --batch 4 --steps "$steps" --lr 1e-3 --warmup 5 --eval-every 20 \
+        $valid -s 128 --batch 4 --steps "$steps" --lr "${LR:-1e-3}" --warmup 5 --eval-every "${EVERY:-20}" \
         --eval-blocks 8 --patience 3 --lora-rank 8 --json >"$out/finetune-$model-$plan0.json.tmp" 2>"$out/finetune-$model-$plan0.log" \
         && mv "$out/finetune-$model-$plan0.json.tmp" "$out/finetune-$model-$plan0.json"
     for plan in "$plan0" "$plan0-lora"; do
