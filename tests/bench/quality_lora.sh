@@ -32,14 +32,19 @@ for model in ${models[@]}; do
             --no-eval --json >"$out/run-$model.json.tmp" 2>"$out/run-$model.log"
         mv "$out/run-$model.json.tmp" "$out/run-$model.json"
     fi
-    [ -s "$out/finetune-$model-$plan0.json" ] || "$bin" -t "$threads" finetune "$s" --plan "$plan0" --train "$out/train.txt" \
-        $valid -s 128 --batch 4 --steps "$steps" --lr "${LR:-1e-3}" --warmup 5 --eval-every "${EVERY:-20}" \
-        --eval-blocks 8 --patience 3 --lora-rank 8 --json >"$out/finetune-$model-$plan0.json.tmp" 2>"$out/finetune-$model-$plan0.log" \
-        && mv "$out/finetune-$model-$plan0.json.tmp" "$out/finetune-$model-$plan0.json"
+    if [ ! -s "$out/finetune-$model-$plan0.json" ]; then
+        "$bin" -t "$threads" finetune "$s" --plan "$plan0" --train "$out/train.txt" \
+            $valid -s 128 --batch 4 --steps "$steps" --lr "${LR:-1e-3}" --warmup 5 --eval-every "${EVERY:-20}" \
+            --eval-blocks 8 --patience 3 --lora-rank 8 --json >"$out/finetune-$model-$plan0.json.tmp" 2>"$out/finetune-$model-$plan0.log"
+        mv "$out/finetune-$model-$plan0.json.tmp" "$out/finetune-$model-$plan0.json"
+    fi
     for plan in "$plan0" "$plan0-lora"; do
         f=$out/eval-$model-$plan.json
-        [ -s "$f" ] || "$bin" -t "$threads" eval "$demo/models/$model" --session "$s" --plan "$plan" --compare-original \
-            --text "$demo/eval.txt" -s 128 --tasks "$demo/tasks.jsonl" --json >"$f.tmp" 2>/dev/null && mv "$f.tmp" "$f"
+        if [ ! -s "$f" ]; then
+            "$bin" -t "$threads" eval "$demo/models/$model" --session "$s" --plan "$plan" --compare-original \
+                --text "$demo/eval.txt" -s 128 --tasks "$demo/tasks.jsonl" --json >"$f.tmp" 2>/dev/null
+            mv "$f.tmp" "$f"
+        fi
     done
 done
 echo "done: $out"
