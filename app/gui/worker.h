@@ -30,6 +30,9 @@ public:
     int search(const RunSettings& settings);
     int runAll(const RunSettings& settings);
     int evaluate(const EvalSettings& settings); // Apply & evaluate: the original and the session's plans
+    // Run ▸ Run method: expert-drop, layer-drop, block-drop, wanda, sparsegpt or condense (worker_methods.cpp)
+    int runMethod(const RunSettings& settings);
+    int recover(const RecoverSettings& settings); // Run ▸ Recover: LoRA fine-tuning (worker_recover.cpp)
     int setThreads(int threads); // LibTorch threads of the worker thread's jobs (0: every core); queues
     void cancel();
 
@@ -64,6 +67,9 @@ Q_SIGNALS:
     void jobCancelled(int job);
     void jobFailed(int job, const QString& message);
     void pausedForTest(const QString& stage);
+    void similarityReady(const moewb::gui::SimilarityChartData& data); // Layer / Block Drop scores
+    void lossPointReady(const moewb::gui::LossPoint& point); // every Recover step
+    void planStored(const QString& plan); // a method or Recover put this plan into the session
 
 public:
     // Live: only while `job` is current and not cancelled (streamed results). Current: while it is

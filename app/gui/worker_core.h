@@ -58,12 +58,16 @@ public:
     void runPipeline(int job, const RunSettings& settings, bool withSearch);
     // worker_evaluate.cpp: the original and every plan of the session, into its evaluations.
     void evaluate(int job, const EvalSettings& settings);
+    // worker_methods.cpp: one of the other methods into a session plan; worker_recover.cpp: LoRA.
+    void runMethod(int job, const RunSettings& settings);
+    void recover(int job, const RecoverSettings& settings);
 
     QSemaphore& resumeSemaphore() { return m_resume; }
 
 private:
     void requireModel() const;
     TokenBlocks calibration(const RunSettings& settings) const;
+    const TokenBlocks& cachedCalibration(int job, const RunSettings& settings); // m_cache.tokens
     std::filesystem::path workingSessionPath() const;
     std::map<int, int> analysisStage(int job, const RunSettings& settings, const TokenBlocks& blocks);
     // worker_search.cpp: the search stages, each reused from m_cache when its parameters are unchanged.

@@ -3,9 +3,10 @@
 // task (accuracy), with each plan's parameters and bytes from the plan accounting. The results are
 // stored as the session's evaluations, which the Compare view draws.
 //
-// Until core's applyPlan lands, plans are run through the forward pass's overrides (removed experts
-// masked out of the routing, dropped sublayers and blocks skipped): exact for those steps, but the
-// masked experts' weights are still in memory, so tokens/s is the original model's speed.
+// Plans that only remove experts or drop sublayers / blocks run through the forward pass's overrides
+// (removed experts masked out of the routing, dropped sublayers and blocks skipped): exact for those
+// steps, but the masked experts' weights are still in memory, so tokens/s is the original model's
+// speed. Other plans (masks, deltas, condensed layers, LoRA) run on a copy with core's applyPlan.
 #include "app/gui/demo_paths.h"
 #include "app/gui/worker.h"
 #include "app/gui/worker_core.h"
@@ -13,6 +14,7 @@
 #include "core/eval/multiple_choice.h"
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
+#include "core/plan/apply.h"
 #include "core/plan/plan.h"
 
 #include <torch/torch.h>
@@ -21,8 +23,8 @@ namespace moewb::gui {
 
 namespace {
 
-// The plan as forward-pass overrides; throws for steps that need the plan applier.
-ForwardOptions overridesOf(const Plan& plan)
+// The plan as forward-pass overrides; nullopt for steps that need the plan applier.
+std::optional<ForwardOptions> overridesOf(const Plan& plan)
 {
     ForwardOptions options;
     for (const auto& step : plan.steps) {
@@ -33,9 +35,7 @@ ForwardOptions overridesOf(const Plan& plan)
         else if (const auto* block = std::get_if<DropBlock>(&step))
             options.overrides[block->layer].skipLayer = true;
         else
-            fail("plan '{}': its {} step needs the plan applier (core/plan/apply.h), which this build "
-                 "does not have yet; plans that remove experts or drop layers can be evaluated",
-                plan.name, stepName(step));
+            return std::nullopt;
     }
     return options;
 }
@@ -48,9 +48,9 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
     const auto& spec = m_model->spec();
     if (m_session.plans().empty())
         fail("no plan to evaluate: run the search (Run all) first, or open a session with plans");
-    std::vector<std::pair<Plan, ForwardOptions>> plans;
+    std::vector<std::pair<Plan, std::optional<ForwardOptions>>> plans;
     for (const auto& [name, stored] : m_session.plans())
-        plans.emplace_back(stored.plan, overridesOf(stored.plan)); // refuses before any work
+        plans.emplace_back(stored.plan, overridesOf(stored.plan));
 
     stage(job, tr("Reading evaluation text"));
     const auto tokenizerPath = m_model->path() / "tokenizer.json";
@@ -89,6 +89,7 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
     EvalOptions eo;
     eo.progress = part;
     mo.progress = part;
+    std::string applied = "forward overrides";
     const auto evaluateOne = [&](const std::string& name, const std::string& planName, const LogitsFn& logits,
                                  const ReferenceDistribution* reference, const Plan& plan) {
         Evaluation ev;
@@ -109,7 +110,7 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
         ++step;
         ev.details = {{"text", textPath.toStdString()}, {"windows", blocks.count()},
             {"window_length", blocks.length()}, {"questions", questions.size()},
-            {"applied", "forward overrides"}};
+            {"applied", applied}};
         m_session.setEvaluation(std::move(ev));
     };
 
@@ -136,7 +137,17 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
     }
     for (const auto& [plan, options] : plans) {
         stage(job, tr("Evaluating plan %1").arg(QString::fromStdString(plan.name)));
-        evaluateOne(plan.name, plan.name, modelLogits(*m_model, options), &reference, plan);
+        if (options) {
+            applied = "forward overrides";
+            evaluateOne(plan.name, plan.name, modelLogits(*m_model, *options), &reference, plan);
+        } else { // a copy with the plan applied (the open model stays the source)
+            applied = "applyPlan";
+            auto copy = MoeModel::open(m_model->path(), m_model->options());
+            if (copy->checkpoint().totalBytes() <= (uint64_t{1} << 30))
+                copy->makeResident();
+            applyPlan(*copy, plan, sessionTensorSource(m_session));
+            evaluateOne(plan.name, plan.name, modelLogits(*copy), &reference, plan);
+        }
     }
     stage(job, tr("Saving session"));
     m_session.save(workingSessionPath());
