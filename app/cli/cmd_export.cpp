@@ -13,6 +13,7 @@
 #include "core/io/tokenizer.h"
 #include "core/plan/apply.h"
 #include "core/session/session.h"
+#include "core/train/lora_peft.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -30,7 +31,7 @@ namespace fs = std::filesystem;
 struct ExportCommandOptions {
     std::string session, target, plan, format = "auto", dtype = "auto", shardSize = "5GB";
     int64_t verifyBlocks = 2, verifyLength = 64;
-    bool force = false, dryRun = false, noVerify = false, json = false;
+    bool force = false, dryRun = false, noVerify = false, json = false, peft = false;
 };
 
 // "5GB" (10^9, as transformers' max_shard_size), "500MB", "2GiB", "1048576".
@@ -150,7 +151,16 @@ void run(const ExportCommandOptions& o, const GlobalOptions& global)
     const auto& source = session.source();
     if (!source)
         fail("{}: names no source model", o.session);
-    const Plan& plan = pickPlan(session, o.plan, o.session);
+    const Plan& picked = pickPlan(session, o.plan, o.session);
+    // --peft: the plan without its LoRA steps as a standard checkpoint, the adapters beside it (lora_peft.h).
+    const LoraPlanSplit split = splitLoraPlan(picked);
+    if (o.peft && split.adapters.empty())
+        fail("--peft: plan '{}' has no LoRA adapters (moe-compress finetune makes them)", picked.name);
+    if (o.peft && !peftProblems(split.adapters).empty())
+        fail("--peft: plan '{}' cannot be written as a PEFT adapter: {}; export it merged (without --peft) or "
+             "fine-tune with --targets attention,shared",
+             picked.name, fmt::join(peftProblems(split.adapters), "; "));
+    const Plan& plan = o.peft ? split.base : picked;
     auto model = openComputeModel(source->path.string(), torch::kFloat);
     if (!source->identityHash.empty() && model->checkpoint().identityHash() != source->identityHash)
         fail("{}: the checkpoint changed since the session was made (identity hash {} now, {} in {})",
@@ -162,6 +172,10 @@ void run(const ExportCommandOptions& o, const GlobalOptions& global)
     ExportOptions options;
     options.target = o.target;
     options.kind = parseExportKind(o.format);
+    if (o.peft && options.kind == ExportKind::Auto)
+        options.kind = ExportKind::Standard;
+    if (o.peft && options.kind != ExportKind::Standard)
+        fail("--peft needs --format standard (PEFT adapters go on the stock architecture)");
     if (o.dtype == "bf16")
         options.dtype = DType::BF16;
     else if (o.dtype == "fp16")
@@ -195,6 +209,15 @@ void run(const ExportCommandOptions& o, const GlobalOptions& global)
         ProgressBar bar("export " + fs::path(o.target).filename().string());
         options.progress = [&bar](double f) { return bar.update(f); };
         report = exportModel(*model, plan, options);
+    }
+    if (o.peft) {
+        const auto files = writePeftAdapter(report.target, report.preview.keptLayers, split.adapters,
+                                            sessionTensorSource(session), report.target.string(),
+                                            picked.parameters.value("lora", nlohmann::json::object()).value("dropout", 0.0));
+        report.files.insert(report.files.end(), files.begin(), files.end());
+        if (!o.json)
+            fmt::print("PEFT adapter: {} LoRA adapters of plan '{}' in {} (the weights hold plan '{}' without them)\n",
+                       split.adapters.size(), picked.name, fmt::join(files, ", "), picked.name);
     }
     if (o.json) {
         fmt::print("{}\n", exportReportToJson(report).dump(2));
@@ -241,6 +264,8 @@ void registerExport(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--verify-len", o->verifyLength, "Tokens per block for the reload check")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    cmd->add_flag("--peft", o->peft, "Standard kind: write the plan's LoRA adapters as a PEFT adapter "
+                                     "(adapter_config.json + adapter_model.safetensors) beside the un-merged weights");
     cmd->add_flag("--json", o->json, "Print the report as JSON");
     cmd->callback([o, &global] { run(*o, global); });
 }

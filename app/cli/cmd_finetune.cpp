@@ -1,6 +1,8 @@
 // moe-compress finetune S.h5 --plan NAME --train FILE [--valid FILE] [--steps 200] [--lr 1e-3]
-// [--lora-rank 8] [--lora-alpha 16] [--dropout 0.05] [--targets attention,experts,shared] [--json]:
-// LoRA recovery fine-tuning of a session's compressed model (methods.md 1.6, docs/lora.md). The trained
+// [--lora-rank 8] [--lora-alpha 16] [--dropout 0.05] [--targets attention,experts,shared]
+// [--checkpoint FILE --checkpoint-every N --resume] [--json]:
+// LoRA recovery fine-tuning of a session's compressed model (methods.md 1.6, docs/lora.md) on text or
+// on JSONL instruction pairs (prompt/response or instruction/input/output: loss on the response). The trained
 // adapters become low-rank deltas: a new plan "<plan>-lora" (the plan's steps + apply_delta steps) and
 // their tensors in the session, so eval, apply and export see the recovered model.
 #include "app/cli/commands.h"
@@ -26,6 +28,7 @@ namespace fs = std::filesystem;
 
 struct FinetuneCommandOptions {
     std::string session, plan = "moe-i2", model, train, valid, tokenizer, planName, targets = "attention,experts,shared";
+    std::string checkpoint;
     LoraOptions lora;
     FinetuneOptions fit;
     bool json = false;
@@ -69,7 +72,15 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
     applyPlan(*model, plan, sessionTensorSource(session));
     const fs::path tok = o.tokenizer.empty() ? fs::path(modelPath) / "tokenizer.json" : fs::path(o.tokenizer);
     const Tokenizer tokenizer = Tokenizer::fromFile(tok);
-    const auto train = tokenizeText(o.train, tokenizer);
+    LoraTrainData train;
+    if (looksLikeInstructionPairs(o.train)) {
+        train.pairs = readInstructionPairs(o.train, tokenizer);
+        train.padId = tokenizer.eosId().value_or(0);
+    } else {
+        train.text = tokenizeText(o.train, tokenizer);
+    }
+    if (o.fit.checkpointEvery > 0 || o.fit.resume || !o.checkpoint.empty())
+        o.fit.checkpoint = o.checkpoint.empty() ? fs::path(o.session + "." + plan.name + "-lora.ckpt") : fs::path(o.checkpoint);
     const auto valid = o.valid.empty() ? std::vector<int32_t>{} : tokenizeText(o.valid, tokenizer);
     auto adapters = attachLora(*model, o.lora);
     int64_t loraParams = 0;
@@ -77,10 +88,21 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
         loraParams += a.down.numel() + a.up.numel();
 
     FinetuneResult result;
+    if (!o.json && !train.pairs.empty())
+        fmt::print("finetune: {} instruction pairs from {} (loss on the responses)\n", train.pairs.size(), o.train);
+    if (!o.json && o.fit.resume && fs::exists(o.fit.checkpoint))
+        fmt::print("finetune: resuming from {}\n", o.fit.checkpoint.string());
     {
         ProgressBar bar("fine-tune", static_cast<double>(o.fit.steps), "step");
-        result = finetuneLora(*model, adapters, train, valid, o.fit,
-                              [&](const FinetuneReport& r) { return bar.update(double(r.step) / double(r.steps)); });
+        try {
+            result = finetuneLora(*model, adapters, train, valid, o.fit,
+                                  [&](const FinetuneReport& r) { return bar.update(double(r.step) / double(r.steps)); });
+        } catch (const Cancelled&) {
+            if (!o.fit.checkpoint.empty())
+                fmt::print(stderr, "finetune: checkpoint in {}; continue with the same options and --resume\n",
+                           o.fit.checkpoint.string());
+            throw;
+        }
     }
     const std::string name = o.planName.empty() ? plan.name + "-lora" : o.planName;
     const std::string prefix = planTensorPrefix("lora", name);
@@ -94,7 +116,8 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
                                       {"targets", o.targets}, {"steps", result.steps}, {"lr", o.fit.lr},
                                       {"batch", o.fit.batchSize}, {"seq_len", o.fit.seqLen},
                                       {"accumulation", o.fit.accumulation}, {"seed", o.lora.seed},
-                                      {"train", o.train}, {"valid", o.valid}, {"best_step", result.bestStep}}}};
+                                      {"train", o.train}, {"valid", o.valid}, {"best_step", result.bestStep},
+                                      {"data", train.pairs.empty() ? "text" : "instruction pairs"}}}};
     for (auto& d : loraDeltas(adapters, prefix))
         recovered.steps.push_back(d);
     session.setPlan(recovered);
@@ -107,7 +130,8 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
     if (o.json) {
         std::cout << nlohmann::json{{"session", o.session}, {"plan", name}, {"base_plan", plan.name},
                                     {"adapters", adapters.size()}, {"lora_parameters", loraParams},
-                                    {"steps", result.steps}, {"early_stopped", result.earlyStopped},
+                                    {"steps", result.steps}, {"resumed_from_step", result.resumedFromStep},
+                                    {"instruction_pairs", train.pairs.size()}, {"early_stopped", result.earlyStopped},
                                     {"best_step", result.bestStep}, {"held_out", heldOut}, {"losses", result.losses},
                                     {"seconds", result.seconds}}
                          .dump(2)
@@ -118,6 +142,8 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
     fmt::print("  {} adapters, {} trainable parameters (rank {}, alpha {}), {} steps in {:.1f} s{}\n", adapters.size(),
                loraParams, o.lora.rank, o.lora.alpha, result.steps, result.seconds,
                result.earlyStopped ? " (stopped early)" : "");
+    if (result.resumedFromStep > 0)
+        fmt::print("  resumed after step {} (the time includes the earlier run)\n", result.resumedFromStep);
     if (!result.losses.empty())
         fmt::print("  training loss {:.4f} (first step) -> {:.4f} (last step)\n", result.losses.front(), result.losses.back());
     for (const auto& [step, ppl] : result.heldOut)
@@ -134,7 +160,8 @@ void registerFinetune(CLI::App& app, GlobalOptions& global)
     cmd->add_option("session", o->session, "Session file (.h5)")->required()->check(CLI::ExistingFile);
     cmd->add_option("--plan", o->plan, "Plan to recover")->capture_default_str();
     cmd->add_option("--model", o->model, "Model folder (default: the session's source)")->check(CLI::ExistingDirectory);
-    cmd->add_option("--train", o->train, "Training text (plain or JSONL with a 'text' field)")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--train", o->train, "Training text (plain or JSONL with a 'text' field), or JSONL instruction pairs "
+                                         "({prompt, response} or {instruction, input, output}: loss on the response)")->required()->check(CLI::ExistingFile);
     cmd->add_option("--valid", o->valid, "Held-out text: perplexity every --eval-every steps, early stop")->check(CLI::ExistingFile);
     cmd->add_option("--tokenizer", o->tokenizer, "tokenizer.json (default: MODEL/tokenizer.json)")->check(CLI::ExistingFile);
     cmd->add_option("--plan-name", o->planName, "Name of the recovered plan (default: PLAN-lora)");
@@ -153,6 +180,10 @@ void registerFinetune(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--dropout", o->lora.dropout, "Dropout on the adapter inputs")->check(CLI::Range(0.0, 0.9))->capture_default_str();
     cmd->add_option("--targets", o->targets, "Modules with adapters: attention, experts, shared, dense")->capture_default_str();
     cmd->add_option("--seed", o->fit.seed, "Seed (adapter init and batches)")->capture_default_str();
+    cmd->add_option("--checkpoint", o->checkpoint, "Checkpoint file of the run (default: SESSION.PLAN-lora.ckpt)");
+    cmd->add_option("--checkpoint-every", o->fit.checkpointEvery, "Steps between checkpoints (0: only when stopped or done)")
+        ->check(CLI::NonNegativeNumber)->capture_default_str();
+    cmd->add_flag("--resume", o->fit.resume, "Continue the run in --checkpoint (same settings); a fresh start when absent");
     cmd->add_flag("--json", o->json, "Print the results as JSON");
     cmd->callback([o, &global] {
         auto copy = *o;

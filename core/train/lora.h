@@ -7,7 +7,9 @@
 #pragma once
 #include "core/model/moe_model.h"
 #include "core/plan/plan.h"
+#include "core/train/lora_data.h"
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -49,6 +51,22 @@ struct FinetuneOptions {
     int64_t evalEvery = 25, evalBlocks = 16;
     int patience = 3;          // stop after this many evaluations without a new best (0: never); the best adapters are kept
     uint64_t seed = 0;
+    // Checkpoint/resume (lora_train.cpp): every checkpointEvery steps (0: never), when cancelled and at
+    // the end, the adapters, the AdamW state, the step, the random state and the results so far go to
+    // `checkpoint` (one file, written atomically). With `resume` an existing checkpoint of a run with
+    // the same settings and adapters is continued: the result equals an uninterrupted run's.
+    std::filesystem::path checkpoint;
+    int64_t checkpointEvery = 0;
+    bool resume = false;
+};
+
+// What finetuneLora trains on: a token stream (random windows of seqLen + 1 tokens, every token
+// counts) or, when `pairs` is not empty, instruction pairs (batchSize random examples a micro-batch,
+// right-padded, loss on the response tokens only, cut to seqLen + 1 tokens).
+struct LoraTrainData {
+    std::vector<int32_t> text;
+    std::vector<InstructionExample> pairs;
+    int64_t padId = 0;
 };
 
 struct FinetuneReport {
@@ -65,6 +83,7 @@ struct FinetuneResult {
     int64_t bestStep = 0;
     double bestPerplexity = 0;
     double seconds = 0;
+    int64_t resumedFromStep = 0; // 0: started fresh
 };
 
 // Mean next-token cross-entropy (nats) of the model on windows of seqLen+1 tokens [n, seqLen+1].
@@ -74,6 +93,10 @@ double lmLoss(const MoeModel& model, const torch::Tensor& windows, bool withGrad
 // first evalBlocks windows of `heldOut` (empty: no evaluation, no early stop). `onStep` returning
 // false stops (moewb::Cancelled after restoring the best adapters).
 FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters, const std::vector<int32_t>& train,
+                            const std::vector<int32_t>& heldOut, const FinetuneOptions& options,
+                            const std::function<bool(const FinetuneReport&)>& onStep = {});
+// The same on text or instruction pairs, with checkpoint/resume (options.checkpoint).
+FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters, const LoraTrainData& train,
                             const std::vector<int32_t>& heldOut, const FinetuneOptions& options,
                             const std::function<bool(const FinetuneReport&)>& onStep = {});
 

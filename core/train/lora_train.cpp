@@ -1,0 +1,311 @@
+// The LoRA training loop (lora.h finetuneLora): AdamW with linear warm-up and decay, gradient
+// accumulation, text windows or padded instruction pairs with a masked loss, held-out perplexity and
+// early stopping, and checkpoint/resume. Everything random in a step is drawn from the seed and the
+// step number (batches) or from torch's CPU generator, saved in the checkpoint (adapter dropout), so a
+// resumed run computes exactly what an uninterrupted one does.
+#include "core/train/lora.h"
+
+#include "core/io/atomic_file.h"
+#include "core/io/error.h"
+#include "core/io/splitmix.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace moewb {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+double learningRateAt(const FinetuneOptions& o, int64_t step)
+{
+    if (step < o.warmupSteps)
+        return o.lr * double(step + 1) / double(o.warmupSteps);
+    const double rest = double(std::max<int64_t>(1, o.steps - o.warmupSteps));
+    return o.lr * std::max(0.0, 1.0 - double(step - o.warmupSteps) / rest);
+}
+
+torch::Tensor windows(const std::vector<int32_t>& ids, int64_t count, int64_t length, SplitMix64* rng)
+{
+    const int64_t span = length + 1;
+    if (static_cast<int64_t>(ids.size()) < span)
+        fail("fine-tuning: {} tokens are fewer than one window of {}", ids.size(), span);
+    auto out = torch::empty({count, span}, torch::kLong);
+    auto acc = out.accessor<int64_t, 2>();
+    const int64_t positions = static_cast<int64_t>(ids.size()) - span + 1;
+    for (int64_t i = 0; i < count; ++i) {
+        const int64_t start = rng ? static_cast<int64_t>(rng->below(static_cast<uint64_t>(positions)))
+                                  : (i * span) % positions;
+        for (int64_t t = 0; t < span; ++t)
+            acc[i][t] = ids[static_cast<size_t>(start + t)];
+    }
+    return out;
+}
+
+// The batches of one step come from (seed, step) alone: nothing to save for them.
+SplitMix64 stepRng(uint64_t seed, int64_t step)
+{
+    SplitMix64 mix(seed * 0x9E3779B97F4A7C15ull + 17);
+    return SplitMix64(mix.next() ^ (static_cast<uint64_t>(step) * 0xD1B54A32D192ED03ull));
+}
+
+LmBatch nextBatch(const LoraTrainData& data, const FinetuneOptions& o, SplitMix64& rng)
+{
+    if (data.pairs.empty())
+        return windowBatch(windows(data.text, o.batchSize, o.seqLen, &rng));
+    std::vector<const InstructionExample*> picked;
+    for (int64_t i = 0; i < o.batchSize; ++i)
+        picked.push_back(&data.pairs[static_cast<size_t>(rng.below(data.pairs.size()))]);
+    return instructionBatch(picked, o.seqLen, data.padId);
+}
+
+torch::Tensor bytesTensor(const std::string& text)
+{
+    auto t = torch::empty({static_cast<int64_t>(text.size())}, torch::kUInt8);
+    std::memcpy(t.data_ptr(), text.data(), text.size());
+    return t;
+}
+
+std::string tensorBytes(const torch::Tensor& t)
+{
+    const auto c = t.contiguous();
+    return std::string(static_cast<const char*>(c.data_ptr()), static_cast<size_t>(c.numel()));
+}
+
+// What a checkpoint must agree on to be resumed.
+nlohmann::json identity(const FinetuneOptions& o, const std::vector<LoraAdapter>& adapters, const LoraTrainData& data,
+                        const std::vector<int32_t>& heldOut)
+{
+    nlohmann::json shapes = nlohmann::json::array();
+    for (const auto& a : adapters)
+        shapes.push_back({a.parameter, a.down.sizes().vec(), a.up.sizes().vec(), a.scale});
+    return {{"steps", o.steps},   {"batch", o.batchSize},     {"seq_len", o.seqLen},   {"accumulation", o.accumulation},
+            {"lr", o.lr},         {"weight_decay", o.weightDecay}, {"warmup", o.warmupSteps},
+            {"eval_every", o.evalEvery}, {"eval_blocks", o.evalBlocks}, {"patience", o.patience}, {"seed", o.seed},
+            {"adapters", shapes}, {"data", data.pairs.empty() ? "text" : "pairs"},
+            {"data_size", data.pairs.empty() ? data.text.size() : data.pairs.size()}, {"held_out", heldOut.size()}};
+}
+
+struct LoopState {
+    int64_t step = 0; // steps done
+    int sinceBest = 0;
+    bool stopped = false; // early stop reached: nothing left to do
+    FinetuneResult result;
+    std::vector<torch::Tensor> best;
+};
+
+void saveCheckpoint(const fs::path& path, const nlohmann::json& id, const LoopState& s,
+                    const std::vector<torch::Tensor>& params, const torch::optim::AdamW& optimizer)
+{
+    torch::serialize::OutputArchive archive;
+    nlohmann::json heldOut = nlohmann::json::array();
+    for (const auto& [step, ppl] : s.result.heldOut)
+        heldOut.push_back({step, ppl});
+    const nlohmann::json state{{"format", "moewb-lora-checkpoint"}, {"version", 1}, {"identity", id}, {"step", s.step},
+                               {"since_best", s.sinceBest}, {"stopped", s.stopped}, {"losses", s.result.losses},
+                               {"held_out", heldOut}, {"best_step", s.result.bestStep},
+                               {"best_perplexity", s.result.bestPerplexity}, {"early_stopped", s.result.earlyStopped},
+                               {"seconds", s.result.seconds}, {"best", s.best.size()}};
+    archive.write("state", bytesTensor(state.dump()));
+    for (size_t i = 0; i < params.size(); ++i)
+        archive.write("param" + std::to_string(i), params[i].detach());
+    for (size_t i = 0; i < s.best.size(); ++i)
+        archive.write("best" + std::to_string(i), s.best[i]);
+    archive.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
+    torch::serialize::OutputArchive optim;
+    optimizer.save(optim);
+    archive.write("optimizer", optim);
+    std::ostringstream bytes;
+    archive.save_to(bytes);
+    if (!path.parent_path().empty())
+        fs::create_directories(path.parent_path());
+    AtomicFile file(path);
+    file.write(bytes.str());
+    file.commit();
+}
+
+// Restores a checkpoint into `s`, the parameters, the optimizer and torch's generator.
+void loadCheckpoint(const fs::path& path, const nlohmann::json& id, LoopState& s, std::vector<torch::Tensor>& params,
+                    torch::optim::AdamW& optimizer)
+{
+    torch::serialize::InputArchive archive;
+    try {
+        archive.load_from(path.string());
+    } catch (const c10::Error& e) {
+        fail("{}: not a fine-tuning checkpoint ({})", path.string(), e.what_without_backtrace());
+    }
+    torch::Tensor raw;
+    archive.read("state", raw);
+    const auto state = nlohmann::json::parse(tensorBytes(raw));
+    if (state.value("format", "") != "moewb-lora-checkpoint")
+        fail("{}: not a fine-tuning checkpoint", path.string());
+    if (state.at("identity") != id)
+        fail("{}: was written by a fine-tuning run with other settings, adapters or data; remove it or start "
+             "without --resume",
+             path.string());
+    torch::NoGradGuard noGrad;
+    for (size_t i = 0; i < params.size(); ++i) {
+        torch::Tensor t;
+        archive.read("param" + std::to_string(i), t);
+        params[i].copy_(t);
+    }
+    s.best.clear();
+    for (size_t i = 0; i < state.at("best").get<size_t>(); ++i) {
+        torch::Tensor t;
+        archive.read("best" + std::to_string(i), t);
+        s.best.push_back(t);
+    }
+    torch::Tensor rng;
+    archive.read("torch_rng", rng);
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    gen.set_state(rng);
+    torch::serialize::InputArchive optim;
+    archive.read("optimizer", optim);
+    optimizer.load(optim);
+    s.step = state.at("step").get<int64_t>();
+    s.sinceBest = state.at("since_best").get<int>();
+    s.stopped = state.at("stopped").get<bool>();
+    s.result.losses = state.at("losses").get<std::vector<double>>();
+    s.result.heldOut.clear();
+    for (const auto& h : state.at("held_out"))
+        s.result.heldOut.emplace_back(h.at(0).get<int64_t>(), h.at(1).get<double>());
+    s.result.bestStep = state.at("best_step").get<int64_t>();
+    s.result.bestPerplexity = state.at("best_perplexity").get<double>();
+    s.result.earlyStopped = state.at("early_stopped").get<bool>();
+    s.result.seconds = state.at("seconds").get<double>();
+    s.result.steps = s.step;
+    s.result.resumedFromStep = s.step;
+}
+
+} // namespace
+
+FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters, const std::vector<int32_t>& train,
+                            const std::vector<int32_t>& heldOut, const FinetuneOptions& o,
+                            const std::function<bool(const FinetuneReport&)>& onStep)
+{
+    LoraTrainData data;
+    data.text = train;
+    return finetuneLora(model, adapters, data, heldOut, o, onStep);
+}
+
+FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters, const LoraTrainData& data,
+                            const std::vector<int32_t>& heldOut, const FinetuneOptions& o,
+                            const std::function<bool(const FinetuneReport&)>& onStep)
+{
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<torch::Tensor> params;
+    for (auto& a : adapters) {
+        params.push_back(a.down);
+        params.push_back(a.up);
+    }
+    if (params.empty())
+        fail("fine-tuning: no adapters to train (check the target modules)");
+    if (data.pairs.empty() && static_cast<int64_t>(data.text.size()) < o.seqLen + 1)
+        fail("fine-tuning: {} tokens are fewer than one window of {}", data.text.size(), o.seqLen + 1);
+    if ((o.checkpointEvery > 0 || o.resume) && o.checkpoint.empty())
+        fail("fine-tuning: checkpointing needs a checkpoint file");
+    torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay));
+    torch::manual_seed(o.seed);
+    const auto id = identity(o, adapters, data, heldOut);
+    const bool evaluate = !heldOut.empty() && o.evalBlocks > 0;
+    const auto evalWindows = evaluate
+        ? windows(heldOut, std::min<int64_t>(o.evalBlocks, std::max<int64_t>(1, int64_t(heldOut.size()) / (o.seqLen + 1))),
+                  o.seqLen, nullptr)
+        : torch::Tensor();
+    LoopState s;
+    auto snapshot = [&] {
+        s.best.clear();
+        for (const auto& p : params)
+            s.best.push_back(p.detach().clone());
+    };
+    auto restore = [&] {
+        torch::NoGradGuard guard;
+        for (size_t i = 0; i < params.size(); ++i)
+            params[i].copy_(s.best[i]);
+    };
+    auto heldOutPpl = [&] {
+        torch::NoGradGuard guard;
+        return std::exp(lmLoss(model, evalWindows, false));
+    };
+    double before = 0; // seconds of the runs a resume continues
+    const bool resumed = o.resume && fs::exists(o.checkpoint);
+    if (resumed) {
+        loadCheckpoint(o.checkpoint, id, s, params, optimizer);
+        before = s.result.seconds;
+    } else if (evaluate) {
+        s.result.bestPerplexity = heldOutPpl();
+        s.result.heldOut.emplace_back(0, s.result.bestPerplexity);
+        snapshot();
+    }
+    auto elapsed = [&] { return before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+    auto checkpoint = [&] {
+        if (o.checkpoint.empty())
+            return;
+        s.result.seconds = elapsed();
+        saveCheckpoint(o.checkpoint, id, s, params, optimizer);
+    };
+    for (; s.step < o.steps && !s.stopped; ++s.step) {
+        const int64_t step = s.step;
+        const double lr = learningRateAt(o, step);
+        for (auto& group : optimizer.param_groups())
+            static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+        optimizer.zero_grad();
+        auto rng = stepRng(o.seed, step);
+        double lossSum = 0;
+        for (int64_t micro = 0; micro < o.accumulation; ++micro) {
+            const auto batch = nextBatch(data, o, rng);
+            if (batch.lossTokens == 0)
+                continue; // every response cut off by seqLen: nothing to learn from this micro-batch
+            ForwardOptions fo;
+            fo.enableGrad = true;
+            auto logits = model.forward(batch.inputs, {}, fo).logits;
+            auto loss = maskedLmLoss(logits, batch.targets);
+            (loss / double(o.accumulation)).backward();
+            lossSum += loss.item<double>();
+        }
+        optimizer.step();
+        FinetuneReport report{step + 1, o.steps, lossSum / double(o.accumulation), lr, std::nullopt};
+        s.result.losses.push_back(report.loss);
+        s.result.steps = step + 1;
+        if (evaluate && ((step + 1) % o.evalEvery == 0 || step + 1 == o.steps)) {
+            const double ppl = heldOutPpl();
+            report.heldOutPerplexity = ppl;
+            s.result.heldOut.emplace_back(step + 1, ppl);
+            if (ppl < s.result.bestPerplexity) {
+                s.result.bestPerplexity = ppl;
+                s.result.bestStep = step + 1;
+                s.sinceBest = 0;
+                snapshot();
+            } else if (o.patience > 0 && ++s.sinceBest >= o.patience) {
+                s.result.earlyStopped = true;
+                s.stopped = true;
+            }
+        }
+        const bool keepGoing = !onStep || onStep(report);
+        if (!keepGoing || s.stopped || step + 1 == o.steps || (o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery == 0)) {
+            ++s.step; // the checkpoint resumes after this step
+            checkpoint();
+            --s.step;
+        }
+        if (!keepGoing) {
+            if (evaluate)
+                restore();
+            throw Cancelled();
+        }
+    }
+    if (evaluate)
+        restore(); // the best adapters (the untrained ones when training never beat them)
+    FinetuneResult result = std::move(s.result);
+    result.seconds = elapsed();
+    return result;
+}
+
+} // namespace moewb

@@ -1,0 +1,32 @@
+#!/usr/bin/env python3
+"""Markdown table from tests/bench/quality_lora.sh's output folders (docs/lora.md).
+   lora_table.py OUT_DIR:PLAN [OUT_DIR:PLAN ...]"""
+import json, os, sys
+
+print("| model | plan | parameters | perplexity | KL (nats/token) | top-1 agreement | task acc | recovery |")
+print("|---|---|---|---|---|---|---|---|")
+for model in ("qwen", "mixtral", "deepseek"):
+    first = True
+    for arg in sys.argv[1:]:
+        out, plan = arg.split(":")
+        ft = os.path.join(out, f"finetune-{model}-{plan}.json")
+        for key, label in ((plan, plan), (plan + "-lora", plan + " + LoRA")):
+            f = os.path.join(out, f"eval-{model}-{key}.json")
+            if not os.path.exists(f):
+                continue
+            d = json.load(open(f))
+            m, r = d["models"][0], d["models"][1]
+            if first:
+                print(f"| {model} | original | {r['parameters']:,} | {r['perplexity']['perplexity']:.2f} | 0 | 100% | "
+                      f"{r['multiple_choice']['acc']:.3f} | |")
+                first = False
+            rec = ""
+            if key.endswith("-lora") and os.path.exists(ft):
+                t = json.load(open(ft))
+                ho = {h["step"]: h["perplexity"] for h in t["held_out"]}
+                rec = (f"{t['steps']} steps, {t['seconds']:.0f} s, {t['lora_parameters']:,} LoRA parameters; "
+                       f"held-out ppl {ho.get(0, float('nan')):.2f} -> {ho.get(t['best_step'], float('nan')):.2f} "
+                       f"(step {t['best_step']} kept{', stopped early' if t['early_stopped'] else ''})")
+            print(f"| {model} | {label} | {m['parameters']:,} ({100 * m['parameters'] / r['parameters']:.1f}%) | "
+                  f"{m['perplexity']['perplexity']:.2f} | {d['kl']['mean']:.4f} | {100 * d['kl']['top1_agreement']:.1f}% | "
+                  f"{m['multiple_choice']['acc']:.3f} | {rec} |")

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# moe-compress finetune end to end on the Qwen demo model: Expert Drop, LoRA recovery on JSONL
+# instruction pairs with checkpoints, --resume of a finished run (no step, the same result), a
+# checkpoint of other settings refused, the PEFT adapter export (--peft) beside the un-merged standard
+# weights, and --peft refused for adapters on routed experts.
+#   test_finetune_cli.sh MOE_COMPRESS SOURCE_DIR
+set -u
+bin=$1
+src=$2
+demo=$src/resources/demo
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+source "$(dirname "$0")/lib.sh"
+export OMP_WAIT_POLICY=PASSIVE
+
+expect 0 'ed' -- "$bin" -t 1 run "$demo/models/qwen" --method expert-drop --drop-ratio 0.25 --calib "$demo/calib.txt" \
+    -n 4 -s 32 --session "$tmp/s.h5" --plan-name ed --no-eval
+for i in 1 2 3 4 5 6; do
+    echo "{\"prompt\": \"And God said, Let there be light $i:\", \"response\": \" and there was light.\"}"
+    echo "{\"instruction\": \"Continue the verse.\", \"input\": \"In the beginning $i\", \"output\": \" God created the heaven.\"}"
+done >"$tmp/pairs.jsonl"
+ft=(finetune "$tmp/s.h5" --plan ed --train "$tmp/pairs.jsonl" --steps 4 --batch 2 -s 32 --targets attention,shared
+    --checkpoint "$tmp/ft.ckpt" --checkpoint-every 2 --seed 3)
+expect 0 '12 instruction pairs' -- "$bin" -t 1 "${ft[@]}"
+check "the checkpoint was written" test -s "$tmp/ft.ckpt"
+"$bin" -t 1 "${ft[@]}" --json >"$tmp/first.json" 2>/dev/null
+expect 0 '"resumed_from_step": 4' -- "$bin" -t 1 "${ft[@]}" --resume --json
+check "a finished run resumes to the same losses" \
+    test "$(grep -A6 '"losses"' "$tmp/first.json")" = "$(grep -A6 '"losses"' "$tmp/out")"
+expect 1 'other settings' -- "$bin" -t 1 "${ft[@]}" --resume --lr 0.5
+x=$tmp/peft
+expect 0 'PEFT adapter: ' -- "$bin" -t 1 export "$tmp/s.h5" "$x" --plan ed-lora --peft
+check "adapter files beside the standard weights" \
+    test -f "$x/adapter_config.json" -a -f "$x/adapter_model.safetensors" -a -f "$x/model.safetensors"
+check "target_modules are full module paths" grep -q '"model.layers.0.self_attn.q_proj"' "$x/adapter_config.json"
+expect 0 'instruction' -- "$bin" -t 1 finetune "$tmp/s.h5" --plan ed --plan-name ed-all --train "$tmp/pairs.jsonl" \
+    --steps 1 --batch 1 -s 32
+expect 1 'routed experts' -- "$bin" -t 1 export "$tmp/s.h5" "$tmp/refused" --plan ed-all --peft
+check "a refused --peft writes nothing" test ! -e "$tmp/refused"
+expect 1 '--peft needs --format standard' -- "$bin" -t 1 export "$tmp/s.h5" "$tmp/ext" --plan ed-lora --peft \
+    --format extended
+
+[[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }
