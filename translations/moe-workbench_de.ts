@@ -301,6 +301,14 @@
             <source>Ranks</source>
             <translation>Ränge</translation>
         </message>
+        <message>
+            <source>&amp;Decompose (low rank)</source>
+            <translation>&amp;Zerlegen (niedriger Rang)</translation>
+        </message>
+        <message>
+            <source>Factor the surviving experts of the search's plan: rank allocation and SVD</source>
+            <translation>Die verbleibenden Experten des Suchplans faktorisieren: Rangzuteilung und SVD</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::ModelTree</name>
@@ -704,6 +712,10 @@
             <source>Apply &amp; evaluate</source>
             <translation>Anwenden &amp; bewerten</translation>
         </message>
+        <message>
+            <source>Decompose</source>
+            <translation>Zerlegen</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::WorkerCore</name>
@@ -770,6 +782,10 @@
         <message>
             <source>Evaluating plan %1</source>
             <translation>Plan %1 wird bewertet</translation>
+        </message>
+        <message>
+            <source>Decomposing experts</source>
+            <translation>Experten werden zerlegt</translation>
         </message>
     </context>
     <context>

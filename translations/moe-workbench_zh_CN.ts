@@ -301,6 +301,14 @@
             <source>Ranks</source>
             <translation>秩</translation>
         </message>
+        <message>
+            <source>&amp;Decompose (low rank)</source>
+            <translation>低秩分解(&amp;D)</translation>
+        </message>
+        <message>
+            <source>Factor the surviving experts of the search's plan: rank allocation and SVD</source>
+            <translation>对搜索方案中保留的专家进行分解：秩分配与 SVD</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::ModelTree</name>
@@ -704,6 +712,10 @@
             <source>Apply &amp; evaluate</source>
             <translation>应用并评估</translation>
         </message>
+        <message>
+            <source>Decompose</source>
+            <translation>分解</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::WorkerCore</name>
@@ -770,6 +782,10 @@
         <message>
             <source>Evaluating plan %1</source>
             <translation>正在评估方案 %1</translation>
+        </message>
+        <message>
+            <source>Decomposing experts</source>
+            <translation>正在分解专家</translation>
         </message>
     </context>
     <context>

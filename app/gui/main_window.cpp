@@ -165,6 +165,8 @@ void MainWindow::connectWorker()
             m_parameters->setLastRun(it->second);
         if (job == m_evaluateJob)
             m_tabs->setCurrentWidget(m_compare);
+        if (job == m_decomposeJob)
+            m_tabs->setCurrentWidget(m_ranks);
         m_runs.erase(job);
         onBusyChanged();
     });
@@ -228,6 +230,13 @@ int MainWindow::runAll()
         return 0;
     saveLastRunSettings(m_settings);
     return trackRun(m_worker->runAll(m_settings));
+}
+
+int MainWindow::decompose()
+{
+    if (refuseInvalidParameters())
+        return 0;
+    return m_decomposeJob = m_worker->decompose(m_settings);
 }
 
 int MainWindow::applyAndEvaluate()

@@ -66,11 +66,14 @@ void MainWindow::createMenus()
     search->setStatusTip(tr("Genetic search per layer, then the KT block search (reuses the analysis)"));
     auto* all = run->addAction(tr("Run a&ll"), this, &MainWindow::runAll);
     all->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    auto* decompose = run->addAction(tr("&Decompose (low rank)"), this, &MainWindow::decompose);
+    decompose->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_4));
+    decompose->setStatusTip(tr("Factor the surviving experts of the search's plan: rank allocation and SVD"));
     auto* evaluate = run->addAction(tr("Apply && &evaluate"), this, &MainWindow::applyAndEvaluate);
     evaluate->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
     evaluate->setStatusTip(
         tr("Perplexity, KL, task accuracy, size and speed of the original and every plan"));
-    m_runActions = {analyze, search, all, evaluate};
+    m_runActions = {analyze, search, all, decompose, evaluate};
     run->addSeparator();
     m_cancelAction = run->addAction(tr("&Cancel"), this, &MainWindow::cancel);
     m_cancelAction->setShortcut(QKeySequence(Qt::Key_Escape));

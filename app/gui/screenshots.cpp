@@ -6,6 +6,7 @@
 #include "app/gui/preferences_dialog.h"
 #include "widgets/block_table.h"
 #include "widgets/compare_view.h"
+#include "widgets/rank_editor.h"
 #include "widgets/convergence_plot.h"
 #include "widgets/importance_panel.h"
 #include "widgets/layer_bar_chart.h"
@@ -67,6 +68,9 @@ QStringList saveScreenshots(MainWindow& window, const QString& directory)
     window.centralTabs()->setCurrentWidget(window.compareView());
     QApplication::processEvents();
     save(window.compareView(), QStringLiteral("compare.png"));
+    window.centralTabs()->setCurrentWidget(window.rankEditor());
+    QApplication::processEvents();
+    save(window.rankEditor(), QStringLiteral("ranks.png"));
     window.centralTabs()->setCurrentWidget(window.importance());
     PreferencesDialog preferences(window.preferences(), &window);
     preferences.show();

@@ -29,6 +29,7 @@ public:
     int analyze(const RunSettings& settings);
     int search(const RunSettings& settings);
     int runAll(const RunSettings& settings);
+    int decompose(const RunSettings& settings); // low rank on the search's plan -> plan "moe-i2"
     int evaluate(const EvalSettings& settings); // Apply & evaluate: the original and the session's plans
     int setThreads(int threads); // LibTorch threads of the worker thread's jobs (0: every core); queues
     void cancel();

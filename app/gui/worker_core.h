@@ -56,6 +56,8 @@ public:
     void saveSession(int job, const QString& file);
     // The analysis stage (cached importance reused unless settings.recompute), then the search.
     void runPipeline(int job, const RunSettings& settings, bool withSearch);
+    // worker_lowrank.cpp: the low-rank stage on the search's plan, into the session's plan "moe-i2".
+    void decompose(int job, const RunSettings& settings);
     // worker_evaluate.cpp: the original and every plan of the session, into its evaluations.
     void evaluate(int job, const EvalSettings& settings);
 
@@ -63,6 +65,7 @@ public:
 
 private:
     void requireModel() const;
+    static QString calibrationKeyOf(const RunSettings& settings);
     TokenBlocks calibration(const RunSettings& settings) const;
     std::filesystem::path workingSessionPath() const;
     std::map<int, int> analysisStage(int job, const RunSettings& settings, const TokenBlocks& blocks);
