@@ -6,6 +6,7 @@
 #include "app/gui/worker_core.h"
 #include "core/io/error.h"
 #include "core/pipeline/moe_i2_stages.h"
+#include "core/plan/apply.h"
 
 #include <torch/torch.h>
 
@@ -30,9 +31,9 @@ void WorkerCore::decompose(int job, const RunSettings& s)
     options.decompose.mode = s.activationAware ? SvdMode::ActivationAware : SvdMode::Plain;
     options.decompose.expertRank = s.rankOverrides;
     options.decompose.planName = "moe-i2";
+    options.decompose.factorPrefix = planTensorPrefix("factors", "moe-i2");
     options.decompose.progress = [this, job](double f) { return progress(job, f); };
-    const torch::Device device(m_modelDevice.toStdString());
-    decomposeIntoSession(m_model->path(), ComputeOptions{torch::kFloat, device}, m_cache.tokens->ids, m_session, options);
+    decomposeIntoSession(m_model->path(), m_model->options(), m_cache.tokens->ids, m_session, options);
     stage(job, tr("Saving session"));
     m_session.save(workingSessionPath());
 }
