@@ -1,5 +1,6 @@
 // MainWindow: menus, file dialogs, recent models, preferences and help.
 #include "app/gui/demo_paths.h"
+#include "app/gui/export_dialog.h"
 #include "app/gui/main_window.h"
 #include "app/gui/parameter_checks.h"
 #include "app/gui/parameters_dock.h"
@@ -9,6 +10,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -48,6 +50,15 @@ void MainWindow::createMenus()
     auto* saveAs = file->addAction(tr("Save session &as\u2026"), this, &MainWindow::saveSessionWithDialog);
     saveAs->setShortcut(QKeySequence::SaveAs);
     file->addSeparator();
+    auto* exportModel = file->addAction(tr("&Export compressed model\u2026"), this, [this] {
+        const QString folder = QDir::home().filePath(m_model.name.isEmpty() ? QStringLiteral("moe-export")
+                                                                            : m_model.name + QStringLiteral("-compressed"));
+        auto* dialog = new ExportDialog(m_worker, folder, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->open();
+    });
+    exportModel->setStatusTip(tr("Write a plan of the session as a checkpoint folder, after a deployability report"));
+    file->addSeparator();
     auto* quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
     quit->setShortcut(QKeySequence::Quit);
 
@@ -74,6 +85,7 @@ void MainWindow::createMenus()
     evaluate->setStatusTip(
         tr("Perplexity, KL, task accuracy, size and speed of the original and every plan"));
     m_runActions = {analyze, search, all, decompose, evaluate};
+    m_runActions.append(exportModel);
     run->addSeparator();
     m_cancelAction = run->addAction(tr("&Cancel"), this, &MainWindow::cancel);
     m_cancelAction->setShortcut(QKeySequence(Qt::Key_Escape));

@@ -5,6 +5,7 @@
 // core's next progress callback (milliseconds on the demo models). Errors from core arrive as
 // jobFailed with core's message. This header has no LibTorch: widgets and tests include it.
 #pragma once
+#include "app/gui/export_types.h"
 #include "app/gui/job_types.h"
 
 #include <QObject>
@@ -31,6 +32,9 @@ public:
     int runAll(const RunSettings& settings);
     int decompose(const RunSettings& settings); // low rank on the search's plan -> plan "moe-i2"
     int evaluate(const EvalSettings& settings); // Apply & evaluate: the original and the session's plans
+    // worker_export.cpp: File ▸ Export compressed model… (the report writes nothing; queued, no cancel).
+    int previewExport(const ExportSettings& settings); // -> exportPreviewed
+    int exportModel(const ExportSettings& settings); // -> exportFinished (also with an error)
     int setThreads(int threads); // LibTorch threads of the worker thread's jobs (0: every core); queues
     void cancel();
 
@@ -65,6 +69,8 @@ Q_SIGNALS:
     void jobCancelled(int job);
     void jobFailed(int job, const QString& message);
     void pausedForTest(const QString& stage);
+    void exportPreviewed(int job, const moewb::gui::ExportSummary& summary);
+    void exportFinished(int job, const moewb::gui::ExportSummary& summary);
 
 public:
     // Live: only while `job` is current and not cancelled (streamed results). Current: while it is

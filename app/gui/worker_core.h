@@ -1,6 +1,7 @@
 // The worker thread's side of the bridge (internal to app/gui): owns the model and the session and
 // runs the job bodies. Only the worker thread touches it; results go back through Worker::post.
 #pragma once
+#include "app/gui/export_types.h"
 #include "app/gui/job_types.h"
 #include "core/analysis/fast_loss.h"
 #include "core/calib/dataset.h"
@@ -60,6 +61,8 @@ public:
     void decompose(int job, const RunSettings& settings);
     // worker_evaluate.cpp: the original and every plan of the session, into its evaluations.
     void evaluate(int job, const EvalSettings& settings);
+    // worker_export.cpp: the deployability report, or the export itself (errors come back in it).
+    void exportModel(int job, const ExportSettings& settings, bool write);
 
     QSemaphore& resumeSemaphore() { return m_resume; }
 
