@@ -20,7 +20,7 @@ QString saveExportScreenshot(MainWindow& window, const QString& directory)
     const QString folder = QDir(scratch.path()).filePath(
         (window.model().name.isEmpty() ? QStringLiteral("model") : window.model().name) + QStringLiteral("-compressed"));
     ExportDialog dialog(window.worker(), folder, &window);
-    dialog.resize(720, 800);
+    dialog.resize(760, 880);
     dialog.show();
     const auto waitFor = [&](auto signal) {
         QEventLoop loop;
