@@ -51,6 +51,10 @@ void MainWindow::createMenus()
     saveAs->setShortcut(QKeySequence::SaveAs);
     file->addSeparator();
     auto* exportModel = file->addAction(tr("&Export compressed model\u2026"), this, [this] {
+        if (m_worker->busy()) { // the dialog's jobs would take the worker's current slot from a run
+            statusBar()->showMessage(tr("Wait until the running job has finished, or cancel it, before exporting."), 8000);
+            return;
+        }
         const QString folder = QDir::home().filePath(m_model.name.isEmpty() ? QStringLiteral("moe-export")
                                                                             : m_model.name + QStringLiteral("-compressed"));
         auto* dialog = new ExportDialog(m_worker, folder, this);
