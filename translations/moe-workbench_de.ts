@@ -302,6 +302,50 @@
             <translation>Ränge</translation>
         </message>
         <message>
+            <source>Run &amp;method</source>
+            <translation>&amp;Methode ausführen</translation>
+        </message>
+        <message>
+            <source>Expert/Layer/Block Drop, Wanda, SparseGPT or CD-MoE as chosen in Parameters</source>
+            <translation>Expert/Layer/Block Drop, Wanda, SparseGPT oder CD-MoE, wie in den Parametern gewählt</translation>
+        </message>
+        <message>
+            <source>Rec&amp;over…</source>
+            <translation>Wieder&amp;herstellen…</translation>
+        </message>
+        <message>
+            <source>LoRA recovery fine-tuning of a plan, with the live loss curve</source>
+            <translation>LoRA-Erholungs-Feinabstimmung eines Plans mit Live-Verlustkurve</translation>
+        </message>
+        <message>
+            <source>Similarity</source>
+            <translation>Ähnlichkeit</translation>
+        </message>
+        <message>
+            <source>Recover</source>
+            <translation>Wiederherstellen</translation>
+        </message>
+        <message>
+            <source>Plan %1 is in the session; Run ▸ Apply &amp; evaluate compares it with the original.</source>
+            <translation>Plan %1 ist in der Sitzung; Ausführen ▸ Anwenden &amp; bewerten vergleicht ihn mit dem Original.</translation>
+        </message>
+        <message>
+            <source>Choose Expert Drop, Layer Drop, Block Drop, Wanda, SparseGPT or CD-MoE in Parameters (MoE-I² runs with Run all).</source>
+            <translation>Wählen Sie in den Parametern Expert Drop, Layer Drop, Block Drop, Wanda, SparseGPT oder CD-MoE (MoE-I² läuft mit „Alles ausführen“).</translation>
+        </message>
+        <message>
+            <source>Layer Drop: MoE sublayer input vs output (plan %1)</source>
+            <translation>Layer Drop: Eingabe vs. Ausgabe der MoE-Unterschichten (Plan %1)</translation>
+        </message>
+        <message>
+            <source>Block Drop: decoder block input vs output (plan %1)</source>
+            <translation>Block Drop: Eingabe vs. Ausgabe der Decoder-Blöcke (Plan %1)</translation>
+        </message>
+        <message>
+            <source>LoRA recovery of %1 (rank %2, %3 steps)</source>
+            <translation>LoRA-Erholung von %1 (Rang %2, %3 Schritte)</translation>
+        </message>
+        <message>
             <source>&amp;Decompose (low rank)</source>
             <translation>&amp;Zerlegen (niedriger Rang)</translation>
         </message>
@@ -575,6 +619,34 @@
             <source>Search genetically even where enumerating every set is cheaper</source>
             <translation>Genetisch suchen, auch wo das Aufzählen aller Mengen günstiger ist</translation>
         </message>
+        <message>
+            <source>Expert Drop (router mass)</source>
+            <translation>Expert Drop (Router-Masse)</translation>
+        </message>
+        <message>
+            <source>Layer Drop (MoE sublayers)</source>
+            <translation>Layer Drop (MoE-Unterschichten)</translation>
+        </message>
+        <message>
+            <source>Block Drop (decoder blocks)</source>
+            <translation>Block Drop (Decoder-Blöcke)</translation>
+        </message>
+        <message>
+            <source>Wanda (expert slimming)</source>
+            <translation>Wanda (Experten-Ausdünnung)</translation>
+        </message>
+        <message>
+            <source>SparseGPT (expert slimming)</source>
+            <translation>SparseGPT (Experten-Ausdünnung)</translation>
+        </message>
+        <message>
+            <source>CD-MoE condensing</source>
+            <translation>CD-MoE-Verdichtung</translation>
+        </message>
+        <message>
+            <source>Next run: %1 on the calibration data; its plan goes into the session.</source>
+            <translation>Nächster Lauf: %1 auf den Kalibrierdaten; sein Plan kommt in die Sitzung.</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::PreferencesDialog</name>
@@ -725,6 +797,14 @@
             <translation>Anwenden &amp; bewerten</translation>
         </message>
         <message>
+            <source>Run method</source>
+            <translation>Methode ausführen</translation>
+        </message>
+        <message>
+            <source>Recover</source>
+            <translation>Wiederherstellen</translation>
+        </message>
+        <message>
             <source>Decompose</source>
             <translation>Zerlegen</translation>
         </message>
@@ -804,6 +884,34 @@
             <translation>Plan %1 wird bewertet</translation>
         </message>
         <message>
+            <source>Expert scores</source>
+            <translation>Expertenbewertungen</translation>
+        </message>
+        <message>
+            <source>Layer similarity</source>
+            <translation>Schichtähnlichkeit</translation>
+        </message>
+        <message>
+            <source>Expert slimming (%1)</source>
+            <translation>Experten-Ausdünnung (%1)</translation>
+        </message>
+        <message>
+            <source>CD-MoE condensing</source>
+            <translation>CD-MoE-Verdichtung</translation>
+        </message>
+        <message>
+            <source>Applying plan %1</source>
+            <translation>Plan %1 wird angewendet</translation>
+        </message>
+        <message>
+            <source>Reading training text</source>
+            <translation>Trainingstext wird gelesen</translation>
+        </message>
+        <message>
+            <source>Fine-tuning %1 (LoRA rank %2)</source>
+            <translation>Feinabstimmung von %1 (LoRA-Rang %2)</translation>
+        </message>
+        <message>
             <source>Decomposing experts</source>
             <translation>Experten werden zerlegt</translation>
         </message>
@@ -830,10 +938,6 @@
         <message>
             <source>%1 exists and is not empty. Choose a new folder, or tick "Replace the folder's contents".</source>
             <translation>%1 existiert und ist nicht leer. Wählen Sie einen neuen Ordner oder aktivieren Sie „Inhalt des Ordners ersetzen“.</translation>
-        </message>
-        <message>
-            <source>Applying plan %1</source>
-            <translation>Plan %1 wird angewendet</translation>
         </message>
         <message>
             <source>Writing and verifying %1</source>
@@ -1152,6 +1256,309 @@
         <message>
             <source>Routed experts: %1 dense, %2 as planned (%3% removed by factorisation); ranks fixed by hand: %4.</source>
             <translation>Geroutete Experten: %1 dicht, %2 laut Plan (%3 % durch Faktorisierung entfernt); von Hand festgelegte Ränge: %4.</translation>
+        </message>
+    </context>
+    <context>
+        <name>MethodChecks</name>
+        <message>
+            <source>Keep per layer is %1, but layer %2 has only %3 experts.</source>
+            <translation>Je Schicht behalten ist %1, aber Schicht %2 hat nur %3 Experten.</translation>
+        </message>
+        <message>
+            <source>Keeping %1 experts leaves layer %2 fewer than the %3 each token is routed to (top-k).</source>
+            <translation>%1 Experten zu behalten lässt Schicht %2 weniger als die %3, an die jedes Token geroutet wird (Top-k).</translation>
+        </message>
+        <message>
+            <source>Dropping %1 of %2 experts: at most %3 can go while every layer keeps top-k.</source>
+            <translation>%1 von %2 Experten entfernen: höchstens %3 können gehen, wenn jede Schicht Top-k behält.</translation>
+        </message>
+        <message>
+            <source>Layer %1: dropping %2 of %3 experts leaves fewer than the %4 each token is routed to (top-k).</source>
+            <translation>Schicht %1: %2 von %3 Experten zu entfernen lässt weniger als die %4, an die jedes Token geroutet wird (Top-k).</translation>
+        </message>
+        <message>
+            <source>Layer Drop removes MoE sublayers: the model has %1, so Drop N can be at most %1.</source>
+            <translation>Layer Drop entfernt MoE-Unterschichten: das Modell hat %1, also darf N höchstens %1 sein.</translation>
+        </message>
+        <message>
+            <source>Block Drop keeps at least one of the %1 decoder blocks: Drop N can be at most %2.</source>
+            <translation>Block Drop behält mindestens einen der %1 Decoder-Blöcke: N darf höchstens %2 sein.</translation>
+        </message>
+        <message>
+            <source>Pattern '%1': write unstructured or N:M with 0 &lt; N &lt; M (e.g. 2:4).</source>
+            <translation>Muster „%1“: unstructured oder N:M mit 0 &lt; N &lt; M schreiben (z. B. 2:4).</translation>
+        </message>
+        <message>
+            <source>Sparsity 0 prunes nothing.</source>
+            <translation>Sparsität 0 beschneidet nichts.</translation>
+        </message>
+        <message>
+            <source>The model has %1 MoE layers; at most %1 can be condensed.</source>
+            <translation>Das Modell hat %1 MoE-Schichten; höchstens %1 können verdichtet werden.</translation>
+        </message>
+        <message>
+            <source>A condensed layer keeps at most its %1 experts.</source>
+            <translation>Eine verdichtete Schicht behält höchstens ihre %1 Experten.</translation>
+        </message>
+        <message>
+            <source>The model has no MoE layers.</source>
+            <translation>Das Modell hat keine MoE-Schichten.</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::MethodForm</name>
+        <message>
+            <source>Expert Drop</source>
+            <translation>Expertenentfernung (Expert Drop)</translation>
+        </message>
+        <message>
+            <source>Layerwise (same count per layer)</source>
+            <translation>Schichtweise (gleiche Anzahl je Schicht)</translation>
+        </message>
+        <message>
+            <source>Global (lowest scores overall)</source>
+            <translation>Global (niedrigste Werte insgesamt)</translation>
+        </message>
+        <message>
+            <source>Mode:</source>
+            <translation>Modus:</translation>
+        </message>
+        <message>
+            <source>Fraction of routed experts dropped (used when Keep per layer is 0)</source>
+            <translation>Anteil entfernter gerouteter Experten (wenn „Je Schicht behalten“ 0 ist)</translation>
+        </message>
+        <message>
+            <source>Drop ratio:</source>
+            <translation>Entfernungsanteil:</translation>
+        </message>
+        <message>
+            <source>off (use the ratio)</source>
+            <translation>aus (Anteil verwenden)</translation>
+        </message>
+        <message>
+            <source>Experts kept per layer (global: on average) instead of the ratio</source>
+            <translation>Behaltene Experten je Schicht (global: im Mittel) statt des Anteils</translation>
+        </message>
+        <message>
+            <source>Keep per layer:</source>
+            <translation>Je Schicht behalten:</translation>
+        </message>
+        <message>
+            <source>Layer / Block Drop</source>
+            <translation>Schicht- / Blockentfernung</translation>
+        </message>
+        <message>
+            <source>MoE sublayers (Layer Drop) or decoder blocks (Block Drop) removed</source>
+            <translation>Entfernte MoE-Unterschichten (Layer Drop) oder Decoder-Blöcke (Block Drop)</translation>
+        </message>
+        <message>
+            <source>Drop N:</source>
+            <translation>Anzahl N entfernen:</translation>
+        </message>
+        <message>
+            <source>Discrete (the most similar blocks)</source>
+            <translation>Einzeln (die ähnlichsten Blöcke)</translation>
+        </message>
+        <message>
+            <source>Consecutive (the most similar run)</source>
+            <translation>Zusammenhängend (die ähnlichste Folge)</translation>
+        </message>
+        <message>
+            <source>Block mode:</source>
+            <translation>Blockmodus:</translation>
+        </message>
+        <message>
+            <source>Expert slimming</source>
+            <translation>Experten-Ausdünnung</translation>
+        </message>
+        <message>
+            <source>Fraction of each expert matrix pruned (unstructured)</source>
+            <translation>Anteil jeder Expertenmatrix, der beschnitten wird (unstrukturiert)</translation>
+        </message>
+        <message>
+            <source>Sparsity:</source>
+            <translation>Sparsität:</translation>
+        </message>
+        <message>
+            <source>unstructured</source>
+            <translation>unstrukturiert</translation>
+        </message>
+        <message>
+            <source>Unstructured, or N:M (N weights pruned in every M input columns)</source>
+            <translation>Unstrukturiert oder N:M (N Gewichte in je M Eingabespalten beschnitten)</translation>
+        </message>
+        <message>
+            <source>Pattern:</source>
+            <translation>Muster:</translation>
+        </message>
+        <message>
+            <source>CD-MoE condensing</source>
+            <translation>CD-MoE-Verdichtung</translation>
+        </message>
+        <message>
+            <source>MoE layers condensed (chosen greedily)</source>
+            <translation>Verdichtete MoE-Schichten (gierig gewählt)</translation>
+        </message>
+        <message>
+            <source>Layers:</source>
+            <translation>Schichten:</translation>
+        </message>
+        <message>
+            <source>Routed experts kept per condensed layer (k_c; 0: shared experts only)</source>
+            <translation>Behaltene geroutete Experten je verdichteter Schicht (k_c; 0: nur geteilte Experten)</translation>
+        </message>
+        <message>
+            <source>Experts kept:</source>
+            <translation>Behaltene Experten:</translation>
+        </message>
+        <message>
+            <source>JS divergence of hidden states</source>
+            <translation>JS-Divergenz der versteckten Zustände</translation>
+        </message>
+        <message>
+            <source>KL of next-token distributions</source>
+            <translation>KL der Nächstes-Token-Verteilungen</translation>
+        </message>
+        <message>
+            <source>Metric:</source>
+            <translation>Maß:</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::RecoverPanel</name>
+        <message>
+            <source>LoRA recovery fine-tuning</source>
+            <translation>LoRA-Erholungs-Feinabstimmung</translation>
+        </message>
+        <message>
+            <source>Plan:</source>
+            <translation>Plan:</translation>
+        </message>
+        <message>
+            <source>Text (*.txt *.jsonl);;All files (*)</source>
+            <translation>Text (*.txt *.jsonl);;Alle Dateien (*)</translation>
+        </message>
+        <message>
+            <source>Training text:</source>
+            <translation>Trainingstext:</translation>
+        </message>
+        <message>
+            <source>demo calibration text</source>
+            <translation>Demo-Kalibriertext</translation>
+        </message>
+        <message>
+            <source>Training text</source>
+            <translation>Trainingstext</translation>
+        </message>
+        <message>
+            <source>Held-out text:</source>
+            <translation>Held-out-Text:</translation>
+        </message>
+        <message>
+            <source>demo evaluation text</source>
+            <translation>Demo-Bewertungstext</translation>
+        </message>
+        <message>
+            <source>Held-out text</source>
+            <translation>Held-out-Text</translation>
+        </message>
+        <message>
+            <source>Steps:</source>
+            <translation>Schritte:</translation>
+        </message>
+        <message>
+            <source>Peak learning rate (AdamW; linear warm-up, then linear decay)</source>
+            <translation>Spitzen-Lernrate (AdamW; lineares Aufwärmen, dann linearer Abfall)</translation>
+        </message>
+        <message>
+            <source>Learning rate:</source>
+            <translation>Lernrate:</translation>
+        </message>
+        <message>
+            <source>LoRA rank:</source>
+            <translation>LoRA-Rang:</translation>
+        </message>
+        <message>
+            <source>Adapter scale alpha / rank</source>
+            <translation>Adapter-Skalierung Alpha / Rang</translation>
+        </message>
+        <message>
+            <source>LoRA alpha:</source>
+            <translation>LoRA-Alpha:</translation>
+        </message>
+        <message>
+            <source>Recover</source>
+            <translation>Wiederherstellen</translation>
+        </message>
+        <message>
+            <source>Fine-tune LoRA adapters on the plan's model; the result is the plan '&lt;plan&gt;-lora'</source>
+            <translation>LoRA-Adapter auf dem Modell des Plans feinabstimmen; das Ergebnis ist der Plan „&lt;Plan&gt;-lora“</translation>
+        </message>
+        <message>
+            <source>Adapters on attention, experts and shared experts; the best held-out perplexity's adapters are kept. Cancel with Esc.</source>
+            <translation>Adapter auf Attention, Experten und geteilten Experten; die Adapter mit der besten Held-out-Perplexität werden behalten. Abbrechen mit Esc.</translation>
+        </message>
+        <message>
+            <source>The session has no plan yet: run a method first.</source>
+            <translation>Die Sitzung hat noch keinen Plan: zuerst eine Methode ausführen.</translation>
+        </message>
+        <message>
+            <source>The learning rate must be above 0.</source>
+            <translation>Die Lernrate muss größer als 0 sein.</translation>
+        </message>
+        <message>
+            <source>LoRA alpha must be above 0.</source>
+            <translation>LoRA-Alpha muss größer als 0 sein.</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::LossCurve</name>
+        <message>
+            <source>Step</source>
+            <translation>Schritt</translation>
+        </message>
+        <message>
+            <source>Training loss (nats)</source>
+            <translation>Trainingsverlust (nats)</translation>
+        </message>
+        <message>
+            <source>Held-out perplexity</source>
+            <translation>Held-out-Perplexität</translation>
+        </message>
+        <message>
+            <source>training loss</source>
+            <translation>Trainingsverlust</translation>
+        </message>
+        <message>
+            <source>held-out perplexity (right axis)</source>
+            <translation>Held-out-Perplexität (rechte Achse)</translation>
+        </message>
+        <message>
+            <source>Run ▸ Recover to see the loss curve</source>
+            <translation>Ausführen ▸ Wiederherstellen zeigt die Verlustkurve</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::SimilarityChart</name>
+        <message>
+            <source>Decoder layer</source>
+            <translation>Decoder-Schicht</translation>
+        </message>
+        <message>
+            <source>Cosine similarity, input vs output</source>
+            <translation>Kosinus-Ähnlichkeit, Eingabe vs. Ausgabe</translation>
+        </message>
+        <message>
+            <source>kept</source>
+            <translation>behalten</translation>
+        </message>
+        <message>
+            <source>dropped (most redundant)</source>
+            <translation>entfernt (am redundantesten)</translation>
+        </message>
+        <message>
+            <source>Run Layer Drop or Block Drop to see the similarity scores</source>
+            <translation>Layer Drop oder Block Drop ausführen, um die Ähnlichkeiten zu sehen</translation>
         </message>
     </context>
     <context>

@@ -302,6 +302,50 @@
             <translation>秩</translation>
         </message>
         <message>
+            <source>Run &amp;method</source>
+            <translation>运行方法(&amp;M)</translation>
+        </message>
+        <message>
+            <source>Expert/Layer/Block Drop, Wanda, SparseGPT or CD-MoE as chosen in Parameters</source>
+            <translation>按参数中的选择运行 Expert/Layer/Block Drop、Wanda、SparseGPT 或 CD-MoE</translation>
+        </message>
+        <message>
+            <source>Rec&amp;over…</source>
+            <translation>恢复(&amp;O)…</translation>
+        </message>
+        <message>
+            <source>LoRA recovery fine-tuning of a plan, with the live loss curve</source>
+            <translation>对方案进行 LoRA 恢复微调，并实时显示损失曲线</translation>
+        </message>
+        <message>
+            <source>Similarity</source>
+            <translation>相似度</translation>
+        </message>
+        <message>
+            <source>Recover</source>
+            <translation>恢复</translation>
+        </message>
+        <message>
+            <source>Plan %1 is in the session; Run ▸ Apply &amp; evaluate compares it with the original.</source>
+            <translation>方案 %1 已存入会话；运行 ▸ 应用并评估 会将其与原模型比较。</translation>
+        </message>
+        <message>
+            <source>Choose Expert Drop, Layer Drop, Block Drop, Wanda, SparseGPT or CD-MoE in Parameters (MoE-I² runs with Run all).</source>
+            <translation>请在参数中选择 Expert Drop、Layer Drop、Block Drop、Wanda、SparseGPT 或 CD-MoE（MoE-I² 用“全部运行”）。</translation>
+        </message>
+        <message>
+            <source>Layer Drop: MoE sublayer input vs output (plan %1)</source>
+            <translation>Layer Drop：MoE 子层输入与输出（方案 %1）</translation>
+        </message>
+        <message>
+            <source>Block Drop: decoder block input vs output (plan %1)</source>
+            <translation>Block Drop：解码器块输入与输出（方案 %1）</translation>
+        </message>
+        <message>
+            <source>LoRA recovery of %1 (rank %2, %3 steps)</source>
+            <translation>%1 的 LoRA 恢复（秩 %2，%3 步）</translation>
+        </message>
+        <message>
             <source>&amp;Decompose (low rank)</source>
             <translation>低秩分解(&amp;D)</translation>
         </message>
@@ -575,6 +619,34 @@
             <source>Search genetically even where enumerating every set is cheaper</source>
             <translation>即使枚举所有集合更省时，也使用遗传搜索</translation>
         </message>
+        <message>
+            <source>Expert Drop (router mass)</source>
+            <translation>Expert Drop（路由概率质量）</translation>
+        </message>
+        <message>
+            <source>Layer Drop (MoE sublayers)</source>
+            <translation>Layer Drop（MoE 子层）</translation>
+        </message>
+        <message>
+            <source>Block Drop (decoder blocks)</source>
+            <translation>Block Drop（解码器块）</translation>
+        </message>
+        <message>
+            <source>Wanda (expert slimming)</source>
+            <translation>Wanda（专家瘦身）</translation>
+        </message>
+        <message>
+            <source>SparseGPT (expert slimming)</source>
+            <translation>SparseGPT（专家瘦身）</translation>
+        </message>
+        <message>
+            <source>CD-MoE condensing</source>
+            <translation>CD-MoE 压缩</translation>
+        </message>
+        <message>
+            <source>Next run: %1 on the calibration data; its plan goes into the session.</source>
+            <translation>下次运行：在校准数据上运行 %1；其方案存入会话。</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::PreferencesDialog</name>
@@ -725,6 +797,14 @@
             <translation>应用并评估</translation>
         </message>
         <message>
+            <source>Run method</source>
+            <translation>运行方法</translation>
+        </message>
+        <message>
+            <source>Recover</source>
+            <translation>恢复</translation>
+        </message>
+        <message>
             <source>Decompose</source>
             <translation>分解</translation>
         </message>
@@ -804,6 +884,34 @@
             <translation>正在评估方案 %1</translation>
         </message>
         <message>
+            <source>Expert scores</source>
+            <translation>专家得分</translation>
+        </message>
+        <message>
+            <source>Layer similarity</source>
+            <translation>层相似度</translation>
+        </message>
+        <message>
+            <source>Expert slimming (%1)</source>
+            <translation>专家瘦身（%1）</translation>
+        </message>
+        <message>
+            <source>CD-MoE condensing</source>
+            <translation>CD-MoE 压缩</translation>
+        </message>
+        <message>
+            <source>Applying plan %1</source>
+            <translation>正在应用方案 %1</translation>
+        </message>
+        <message>
+            <source>Reading training text</source>
+            <translation>正在读取训练文本</translation>
+        </message>
+        <message>
+            <source>Fine-tuning %1 (LoRA rank %2)</source>
+            <translation>正在微调 %1（LoRA 秩 %2）</translation>
+        </message>
+        <message>
             <source>Decomposing experts</source>
             <translation>正在分解专家</translation>
         </message>
@@ -830,10 +938,6 @@
         <message>
             <source>%1 exists and is not empty. Choose a new folder, or tick "Replace the folder's contents".</source>
             <translation>%1 已存在且不为空。请选择新文件夹，或勾选“替换文件夹内容”。</translation>
-        </message>
-        <message>
-            <source>Applying plan %1</source>
-            <translation>正在应用计划 %1</translation>
         </message>
         <message>
             <source>Writing and verifying %1</source>
@@ -1152,6 +1256,309 @@
         <message>
             <source>Routed experts: %1 dense, %2 as planned (%3% removed by factorisation); ranks fixed by hand: %4.</source>
             <translation>路由专家：稠密 %1，按方案 %2（通过分解移除 %3%）；手动指定的秩：%4 个。</translation>
+        </message>
+    </context>
+    <context>
+        <name>MethodChecks</name>
+        <message>
+            <source>Keep per layer is %1, but layer %2 has only %3 experts.</source>
+            <translation>每层保留数为 %1，但第 %2 层只有 %3 个专家。</translation>
+        </message>
+        <message>
+            <source>Keeping %1 experts leaves layer %2 fewer than the %3 each token is routed to (top-k).</source>
+            <translation>保留 %1 个专家会使第 %2 层少于每个词元路由到的 %3 个（top-k）。</translation>
+        </message>
+        <message>
+            <source>Dropping %1 of %2 experts: at most %3 can go while every layer keeps top-k.</source>
+            <translation>删除 %2 个专家中的 %1 个：在每层保留 top-k 的前提下最多可删除 %3 个。</translation>
+        </message>
+        <message>
+            <source>Layer %1: dropping %2 of %3 experts leaves fewer than the %4 each token is routed to (top-k).</source>
+            <translation>第 %1 层：删除 %3 个专家中的 %2 个后少于每个词元路由到的 %4 个（top-k）。</translation>
+        </message>
+        <message>
+            <source>Layer Drop removes MoE sublayers: the model has %1, so Drop N can be at most %1.</source>
+            <translation>Layer Drop 删除 MoE 子层：模型有 %1 个，因此删除数 N 最多为 %1。</translation>
+        </message>
+        <message>
+            <source>Block Drop keeps at least one of the %1 decoder blocks: Drop N can be at most %2.</source>
+            <translation>Block Drop 至少保留 %1 个解码器块中的一个：删除数 N 最多为 %2。</translation>
+        </message>
+        <message>
+            <source>Pattern '%1': write unstructured or N:M with 0 &lt; N &lt; M (e.g. 2:4).</source>
+            <translation>模式“%1”：请写 unstructured 或满足 0 &lt; N &lt; M 的 N:M（如 2:4）。</translation>
+        </message>
+        <message>
+            <source>Sparsity 0 prunes nothing.</source>
+            <translation>稀疏度为 0 时不剪枝任何权重。</translation>
+        </message>
+        <message>
+            <source>The model has %1 MoE layers; at most %1 can be condensed.</source>
+            <translation>模型有 %1 个 MoE 层；最多可压缩 %1 个。</translation>
+        </message>
+        <message>
+            <source>A condensed layer keeps at most its %1 experts.</source>
+            <translation>压缩层最多保留其 %1 个专家。</translation>
+        </message>
+        <message>
+            <source>The model has no MoE layers.</source>
+            <translation>模型没有 MoE 层。</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::MethodForm</name>
+        <message>
+            <source>Expert Drop</source>
+            <translation>专家删除（Expert Drop）</translation>
+        </message>
+        <message>
+            <source>Layerwise (same count per layer)</source>
+            <translation>逐层（每层数量相同）</translation>
+        </message>
+        <message>
+            <source>Global (lowest scores overall)</source>
+            <translation>全局（全体最低得分）</translation>
+        </message>
+        <message>
+            <source>Mode:</source>
+            <translation>模式：</translation>
+        </message>
+        <message>
+            <source>Fraction of routed experts dropped (used when Keep per layer is 0)</source>
+            <translation>删除的路由专家比例（“每层保留”为 0 时使用）</translation>
+        </message>
+        <message>
+            <source>Drop ratio:</source>
+            <translation>删除比例：</translation>
+        </message>
+        <message>
+            <source>off (use the ratio)</source>
+            <translation>关闭（使用比例）</translation>
+        </message>
+        <message>
+            <source>Experts kept per layer (global: on average) instead of the ratio</source>
+            <translation>每层保留的专家数（全局模式：平均值），代替比例</translation>
+        </message>
+        <message>
+            <source>Keep per layer:</source>
+            <translation>每层保留：</translation>
+        </message>
+        <message>
+            <source>Layer / Block Drop</source>
+            <translation>层 / 块删除</translation>
+        </message>
+        <message>
+            <source>MoE sublayers (Layer Drop) or decoder blocks (Block Drop) removed</source>
+            <translation>删除的 MoE 子层（Layer Drop）或解码器块（Block Drop）数</translation>
+        </message>
+        <message>
+            <source>Drop N:</source>
+            <translation>删除数 N：</translation>
+        </message>
+        <message>
+            <source>Discrete (the most similar blocks)</source>
+            <translation>离散（最相似的块）</translation>
+        </message>
+        <message>
+            <source>Consecutive (the most similar run)</source>
+            <translation>连续（最相似的一段）</translation>
+        </message>
+        <message>
+            <source>Block mode:</source>
+            <translation>块模式：</translation>
+        </message>
+        <message>
+            <source>Expert slimming</source>
+            <translation>专家瘦身</translation>
+        </message>
+        <message>
+            <source>Fraction of each expert matrix pruned (unstructured)</source>
+            <translation>每个专家矩阵被剪枝的比例（非结构化）</translation>
+        </message>
+        <message>
+            <source>Sparsity:</source>
+            <translation>稀疏度：</translation>
+        </message>
+        <message>
+            <source>unstructured</source>
+            <translation>非结构化</translation>
+        </message>
+        <message>
+            <source>Unstructured, or N:M (N weights pruned in every M input columns)</source>
+            <translation>非结构化，或 N:M（每 M 个输入列中剪去 N 个权重）</translation>
+        </message>
+        <message>
+            <source>Pattern:</source>
+            <translation>稀疏模式：</translation>
+        </message>
+        <message>
+            <source>CD-MoE condensing</source>
+            <translation>CD-MoE 压缩</translation>
+        </message>
+        <message>
+            <source>MoE layers condensed (chosen greedily)</source>
+            <translation>被压缩的 MoE 层数（贪心选择）</translation>
+        </message>
+        <message>
+            <source>Layers:</source>
+            <translation>层数：</translation>
+        </message>
+        <message>
+            <source>Routed experts kept per condensed layer (k_c; 0: shared experts only)</source>
+            <translation>每个压缩层保留的路由专家数（k_c；0：只保留共享专家）</translation>
+        </message>
+        <message>
+            <source>Experts kept:</source>
+            <translation>保留专家数：</translation>
+        </message>
+        <message>
+            <source>JS divergence of hidden states</source>
+            <translation>隐藏状态的 JS 散度</translation>
+        </message>
+        <message>
+            <source>KL of next-token distributions</source>
+            <translation>下一词元分布的 KL 散度</translation>
+        </message>
+        <message>
+            <source>Metric:</source>
+            <translation>度量：</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::RecoverPanel</name>
+        <message>
+            <source>LoRA recovery fine-tuning</source>
+            <translation>LoRA 恢复微调</translation>
+        </message>
+        <message>
+            <source>Plan:</source>
+            <translation>方案：</translation>
+        </message>
+        <message>
+            <source>Text (*.txt *.jsonl);;All files (*)</source>
+            <translation>文本 (*.txt *.jsonl);;所有文件 (*)</translation>
+        </message>
+        <message>
+            <source>Training text:</source>
+            <translation>训练文本：</translation>
+        </message>
+        <message>
+            <source>demo calibration text</source>
+            <translation>演示校准文本</translation>
+        </message>
+        <message>
+            <source>Training text</source>
+            <translation>训练文本</translation>
+        </message>
+        <message>
+            <source>Held-out text:</source>
+            <translation>留出文本：</translation>
+        </message>
+        <message>
+            <source>demo evaluation text</source>
+            <translation>演示评估文本</translation>
+        </message>
+        <message>
+            <source>Held-out text</source>
+            <translation>留出文本</translation>
+        </message>
+        <message>
+            <source>Steps:</source>
+            <translation>步数：</translation>
+        </message>
+        <message>
+            <source>Peak learning rate (AdamW; linear warm-up, then linear decay)</source>
+            <translation>峰值学习率（AdamW；线性预热后线性衰减）</translation>
+        </message>
+        <message>
+            <source>Learning rate:</source>
+            <translation>学习率：</translation>
+        </message>
+        <message>
+            <source>LoRA rank:</source>
+            <translation>LoRA 秩：</translation>
+        </message>
+        <message>
+            <source>Adapter scale alpha / rank</source>
+            <translation>适配器缩放系数 alpha / 秩</translation>
+        </message>
+        <message>
+            <source>LoRA alpha:</source>
+            <translation>LoRA alpha：</translation>
+        </message>
+        <message>
+            <source>Recover</source>
+            <translation>恢复</translation>
+        </message>
+        <message>
+            <source>Fine-tune LoRA adapters on the plan's model; the result is the plan '&lt;plan&gt;-lora'</source>
+            <translation>在方案的模型上微调 LoRA 适配器；结果为方案“&lt;方案&gt;-lora”</translation>
+        </message>
+        <message>
+            <source>Adapters on attention, experts and shared experts; the best held-out perplexity's adapters are kept. Cancel with Esc.</source>
+            <translation>适配器加在注意力、专家和共享专家上；保留留出集困惑度最佳时的适配器。按 Esc 取消。</translation>
+        </message>
+        <message>
+            <source>The session has no plan yet: run a method first.</source>
+            <translation>会话中还没有方案：请先运行一种方法。</translation>
+        </message>
+        <message>
+            <source>The learning rate must be above 0.</source>
+            <translation>学习率必须大于 0。</translation>
+        </message>
+        <message>
+            <source>LoRA alpha must be above 0.</source>
+            <translation>LoRA alpha 必须大于 0。</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::LossCurve</name>
+        <message>
+            <source>Step</source>
+            <translation>步</translation>
+        </message>
+        <message>
+            <source>Training loss (nats)</source>
+            <translation>训练损失（nats）</translation>
+        </message>
+        <message>
+            <source>Held-out perplexity</source>
+            <translation>留出集困惑度</translation>
+        </message>
+        <message>
+            <source>training loss</source>
+            <translation>训练损失</translation>
+        </message>
+        <message>
+            <source>held-out perplexity (right axis)</source>
+            <translation>留出集困惑度（右轴）</translation>
+        </message>
+        <message>
+            <source>Run ▸ Recover to see the loss curve</source>
+            <translation>运行 ▸ 恢复 以查看损失曲线</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::widgets::SimilarityChart</name>
+        <message>
+            <source>Decoder layer</source>
+            <translation>解码器层</translation>
+        </message>
+        <message>
+            <source>Cosine similarity, input vs output</source>
+            <translation>余弦相似度（输入与输出）</translation>
+        </message>
+        <message>
+            <source>kept</source>
+            <translation>保留</translation>
+        </message>
+        <message>
+            <source>dropped (most redundant)</source>
+            <translation>已删除（最冗余）</translation>
+        </message>
+        <message>
+            <source>Run Layer Drop or Block Drop to see the similarity scores</source>
+            <translation>运行 Layer Drop 或 Block Drop 以查看相似度得分</translation>
         </message>
     </context>
     <context>

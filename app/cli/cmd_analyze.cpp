@@ -6,6 +6,7 @@
 // cached tables and only reallocates the counts.
 #include "app/cli/commands.h"
 #include "app/cli/progress.h"
+#include "app/cli/stage_common.h"
 #include "core/analysis/session_analysis.h"
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
@@ -27,7 +28,7 @@ namespace fs = std::filesystem;
 
 struct AnalyzeCommandOptions {
     std::string model, calib, ids, tokenizer, session;
-    std::string format = "auto", field = "text", dtype = "auto";
+    std::string format = "auto", field = "text", dtype = "auto", device = "cpu";
     int64_t blocks = 32, blockLength = 0, batchTokens = 2048, blockInputsMiB = 1024;
     uint64_t seed = 0;
     double ratio = 0.25;
@@ -143,7 +144,7 @@ void run(const AnalyzeCommandOptions& o, const GlobalOptions& global)
     prepareRuntime(global);
     installInterruptHandler();
     const auto spec = loadModelSpec(fs::path(o.model) / "config.json");
-    auto model = MoeModel::open(o.model, ComputeOptions{computeDtype(o.dtype, spec), torch::kCPU});
+    auto model = MoeModel::open(o.model, ComputeOptions{computeDtype(o.dtype, spec), parseDevice(o.device)});
     const auto blocks = loadBlocks(o, model->spec());
     std::error_code ec;
     Session session = fs::exists(o.session, ec) ? Session::open(o.session) : Session();
@@ -212,6 +213,7 @@ void registerAnalyze(CLI::App& app, GlobalOptions& global)
                     "Store the block inputs (for the block search) when all of them fit in this many MiB (0: never)")
         ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
+    cmd->add_option("--device", options->device, "cpu, cuda or cuda:N")->capture_default_str();
     cmd->add_option("--dtype", options->dtype, "Compute dtype (auto: bf16 for bf16 checkpoints where bf16 is fast)")
         ->check(CLI::IsMember({"auto", "fp32", "fp64", "bf16"}))
         ->capture_default_str();

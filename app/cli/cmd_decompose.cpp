@@ -17,7 +17,7 @@ namespace {
 
 struct DecomposeCommandOptions {
     std::string model, session, calib, tokenizer, pruningPlan = "moe-i2-search", planName, svd = "activation",
-                                                  dtype = "fp32";
+                                                  dtype = "fp32", device = "cpu";
     double rate = 0.3, alpha = 0.15;
     std::vector<std::string> layerRanks, expertRanks;
     int64_t samples = 32, sequenceLength = 128, batchTokens = 2048;
@@ -30,7 +30,7 @@ void run(const DecomposeCommandOptions& o, const GlobalOptions& global)
     prepareRuntime(global);
     installInterruptHandler();
     const auto dtype = parseComputeDtype(o.dtype);
-    auto model = openComputeModel(o.model, dtype);
+    auto model = openComputeModel(o.model, dtype, parseDevice(o.device));
     Session session = openOrCreateSession(o.session);
     if (!session.source())
         fail("decompose: {} has no source model; run `moe-compress analyze` or `search` first", o.session);
@@ -97,6 +97,7 @@ void registerDecompose(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--plan-name", o->planName, "Name of the result plan (default: moe-i2, or moe-i2-lowrank with --no-pruning)");
     cmd->add_option("--batch-tokens", o->batchTokens, "Tokens through a layer at once")->check(CLI::PositiveNumber)->capture_default_str();
     cmd->add_option("--dtype", o->dtype, "Compute dtype")->check(CLI::IsMember({"fp32", "fp64", "bf16"}))->capture_default_str();
+    cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
     cmd->add_flag("--recompute", o->recompute, "Decompose again even when the session holds this plan");
     cmd->add_flag("--json", o->json, "Print the results as JSON");
     cmd->callback([o, &global] { run(*o, global); });

@@ -59,15 +59,6 @@ std::string dtypeLabel(torch::ScalarType t)
     return t == torch::kFloat ? "fp32" : t == torch::kDouble ? "fp64" : t == torch::kBFloat16 ? "bf16" : "?";
 }
 
-torch::Device parseDevice(const std::string& name)
-{
-    const auto devices = availableDevices();
-    const std::string normalised = name == "cuda" ? "cuda:0" : name;
-    if (std::find(devices.begin(), devices.end(), normalised) == devices.end())
-        fail("--device {}: not available here (available: {})", name, fmt::join(devices, ", "));
-    return torch::Device(normalised);
-}
-
 struct LoadedModel {
     std::unique_ptr<MoeModel> model;
     ModelEvaluation info;

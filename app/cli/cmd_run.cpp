@@ -96,7 +96,7 @@ EvalOutcome evaluate(const RunOptions& o, const MoeModel& original, const Plan& 
         return out;
     }
     const auto& spec = original.spec();
-    auto applied = openComputeModel(o.model, parseComputeDtype(o.dtype));
+    auto applied = openComputeModel(o.model, parseComputeDtype(o.dtype), parseDevice(o.device));
     const auto info = applyPlan(*applied, plan, sessionTensorSource(session));
     const fs::path tok = o.tokenizer.empty() ? fs::path(o.model) / "tokenizer.json" : fs::path(o.tokenizer);
     const Tokenizer tokenizer = Tokenizer::fromFile(tok);
@@ -221,7 +221,7 @@ void run(CLI::App& cmd, RunOptions& o, const GlobalOptions& global, const std::v
     prepareRuntime(global);
     installInterruptHandler();
     const auto start = std::chrono::steady_clock::now();
-    auto model = openComputeModel(o.model, parseComputeDtype(o.dtype));
+    auto model = openComputeModel(o.model, parseComputeDtype(o.dtype), parseDevice(o.device));
     const std::string sessionPath = !o.session.empty()
         ? o.session
         : (fs::path(o.model).filename().string() + "-" + o.method + ".h5");

@@ -25,7 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct SearchCommandOptions {
-    std::string model, session, calib, tokenizer, dtype = "fp32", planName = "moe-i2-search";
+    std::string model, session, calib, tokenizer, dtype = "fp32", device = "cpu", planName = "moe-i2-search";
     double ratio = -1;  // < 0: the session's allocation ratio, else 0.25
     int K = 3, T = 3, population = 100, generations = 50;
     uint64_t seed = 0, calibSeed = 0;
@@ -74,7 +74,7 @@ void run(const SearchCommandOptions& o, const GlobalOptions& global)
 {
     prepareRuntime(global);
     installInterruptHandler();
-    auto model = openComputeModel(o.model, parseComputeDtype(o.dtype));
+    auto model = openComputeModel(o.model, parseComputeDtype(o.dtype), parseDevice(o.device));
     Session session = openOrCreateSession(o.session);
     const auto blocks = loadCalibrationBlocks({o.model, o.calib, o.tokenizer, o.samples, o.sequenceLength, o.calibSeed},
                                               session, model->spec(), "search");
@@ -160,6 +160,7 @@ void registerSearch(CLI::App& app, GlobalOptions& global)
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     cmd->add_option("--dtype", o->dtype, "Compute dtype")->check(CLI::IsMember({"fp32", "fp64", "bf16"}))->capture_default_str();
+    cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
     cmd->add_option("--plan-name", o->planName, "Name of the plan in the session")->capture_default_str();
     cmd->add_option("--baseline", o->baseline,
                     "Instead of searching: remove the same number of experts per layer by routing frequency "

@@ -3,6 +3,7 @@
 
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
+#include "core/util/runtime.h"
 
 #include <fmt/format.h>
 
@@ -21,6 +22,15 @@ torch::ScalarType parseComputeDtype(const std::string& name)
     if (name == "fp32")
         return torch::kFloat;
     fail("unknown compute dtype '{}' (fp32, fp64 or bf16)", name);
+}
+
+torch::Device parseDevice(const std::string& name)
+{
+    const auto devices = availableDevices();
+    const std::string normalised = name == "cuda" ? "cuda:0" : name;
+    if (std::find(devices.begin(), devices.end(), normalised) == devices.end())
+        fail("--device {}: not available here (available: {})", name, fmt::join(devices, ", "));
+    return torch::Device(normalised);
 }
 
 std::unique_ptr<MoeModel> openComputeModel(const std::string& path, torch::ScalarType dtype, const torch::Device& device)

@@ -21,6 +21,9 @@ std::unique_ptr<MoeModel> openComputeModel(const std::string& path, torch::Scala
 // The session at `path`, or a new one when no file exists there.
 Session openOrCreateSession(const std::string& path);
 
+// "cpu", "cuda" (= cuda:0) or "cuda:N", checked against what this LibTorch build and machine offer.
+torch::Device parseDevice(const std::string& name);
+
 struct CalibrationRequest {
     std::string model;      // folder holding tokenizer.json unless `tokenizer` is set
     std::string calib;      // text (plain or JSONL) or .ids; empty: the file the session names

@@ -206,6 +206,8 @@ SessionSnapshot snapshotOf(const Session& session, const QString& path, const Mo
         else
             snap.evaluations.push_back(std::move(row));
     }
+    for (const auto& [name, stored] : session.plans())
+        snap.plans << QString::fromStdString(name);
     for (const auto& [name, stored] : session.plans()) {
         if (!spec || !snap.ranks.empty())
             break;

@@ -1,6 +1,8 @@
 // Plain values the worker bridge hands to the GUI thread (queued signals, copies): no LibTorch, no
 // Session, so widgets and tests can hold them. Layer and expert indices are the model's numbering.
 #pragma once
+#include "app/gui/method_types.h"
+
 #include <QMetaType>
 #include <QString>
 #include <QStringList>
@@ -32,6 +34,7 @@ struct RunSettings {
     double alpha = 0.15; // rank allocation exponent on expert importance
     bool activationAware = true; // SVD mode: activation-aware (whitened) or plain
     std::map<std::pair<int, int>, int> rankOverrides; // (layer, expert) -> rank fixed by hand
+    MethodParameters methodParameters; // the other methods' (app/gui/method_types.h)
 };
 
 // Run ▸ Apply & evaluate: held-out text (perplexity, KL to the original) and a multiple-choice task.
@@ -123,6 +126,7 @@ struct SessionSnapshot {
     std::vector<EvaluationRow> evaluations; // the original's first
     QString rankPlan; // the first plan with factored experts (empty: none)
     std::vector<RankLayer> ranks; // its layers (needs the model's shapes)
+    QStringList plans; // every plan's name
 };
 
 } // namespace moewb::gui

@@ -1,5 +1,6 @@
 #include "app/gui/main_window.h"
 
+#include "app/gui/method_form.h"
 #include "app/gui/model_tree.h"
 #include "app/gui/parameters_dock.h"
 #include "app/gui/status_panel.h"
@@ -72,6 +73,7 @@ void MainWindow::createViews()
     m_tabs->addTab(m_ranks, tr("Ranks"));
     m_tabs->addTab(m_compare, tr("Compare"));
     setCentralWidget(m_tabs);
+    createMethodViews();
     const auto dock
         = [this](const QString& title, const QString& name, QWidget* widget, Qt::DockWidgetArea area) {
               auto* d = new QDockWidget(title, this);
@@ -226,6 +228,8 @@ int MainWindow::runSearch()
 
 int MainWindow::runAll()
 {
+    if (isExtraMethod(m_settings.method)) // Layer Drop, Wanda, CD-MoE ...: one plan, no pipeline
+        return runMethod();
     if (refuseInvalidParameters())
         return 0;
     saveLastRunSettings(m_settings);

@@ -20,12 +20,15 @@ class ConvergencePlot;
 class BlockTable;
 class CompareView;
 class RankEditor;
+class SimilarityChart;
+class LossCurve;
 } // namespace moewb::widgets
 
 namespace moewb::gui {
 
 class ModelTree;
 class ParametersDock;
+class RecoverPanel;
 class StatusPanel;
 class Worker;
 
@@ -46,6 +49,14 @@ public:
     int applyAndEvaluate(); // the original and the session's plans; the Compare view shows them
     void setEvalSettings(const EvalSettings& settings) { m_evalSettings = settings; }
     void cancel();
+    // main_window_methods.cpp: Run ▸ Run method (the Parameters dock's method other than MoE-I²) and
+    // Run ▸ Recover (LoRA fine-tuning of a session plan); each returns the job id (0: refused).
+    int runMethod();
+    int recover(const RecoverSettings& settings);
+    widgets::SimilarityChart* similarityChart() const { return m_similarity; }
+    RecoverPanel* recoverPanel() const { return m_recover; }
+    widgets::LossCurve* lossCurve() const;
+    void showRecover(); // raises the Recover tab
 
     RunSettings runSettings() const { return m_settings; }
     void setRunSettings(const RunSettings& settings); // also into the Parameters dock
@@ -100,6 +111,8 @@ private:
     void rebuildRecentMenu();
     void showAbout();
     void showMethodsGuide();
+    void createMethodViews(); // main_window_methods.cpp: the Similarity and Recover tabs
+    void onSimilarity(const SimilarityChartData& data);
 
     Worker* m_worker = nullptr;
     widgets::ImportancePanel* m_importance = nullptr;
@@ -128,6 +141,9 @@ private:
     int m_selectedLayer = -1;
     bool m_userSelected = false; // the user picked the layer (a run then leaves it alone)
     QString m_lastError;
+    widgets::SimilarityChart* m_similarity = nullptr;
+    RecoverPanel* m_recover = nullptr;
+    int m_recoverJob = 0;
 };
 
 } // namespace moewb::gui

@@ -88,7 +88,12 @@ void MainWindow::createMenus()
     evaluate->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
     evaluate->setStatusTip(
         tr("Perplexity, KL, task accuracy, size and speed of the original and every plan"));
-    m_runActions = {analyze, search, all, decompose, evaluate};
+    auto* method = run->addAction(tr("Run &method"), this, &MainWindow::runMethod);
+    method->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_4));
+    method->setStatusTip(tr("Expert/Layer/Block Drop, Wanda, SparseGPT or CD-MoE as chosen in Parameters"));
+    auto* recover = run->addAction(tr("Rec&over\u2026"), this, &MainWindow::showRecover);
+    recover->setStatusTip(tr("LoRA recovery fine-tuning of a plan, with the live loss curve"));
+    m_runActions = {analyze, search, all, decompose, evaluate, method, recover};
     m_runActions.append(exportModel);
     run->addSeparator();
     m_cancelAction = run->addAction(tr("&Cancel"), this, &MainWindow::cancel);

@@ -154,6 +154,10 @@ void MainWindow::onSessionChanged(const SessionSnapshot& snap)
     std::vector<widgets::CompareView::Variant> variants;
     for (const auto& e : snap.evaluations)
         variants.push_back({e.plan.isEmpty() ? tr("original") : e.plan, e.plan.isEmpty(), e.metrics});
+    for (const QString& plan : snap.plans) // not evaluated yet (a method or Recover just made it): no values
+        if (std::none_of(snap.evaluations.begin(), snap.evaluations.end(),
+                [&plan](const EvaluationRow& e) { return e.plan == plan; }))
+            variants.push_back({plan, false, {}});
     m_compare->setVariants(variants);
     std::vector<widgets::RankEditor::Layer> ranks;
     for (const auto& r : snap.ranks)

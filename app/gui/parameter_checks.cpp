@@ -1,5 +1,7 @@
 #include "app/gui/parameter_checks.h"
 
+#include "app/gui/method_form.h"
+
 #include <QCoreApplication>
 #include <limits>
 
@@ -76,6 +78,8 @@ bool rankAboveBreakEven(qint64 rank, qint64 m, qint64 n)
 
 QList<ParameterIssue> checkParameters(const RunSettings& s, const ModelSummary& model)
 {
+    if (isExtraMethod(s.method)) // app/gui/method_form.h
+        return checkMethodParameters(s.method, s.methodParameters, model);
     QList<ParameterIssue> issues;
     const qint64 combinations = ktCombinations(s.candidates, s.blockSize);
     if (combinations > kMaxKtCombinations)

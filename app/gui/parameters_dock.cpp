@@ -1,5 +1,7 @@
 #include "app/gui/parameters_dock.h"
 
+#include "app/gui/method_form.h"
+
 #include "core/util/runtime.h"
 #include "widgets/pruning_count_table.h"
 
@@ -90,6 +92,13 @@ QWidget* ParametersDock::buildForm()
     auto* method = group(tr("Method"));
     m_method = new QComboBox(page);
     m_method->addItem(tr("MoE-I\u00b2 (expert pruning, then low rank)"), QStringLiteral("moe-i2"));
+    m_method->addItem(tr("Expert Drop (router mass)"), QStringLiteral("expert-drop"));
+    m_method->addItem(tr("Layer Drop (MoE sublayers)"), QStringLiteral("layer-drop"));
+    m_method->addItem(tr("Block Drop (decoder blocks)"), QStringLiteral("block-drop"));
+    m_method->addItem(tr("Wanda (expert slimming)"), QStringLiteral("wanda"));
+    m_method->addItem(tr("SparseGPT (expert slimming)"), QStringLiteral("sparsegpt"));
+    m_method->addItem(tr("CD-MoE condensing"), QStringLiteral("condense"));
+    m_method->setObjectName(QStringLiteral("method"));
     m_method->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     m_method->setMinimumContentsLength(14);
     m_method->setToolTip(m_method->currentText());
@@ -102,6 +111,10 @@ QWidget* ParametersDock::buildForm()
             code == QLatin1String("cpu") ? tr("CPU") : tr("CUDA device %1").arg(code.mid(5)), code);
     }
     method->addRow(tr("Device:"), m_device);
+
+    m_methodForm = new MethodForm(page); // the other methods' fields (app/gui/method_form.h)
+    column->addWidget(m_methodForm);
+    connect(m_methodForm, &MethodForm::changed, this, &ParametersDock::onChanged);
 
     auto* calib = group(tr("Calibration"));
     auto* fileRow = new QHBoxLayout;
@@ -168,6 +181,7 @@ QWidget* ParametersDock::buildForm()
     m_resetCounts = new QPushButton(tr("Reset all overrides"), countsBox);
     countsLayout->addWidget(m_resetCounts, 0, Qt::AlignRight);
     column->addWidget(countsBox, 1);
+    m_moeI2Only = {prune->parentWidget(), lowRank->parentWidget(), countsBox};
     connect(m_resetCounts, &QPushButton::clicked, m_counts, &widgets::PruningCountTable::resetAll);
     connect(m_counts, &widgets::PruningCountTable::overridesChanged, this, &ParametersDock::onChanged);
 
@@ -203,6 +217,8 @@ void ParametersDock::setSettings(const RunSettings& s)
     m_alpha->setValue(s.alpha);
     m_svdMode->setCurrentIndex(s.activationAware ? 0 : 1);
     m_counts->setOverrides(s.countOverrides);
+    m_methodForm->setParameters(s.methodParameters);
+    showMethod(s.method);
     m_filling = false;
     refreshChecks();
 }
@@ -227,6 +243,7 @@ RunSettings ParametersDock::settings() const
     s.alpha = m_alpha->value();
     s.activationAware = m_svdMode->currentData().toBool();
     s.countOverrides = m_counts->overrides();
+    s.methodParameters = m_methodForm->parameters();
     return s;
 }
 
@@ -234,8 +251,21 @@ void ParametersDock::onChanged()
 {
     if (m_filling)
         return;
+    showMethod(m_method->currentData().toString());
     refreshChecks();
     Q_EMIT settingsChanged(settings());
+}
+
+} // namespace moewb::gui
+
+namespace moewb::gui {
+
+void ParametersDock::showMethod(const QString& method)
+{
+    m_methodForm->setMethod(method);
+    for (auto* box : m_moeI2Only)
+        box->setVisible(!isExtraMethod(method));
+    m_method->setToolTip(m_method->currentText());
 }
 
 } // namespace moewb::gui

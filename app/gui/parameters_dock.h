@@ -24,6 +24,8 @@ class PruningCountTable;
 
 namespace moewb::gui {
 
+class MethodForm;
+
 class ParametersDock : public QWidget {
     Q_OBJECT
 public:
@@ -50,6 +52,7 @@ private:
     QWidget* buildForm();
     void onChanged();
     void refreshChecks();
+    void showMethod(const QString& method); // that method's fields only
 
     ModelSummary m_model;
     std::optional<RunSettings> m_lastRun;
@@ -66,6 +69,8 @@ private:
     widgets::PruningCountTable* m_counts = nullptr;
     QLabel *m_problems = nullptr, *m_nextRun = nullptr;
     QPushButton *m_run = nullptr, *m_resetCounts = nullptr;
+    MethodForm* m_methodForm = nullptr;
+    QList<QWidget*> m_moeI2Only; // expert pruning, low rank and counts: hidden for the other methods
 };
 
 } // namespace moewb::gui

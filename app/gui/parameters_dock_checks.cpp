@@ -2,9 +2,11 @@
 // saying which stages the next run recomputes.
 #include "app/gui/parameters_dock.h"
 
+#include "app/gui/method_form.h"
 #include "widgets/pruning_count_table.h"
 
 #include <QAbstractSpinBox>
+#include <QComboBox>
 #include <QLabel>
 #include <QPushButton>
 #include <QSet>
@@ -52,9 +54,11 @@ void ParametersDock::setLastRun(const std::optional<RunSettings>& settings)
 
 QString ParametersDock::nextRunText() const
 {
+    const RunSettings s = settings();
+    if (isExtraMethod(s.method))
+        return tr("Next run: %1 on the calibration data; its plan goes into the session.").arg(m_method->currentText());
     if (!m_lastRun)
         return tr("Next run: every stage (nothing computed yet).");
-    const RunSettings s = settings();
     if (calibrationKey(s) != calibrationKey(*m_lastRun))
         return tr("Next run: calibration pass, importance, allocation, genetic search and KT block search.");
     if (allocationKey(s) != allocationKey(*m_lastRun))

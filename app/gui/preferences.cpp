@@ -1,5 +1,7 @@
 #include "app/gui/preferences.h"
 
+#include "app/gui/method_form.h"
+
 #include <QMainWindow>
 #include <QSettings>
 
@@ -75,6 +77,7 @@ RunSettings loadLastRunSettings(const Preferences& preferences)
     r.decompositionRate = get("decompositionRate", r.decompositionRate);
     r.alpha = get("alpha", r.alpha);
     r.activationAware = get("activationAware", r.activationAware);
+    loadMethodParameters(s, r.methodParameters);
     return r; // the device follows the preferences; overrides belong to a model, not remembered
 }
 
@@ -97,6 +100,7 @@ void saveLastRunSettings(const RunSettings& r)
     s.setValue(QStringLiteral("decompositionRate"), r.decompositionRate);
     s.setValue(QStringLiteral("alpha"), r.alpha);
     s.setValue(QStringLiteral("activationAware"), r.activationAware);
+    saveMethodParameters(s, r.methodParameters);
 }
 
 void saveWindowLayout(const QMainWindow& window)

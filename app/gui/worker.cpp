@@ -18,6 +18,9 @@ void registerMetaTypes()
     qRegisterMetaType<GenerationPoint>();
     qRegisterMetaType<BlockRow>();
     qRegisterMetaType<SessionSnapshot>();
+    qRegisterMetaType<SimilarityChartData>();
+    qRegisterMetaType<RecoverSettings>();
+    qRegisterMetaType<LossPoint>();
 }
 
 Worker::Worker(QObject* parent)
@@ -120,6 +123,16 @@ int Worker::evaluate(const EvalSettings& settings)
 {
     return submit(
         tr("Apply & evaluate"), true, [settings](WorkerCore& c, int job) { c.evaluate(job, settings); });
+}
+
+int Worker::runMethod(const RunSettings& settings)
+{
+    return submit(tr("Run method"), true, [settings](WorkerCore& c, int job) { c.runMethod(job, settings); });
+}
+
+int Worker::recover(const RecoverSettings& settings)
+{
+    return submit(tr("Recover"), true, [settings](WorkerCore& c, int job) { c.recover(job, settings); });
 }
 
 int Worker::setThreads(int threads)

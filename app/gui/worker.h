@@ -35,6 +35,9 @@ public:
     // worker_export.cpp: File ▸ Export compressed model… (the report writes nothing; queued, no cancel).
     int previewExport(const ExportSettings& settings); // -> exportPreviewed
     int exportModel(const ExportSettings& settings); // -> exportFinished (also with an error)
+    // Run ▸ Run method: expert-drop, layer-drop, block-drop, wanda, sparsegpt or condense (worker_methods.cpp)
+    int runMethod(const RunSettings& settings);
+    int recover(const RecoverSettings& settings); // Run ▸ Recover: LoRA fine-tuning (worker_recover.cpp)
     int setThreads(int threads); // LibTorch threads of the worker thread's jobs (0: every core); queues
     void cancel();
 
@@ -71,6 +74,9 @@ Q_SIGNALS:
     void pausedForTest(const QString& stage);
     void exportPreviewed(int job, const moewb::gui::ExportSummary& summary);
     void exportFinished(int job, const moewb::gui::ExportSummary& summary);
+    void similarityReady(const moewb::gui::SimilarityChartData& data); // Layer / Block Drop scores
+    void lossPointReady(const moewb::gui::LossPoint& point); // every Recover step
+    void planStored(const QString& plan); // a method or Recover put this plan into the session
 
 public:
     // Live: only while `job` is current and not cancelled (streamed results). Current: while it is

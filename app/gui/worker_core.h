@@ -63,6 +63,9 @@ public:
     void evaluate(int job, const EvalSettings& settings);
     // worker_export.cpp: the deployability report, or the export itself (errors come back in it).
     void exportModel(int job, const ExportSettings& settings, bool write);
+    // worker_methods.cpp: one of the other methods into a session plan; worker_recover.cpp: LoRA.
+    void runMethod(int job, const RunSettings& settings);
+    void recover(int job, const RecoverSettings& settings);
 
     QSemaphore& resumeSemaphore() { return m_resume; }
 
@@ -70,6 +73,7 @@ private:
     void requireModel() const;
     static QString calibrationKeyOf(const RunSettings& settings);
     TokenBlocks calibration(const RunSettings& settings) const;
+    const TokenBlocks& cachedCalibration(int job, const RunSettings& settings); // m_cache.tokens
     std::filesystem::path workingSessionPath() const;
     std::map<int, int> analysisStage(int job, const RunSettings& settings, const TokenBlocks& blocks);
     // worker_search.cpp: the search stages, each reused from m_cache when its parameters are unchanged.

@@ -63,8 +63,9 @@ LayerRun runChunks(const MoeModel& model, const DecoderLayerWeights& w, const to
 RoutingStats routingStats(const Routing& routing, int64_t experts)
 {
     const int64_t n = routing.ids.size(0);
-    auto selected = torch::zeros({n, experts}, torch::kDouble).scatter_(1, routing.ids, 1.0);
-    auto weights = torch::zeros({n, experts}, torch::kDouble).scatter_(1, routing.ids, routing.weights.to(torch::kDouble));
+    const auto options = torch::TensorOptions(torch::kDouble).device(routing.ids.device());
+    auto selected = torch::zeros({n, experts}, options).scatter_(1, routing.ids, 1.0);
+    auto weights = torch::zeros({n, experts}, options).scatter_(1, routing.ids, routing.weights.to(torch::kDouble));
     auto count = selected.sum(0);
     RoutingStats stats;
     stats.selectionFrequency = toVector(count / static_cast<double>(n));

@@ -16,14 +16,14 @@ namespace {
 // Dense routing weights [N, E] of a routing (zeros off the selected experts), as float64.
 torch::Tensor denseWeights(const Routing& r, int64_t experts)
 {
-    auto dense = torch::zeros({r.ids.size(0), experts}, torch::kDouble);
+    auto dense = torch::zeros({r.ids.size(0), experts}, torch::TensorOptions(torch::kDouble).device(r.ids.device()));
     return dense.scatter_(1, r.ids, r.weights.to(torch::kDouble));
 }
 
 // Used by directLayerLoss; FastLayerLoss::loss builds its mask without per-element tensor writes.
 torch::Tensor removedMask(const std::vector<int>& expertIds, const std::vector<int>& removed)
 {
-    auto mask = torch::zeros({static_cast<int64_t>(expertIds.size())}, torch::kBool);
+    auto mask = torch::zeros({static_cast<int64_t>(expertIds.size())}, torch::kBool);  // host; moved by the caller
     for (int e : removed) {
         auto it = std::find(expertIds.begin(), expertIds.end(), e);
         if (it == expertIds.end())
@@ -72,8 +72,11 @@ FastLayerLoss::FastLayerLoss(const ModelSpec& spec, const LayerSpec& layer, cons
     const int64_t c = groupLimited ? E : std::min<int64_t>(E, m_topK + maxRemoved);
     m_candidates = std::get<1>(m_logits.topk(c, -1, true, true));  // by logit = by probability
     m_origWeights = denseWeights(original, E).gather(1, m_candidates);
-    m_slotOf = torch::full({N, E}, int64_t{-1}, torch::kLong)
-                   .scatter_(1, m_candidates, torch::arange(c, torch::kLong).expand({N, c}).contiguous());
+    const auto device = m_logits.device();
+    m_slotOf = torch::full({N, E}, int64_t{-1}, torch::TensorOptions(torch::kLong).device(device))
+                   .scatter_(1, m_candidates, torch::arange(c, torch::TensorOptions(torch::kLong).device(device))
+                                                  .expand({N, c})
+                                                  .contiguous());
     for (int id : m_expertIds)
         m_expertIndex.resize(std::max<size_t>(m_expertIndex.size(), static_cast<size_t>(id) + 1), -1);
     for (size_t i = 0; i < m_expertIds.size(); ++i)
@@ -81,7 +84,7 @@ FastLayerLoss::FastLayerLoss(const ModelSpec& spec, const LayerSpec& layer, cons
 
     // Expert outputs on the tokens that list them as candidates; Gram matrices per token.
     auto x = calibration.x;
-    m_gram = torch::zeros({N, c, c}, torch::kDouble);
+    m_gram = torch::zeros({N, c, c}, torch::TensorOptions(torch::kDouble).device(device));
     const int64_t chunk = 2048;
     for (int64_t start = 0; start < N; start += chunk) {
         const int64_t n = std::min(chunk, N - start);
@@ -121,7 +124,7 @@ double FastLayerLoss::loss(const std::vector<int>& removed) const
             fail("expert {} is not in this layer", e);
         flag[index] = true;
     }
-    auto pruned = route(m_spec.router, m_logits, m_topK, torch::kDouble, flags);
+    auto pruned = route(m_spec.router, m_logits, m_topK, torch::kDouble, flags.to(m_logits.device()));
     auto slots = m_slotOf.gather(1, pruned.ids);  // [N, k] slots of the selected experts
     // Exactness guard: the pruned routing must stay inside each token's candidates.
     if (slots.min().item<int64_t>() < 0)
@@ -138,7 +141,8 @@ double directLayerLoss(const ModelSpec& spec, const LayerSpec& layer, const MoeW
 {
     torch::NoGradGuard noGrad;
     auto full = moeForward(spec, layer, weights, calibration.x);
-    auto pruned = moeForward(spec, layer, weights, calibration.x, removedMask(weights.expertIds, removed));
+    auto pruned = moeForward(spec, layer, weights, calibration.x,
+                             removedMask(weights.expertIds, removed).to(calibration.x.device()));
     auto perToken = (full - pruned).to(torch::kDouble).pow(2).sum(-1);
     return batchedNorms(perToken, calibration.batchSizes);
 }

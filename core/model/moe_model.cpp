@@ -320,7 +320,7 @@ torch::Tensor MoeModel::runLayer(const DecoderLayerWeights& w, const torch::Tens
                 if (it != ids.end())
                     kept.push_back(static_cast<int>(it - ids.begin()));
             }
-            removed = boolMask(static_cast<int64_t>(ids.size()), kept);
+            removed = boolMask(static_cast<int64_t>(ids.size()), kept).to(normed.device());
         }
         MoeTrace moeTrace;
         y = moeForward(m_spec, ls, *w.moe, normed, removed, trace ? &moeTrace : nullptr);

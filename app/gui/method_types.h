@@ -1,0 +1,76 @@
+// Plain values of the holistic methods (Expert Drop, Layer Drop, Block Drop, Wanda, SparseGPT), CD-MoE
+// condensing and LoRA recovery in the GUI (issues #16, #17, #18): their parameters, the similarity
+// chart of Layer / Block Drop and the points of a fine-tuning loss curve. No LibTorch: widgets and
+// tests hold them.
+#pragma once
+#include <QMetaType>
+#include <QString>
+#include <QStringList>
+#include <vector>
+
+namespace moewb::gui {
+
+// Parameters of the methods other than MoE-I² (the `moe-compress run --method` options).
+struct MethodParameters {
+    // expert-drop
+    double dropRatio = 0.25; // fraction of routed experts dropped (preserveN = 0)
+    int preserveN = 0; // > 0: experts kept per layer instead of the ratio
+    QString dropMode = QStringLiteral("layerwise"); // "layerwise" | "global"
+    // layer-drop, block-drop
+    int dropN = 1;
+    QString blockMode = QStringLiteral("discrete"); // "discrete" | "consecutive"
+    // wanda, sparsegpt
+    double sparsity = 0.5;
+    QString pattern = QStringLiteral("unstructured"); // "unstructured" | "N:M" (e.g. "2:4")
+    // condense (CD-MoE)
+    int condenseLayers = 1;
+    int condenseExperts = 2; // k_c
+    QString condenseMetric = QStringLiteral("js"); // "js" | "kl"
+    bool operator==(const MethodParameters&) const = default;
+};
+
+// The methods of the Parameters dock's combo besides "moe-i2", as `run --method` names them.
+inline QStringList extraMethodNames()
+{
+    return {QStringLiteral("expert-drop"), QStringLiteral("layer-drop"), QStringLiteral("block-drop"),
+        QStringLiteral("wanda"), QStringLiteral("sparsegpt"), QStringLiteral("condense")};
+}
+
+// Layer Drop / Block Drop scores: one bar per decoder layer (NaN where it cannot be dropped, e.g. a
+// dense layer for Layer Drop), the dropped ones highlighted.
+struct SimilarityChartData {
+    QString method; // "layer-drop" | "block-drop"
+    QString plan; // the plan made from it
+    std::vector<int> layers; // decoder layer of each bar
+    std::vector<double> scores; // mean cosine similarity (higher: more redundant)
+    std::vector<int> dropped; // decoder layers the plan drops
+};
+
+// Run ▸ Recover: LoRA recovery fine-tuning of a session plan (moe-compress finetune).
+struct RecoverSettings {
+    QString plan; // the session plan to recover
+    QString trainPath; // empty: the demo's calib.txt
+    QString heldOutPath; // empty: the demo's eval.txt; "-" none
+    int steps = 40;
+    double lr = 1e-3;
+    int rank = 8;
+    double alpha = 16.0;
+    int batchSize = 4, sequenceLength = 128;
+    int evalEvery = 10, evalBlocks = 4;
+    quint64 seed = 0;
+};
+
+// One point of the recovery curve: the training loss of a step, and the held-out perplexity when
+// that step evaluated (NaN otherwise; step 0 = before training has only a perplexity).
+struct LossPoint {
+    QString run; // the plan being made ("<plan>-lora")
+    long long step = 0, steps = 0;
+    double loss = 0, lr = 0;
+    double heldOutPerplexity = 0; // NaN when this step did not evaluate
+};
+
+} // namespace moewb::gui
+
+Q_DECLARE_METATYPE(moewb::gui::SimilarityChartData)
+Q_DECLARE_METATYPE(moewb::gui::RecoverSettings)
+Q_DECLARE_METATYPE(moewb::gui::LossPoint)

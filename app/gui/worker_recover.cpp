@@ -1,0 +1,123 @@
+// Run ▸ Recover on the worker thread (issue #18): LoRA recovery fine-tuning of a session plan, as
+// `moe-compress finetune` does it (core/train/lora.h): a copy of the model on the CPU with the plan
+// applied, adapters on attention, experts and shared experts, AdamW with warm-up and decay, held-out
+// perplexity at intervals and early stopping; every step's loss goes to the GUI as it is made. The
+// adapters become the plan "<plan>-lora" (the plan's steps + low-rank deltas) and their tensors go
+// into the session, so Apply & evaluate and export see the recovered model.
+#include "app/gui/demo_paths.h"
+#include "app/gui/worker.h"
+#include "app/gui/worker_core.h"
+#include "core/calib/dataset.h"
+#include "core/io/error.h"
+#include "core/io/tokenizer.h"
+#include "core/plan/apply.h"
+#include "core/train/lora.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <limits>
+
+namespace moewb::gui {
+
+namespace {
+
+using Delivery = Worker::Delivery;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::vector<int32_t> tokenizeFile(const QString& path, const Tokenizer& tokenizer)
+{
+    auto ids = tokenize(readTextCorpus(path.toStdString()), tokenizer);
+    if (ids.empty())
+        fail("{}: no tokens (an empty file?)", path.toStdString());
+    return ids;
+}
+
+} // namespace
+
+void WorkerCore::recover(int job, const RecoverSettings& r)
+{
+    requireModel();
+    const auto found = m_session.plans().find(r.plan.toStdString());
+    if (found == m_session.plans().end())
+        fail("Recover: the session has no plan '{}'; run a method first", r.plan.toStdString());
+    const Plan plan = found->second.plan;
+    const std::string name = plan.name + "-lora";
+    const QString run = QString::fromStdString(name);
+
+    stage(job, tr("Applying plan %1").arg(r.plan));
+    auto model = MoeModel::open(m_model->path(), ComputeOptions{torch::kFloat, torch::kCPU});
+    model->makeResident();
+    applyPlan(*model, plan, sessionTensorSource(m_session));
+    if (!checkpoint(job))
+        throw Cancelled();
+
+    stage(job, tr("Reading training text"));
+    const auto tokenizerPath = m_model->path() / "tokenizer.json";
+    std::error_code ec;
+    if (!std::filesystem::exists(tokenizerPath, ec))
+        fail("{}: no tokenizer.json in the model folder, so the training text cannot be tokenised",
+            m_model->path().string());
+    const Tokenizer tokenizer = Tokenizer::fromFile(tokenizerPath);
+    const QString trainPath = r.trainPath.isEmpty() ? demoCalibrationPath() : r.trainPath;
+    if (trainPath.isEmpty())
+        fail("Recover: no training text chosen and the demo's calib.txt was not found");
+    const auto train = tokenizeFile(trainPath, tokenizer);
+    QString heldOutPath = r.heldOutPath.isEmpty() ? demoFilePath(QStringLiteral("eval.txt")) : r.heldOutPath;
+    if (heldOutPath == QLatin1String("-"))
+        heldOutPath.clear();
+    const auto heldOut = heldOutPath.isEmpty() ? std::vector<int32_t>{} : tokenizeFile(heldOutPath, tokenizer);
+
+    LoraOptions lo;
+    lo.rank = r.rank;
+    lo.alpha = r.alpha;
+    lo.seed = r.seed;
+    auto adapters = attachLora(*model, lo);
+    FinetuneOptions fo;
+    fo.steps = r.steps;
+    fo.lr = r.lr;
+    fo.batchSize = r.batchSize;
+    fo.seqLen = r.sequenceLength;
+    if (const int64_t context = model->spec().maxPositionEmbeddings; context > 1)
+        fo.seqLen = std::min<int64_t>(fo.seqLen, context - 1);
+    fo.evalEvery = std::max(1, r.evalEvery);
+    fo.evalBlocks = r.evalBlocks;
+    fo.warmupSteps = std::min<int64_t>(fo.warmupSteps, std::max<int64_t>(0, r.steps / 10));
+    fo.seed = r.seed;
+
+    stage(job, tr("Fine-tuning %1 (LoRA rank %2)").arg(r.plan).arg(r.rank));
+    const FinetuneResult result = finetuneLora(*model, adapters, train, heldOut, fo,
+        [this, job, run](const FinetuneReport& report) {
+            LossPoint point{run, report.step, report.steps, report.loss, report.lr,
+                report.heldOutPerplexity ? *report.heldOutPerplexity : kNaN};
+            m_facade->post(job, Delivery::Live, [point](Worker& w) { Q_EMIT w.lossPointReady(point); });
+            return progress(job, double(report.step) / double(std::max<int64_t>(1, report.steps)));
+        });
+    if (!result.heldOut.empty() && result.heldOut.front().first == 0) { // before training
+        LossPoint point{run, 0, result.steps, kNaN, 0, result.heldOut.front().second};
+        m_facade->post(job, Delivery::Live, [point](Worker& w) { Q_EMIT w.lossPointReady(point); });
+    }
+
+    stage(job, tr("Saving session"));
+    const std::string prefix = planTensorPrefix("lora", name);
+    removeSessionTensors(m_session, prefix);
+    for (const auto& [n, t] : loraTensors(adapters, prefix))
+        putSessionTensor(m_session, n, t);
+    Plan recovered = plan;
+    recovered.name = name;
+    recovered.parameters = {{"base_plan", plan.name}, {"base_parameters", plan.parameters},
+        {"lora",
+            {{"rank", lo.rank}, {"alpha", lo.alpha}, {"dropout", lo.dropout},
+                {"targets", "attention,experts,shared"}, {"steps", result.steps}, {"lr", fo.lr},
+                {"batch", fo.batchSize}, {"seq_len", fo.seqLen}, {"accumulation", fo.accumulation},
+                {"seed", lo.seed}, {"train", trainPath.toStdString()}, {"valid", heldOutPath.toStdString()},
+                {"best_step", result.bestStep}}}};
+    for (auto& d : loraDeltas(adapters, prefix))
+        recovered.steps.push_back(d);
+    m_session.setPlan(recovered);
+    m_session.provenance().timings["finetune"] = result.seconds;
+    m_session.save(workingSessionPath());
+    m_facade->post(job, Delivery::Current, [run](Worker& w) { Q_EMIT w.planStored(run); });
+}
+
+} // namespace moewb::gui

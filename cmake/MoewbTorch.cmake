@@ -1,0 +1,43 @@
+# Finding LibTorch: Debian's CPU build (libtorch-dev, 1.13) by default, or any LibTorch 2.x through
+# CMAKE_PREFIX_PATH - including the CUDA one inside a PyPI `torch` wheel
+# (`python -c 'import torch; print(torch.utils.cmake_prefix_path)'`, packaging/build-cuda.sh).
+#
+# A CUDA LibTorch's config insists on a CUDA toolkit (nvcc) at configure time, although it only uses
+# it to define the `torch::cudart` target: this project compiles no CUDA code of its own. GPU servers
+# with a pip-installed torch often have no toolkit, so when MOEWB_CUDA_RUNTIME names a libcudart
+# (the wheel's nvidia/cuda_runtime/lib/libcudart.so.12) we define `torch::cudart` from it ourselves
+# and LibTorch's config skips its toolkit search. With MOEWB_WITH_CUDA=ON the real toolkit is used.
+set(MOEWB_CUDA_RUNTIME "" CACHE FILEPATH
+    "libcudart of a CUDA LibTorch from a torch wheel, used instead of a CUDA toolkit (empty: not needed)")
+if(MOEWB_CUDA_RUNTIME AND NOT MOEWB_WITH_CUDA AND NOT TARGET torch::cudart)
+  if(NOT EXISTS "${MOEWB_CUDA_RUNTIME}")
+    message(FATAL_ERROR "MOEWB_CUDA_RUNTIME: no such file: ${MOEWB_CUDA_RUNTIME}")
+  endif()
+  add_library(torch::cudart INTERFACE IMPORTED)
+  set_property(TARGET torch::cudart PROPERTY INTERFACE_LINK_LIBRARIES "${MOEWB_CUDA_RUNTIME}")
+  message(STATUS "LibTorch CUDA runtime: ${MOEWB_CUDA_RUNTIME} (no CUDA toolkit needed)")
+endif()
+
+find_package(Torch REQUIRED)
+set_package_properties(Torch PROPERTIES TYPE REQUIRED PURPOSE
+  "tensors, forward pass, SVD (Debian's CPU build or any CUDA LibTorch via CMAKE_PREFIX_PATH)")
+message(STATUS "LibTorch ${Torch_VERSION} from ${Torch_DIR}")
+
+# LibTorch 2.x wheels ship their own fmt headers (fmt 12) in their include folder, which comes before
+# the system's on the command line; our code links the system libfmt (Debian: fmt 9). A folder holding
+# only a link to the system's fmt headers, put first, keeps headers and library of the same fmt.
+set(MOEWB_FMT_FIRST_DIR "")
+get_target_property(_fmt_inc fmt::fmt INTERFACE_INCLUDE_DIRECTORIES)
+if(NOT _fmt_inc)  # Debian's fmt config names no folder: its headers are in the default /usr/include
+  set(_fmt_inc /usr/include)
+endif()
+list(GET _fmt_inc 0 _fmt_inc)
+foreach(_dir ${TORCH_INCLUDE_DIRS})
+  if(EXISTS "${_dir}/fmt/format.h" AND NOT _dir STREQUAL _fmt_inc)
+    set(MOEWB_FMT_FIRST_DIR "${CMAKE_BINARY_DIR}/moewb-fmt-first")
+    file(MAKE_DIRECTORY "${MOEWB_FMT_FIRST_DIR}")
+    file(CREATE_LINK "${_fmt_inc}/fmt" "${MOEWB_FMT_FIRST_DIR}/fmt" SYMBOLIC)
+    message(STATUS "LibTorch bundles fmt headers (${_dir}/fmt); using the system's (${_fmt_inc}/fmt) first")
+    break()
+  endif()
+endforeach()

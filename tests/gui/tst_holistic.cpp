@@ -1,0 +1,240 @@
+// Run ▸ Run method through the GUI (issue #16): Layer Drop on the Qwen demo model runs on the worker,
+// its plan goes into the session (saved and read back with core's Session) and into the Compare
+// view, and the similarity chart shows exactly what core's computeLayerSimilarity and layerDropPlan
+// give on the same calibration blocks, computed here directly; the dropped layers are highlighted.
+// Also: the method's parameters are checked inline (Drop N past the MoE layers is refused) and only
+// its fields are shown.
+#include "core/calib/dataset.h"
+#include "core/compress/layer_drop.h"
+#include "core/io/tokenizer.h"
+#include "core/model/moe_model.h"
+#include "core/session/session.h"
+
+#include "app/gui/main_window.h"
+#include "app/gui/method_types.h"
+#include "app/gui/parameters_dock.h"
+#include "app/gui/worker.h"
+#include "support/paths.h"
+#include "widgets/compare_view.h"
+#include "widgets/similarity_chart.h"
+
+#include <QDir>
+#include <QDockWidget>
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QGroupBox>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+#include <algorithm>
+#include <cmath>
+
+namespace {
+
+QString demo(const char* name)
+{
+    return QString::fromStdString((moewb::test::sourceDir() / "resources/demo" / name).string());
+}
+
+bool waitForJob(moewb::gui::MainWindow& w, int job, int ms = 300000)
+{
+    if (job <= 0)
+        return false;
+    QSignalSpy finished(w.worker(), &moewb::gui::Worker::jobFinished);
+    QSignalSpy failed(w.worker(), &moewb::gui::Worker::jobFailed);
+    QElapsedTimer clock;
+    clock.start();
+    while (clock.elapsed() < ms) {
+        for (const auto& args : finished)
+            if (args.at(0).toInt() == job)
+                return true;
+        for (const auto& args : failed)
+            if (args.at(0).toInt() == job) {
+                qWarning("job failed: %s", qPrintable(args.at(1).toString()));
+                return false;
+            }
+        finished.wait(500);
+    }
+    return false;
+}
+
+} // namespace
+
+class TestHolistic : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void layerDropMatchesCore();
+    void everyMethodRunsAndEvaluates();
+};
+
+void TestHolistic::layerDropMatchesCore()
+{
+    if (!QFileInfo::exists(demo("models/qwen/config.json")))
+        QSKIP("the Qwen demo model is not there");
+    moewb::gui::MainWindow w;
+    QVERIFY(waitForJob(w, w.openModel(demo("models/qwen"))));
+    moewb::gui::RunSettings s;
+    s.method = QStringLiteral("layer-drop");
+    s.calibrationPath = demo("calib.txt");
+    s.samples = 4;
+    s.sequenceLength = 64;
+    s.calibrationSeed = 3;
+    const int moeLayers = static_cast<int>(w.model().moeLayers.size());
+    QVERIFY(moeLayers >= 3);
+
+    // Inline check: more sublayers than the model has is an error and the run is refused.
+    s.methodParameters.dropN = moeLayers + 1;
+    w.setRunSettings(s);
+    QVERIFY(!w.parameters()->issues().isEmpty());
+    QCOMPARE(w.parameters()->issues().front().field, QStringLiteral("dropN"));
+    QVERIFY(!w.parameters()->runButton()->isEnabled());
+    QCOMPARE(w.runMethod(), 0);
+    // Only Layer / Block Drop's fields are visible; MoE-I²'s groups are hidden.
+    auto* dropN = w.parameters()->findChild<QSpinBox*>(QStringLiteral("dropN"));
+    auto* population = w.parameters()->findChild<QSpinBox*>(QStringLiteral("population"));
+    QVERIFY(dropN && population);
+    QVERIFY(!dropN->isHidden() && dropN->parentWidget()->isVisibleTo(w.parameters()));
+    QVERIFY(!population->parentWidget()->isVisibleTo(w.parameters()));
+
+    s.methodParameters.dropN = 2;
+    w.setRunSettings(s);
+    QVERIFY(w.parameters()->issues().isEmpty());
+    QSignalSpy similarity(w.worker(), &moewb::gui::Worker::similarityReady);
+    QVERIFY(waitForJob(w, w.runMethod()));
+    QCoreApplication::processEvents();
+    QCOMPARE(similarity.size(), 1);
+
+    // The same blocks and scores, directly from core.
+    using namespace moewb;
+    auto model = MoeModel::open(demo("models/qwen").toStdString(), ComputeOptions{torch::kFloat, torch::kCPU});
+    model->makeResident();
+    const auto tokenizer = Tokenizer::fromFile(model->path() / "tokenizer.json");
+    const auto blocks = loadTextBlocks(
+        demo("calib.txt").toStdString(), tokenizer, BlockOptions{4, 64, BlockSelection::Random, 3});
+    const LayerSimilarity sim = computeLayerSimilarity(*model, blocks.ids);
+    const Plan plan = layerDropPlan(model->spec(), sim, 2);
+    std::vector<int> dropped;
+    for (const auto& step : plan.steps)
+        dropped.push_back(std::get<DropMoeSublayer>(step).layer);
+    QCOMPARE(dropped.size(), size_t(2));
+
+    auto* chart = w.similarityChart();
+    QCOMPARE(w.centralTabs()->currentWidget(), chart);
+    QCOMPARE(chart->bars(), sim.numLayers);
+    int scored = 0;
+    for (int l = 0; l < sim.numLayers; ++l) {
+        const double expected = sim.moe[static_cast<size_t>(l)];
+        if (std::isnan(expected)) {
+            QVERIFY(std::isnan(chart->score(l))); // a dense layer: no bar
+            continue;
+        }
+        ++scored;
+        QVERIFY2(std::abs(chart->score(l) - expected) < 1e-6,
+            qPrintable(QStringLiteral("layer %1: chart %2, core %3").arg(l).arg(chart->score(l)).arg(expected)));
+        QVERIFY(expected > -1.0 && expected <= 1.0);
+        const bool isDropped = std::find(dropped.begin(), dropped.end(), l) != dropped.end();
+        QCOMPARE(chart->isDropped(l), isDropped);
+        qInfo("layer %d: similarity %.6f%s", l, expected, isDropped ? "  (dropped)" : "");
+    }
+    QCOMPARE(scored, moeLayers);
+    // The dropped ones are the two highest scores (the most redundant sublayers).
+    for (int l = 0; l < sim.numLayers; ++l)
+        if (!chart->isDropped(l) && !std::isnan(chart->score(l)))
+            for (int d : dropped)
+                QVERIFY(chart->score(d) >= chart->score(l));
+
+    // The plan is in the session under the CLI's name, with the same steps, and in Compare.
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("s.h5"));
+    QVERIFY(waitForJob(w, w.saveSessionAs(file)));
+    const Session session = Session::open(file.toStdString());
+    const auto it = session.plans().find("layer-drop-2");
+    QVERIFY(it != session.plans().end());
+    QCOMPARE(it->second.plan.steps.size(), size_t(2));
+    for (size_t i = 0; i < 2; ++i)
+        QCOMPARE(std::get<DropMoeSublayer>(it->second.plan.steps[i]).layer, dropped[i]);
+    bool inCompare = false;
+    for (const auto& v : w.compareView()->variants())
+        inCompare = inCompare || v.name == QStringLiteral("layer-drop-2");
+    QVERIFY(inCompare);
+    // A second run reuses the session's cached scores: the same chart.
+    const double first = chart->score(dropped[0]);
+    QVERIFY(waitForJob(w, w.runMethod()));
+    QCoreApplication::processEvents();
+    QCOMPARE(chart->score(dropped[0]), first);
+
+    // MOEWB_SCREENSHOTS=DIR: the chart for docs/ after Layer Drop with the default calibration
+    // (16 blocks x 128 tokens) and drop N = 2.
+    const QString shots = qEnvironmentVariable("MOEWB_SCREENSHOTS");
+    if (shots.isEmpty())
+        return;
+    s.samples = 16;
+    s.sequenceLength = 128;
+    s.calibrationSeed = 0;
+    w.setRunSettings(s);
+    QVERIFY(waitForJob(w, w.runMethod()));
+    QCoreApplication::processEvents();
+    for (auto* dock : w.findChildren<QDockWidget*>())
+        dock->hide(); // the tab at the window's width
+    w.resize(960, 520);
+    w.show();
+    w.centralTabs()->setCurrentWidget(chart);
+    QTest::qWait(300);
+    QVERIFY(chart->grab().save(QDir(shots).filePath(QStringLiteral("similarity.png")), "PNG", 0));
+}
+
+// Every method of the combo runs through Run method on the DeepSeek-style demo (shared experts, a
+// dense first layer) on tiny settings, stores its plan under the CLI's name, and Apply & evaluate
+// evaluates every plan (removals and drops through forward overrides, masks / deltas / condensed
+// layers through applyPlan): each smaller than the original, with a finite perplexity.
+void TestHolistic::everyMethodRunsAndEvaluates()
+{
+    if (!QFileInfo::exists(demo("models/deepseek/config.json")))
+        QSKIP("the DeepSeek demo model is not there");
+    moewb::gui::MainWindow w;
+    QVERIFY(waitForJob(w, w.openModel(demo("models/deepseek"))));
+    moewb::gui::RunSettings s;
+    s.calibrationPath = demo("calib.txt");
+    s.samples = 2;
+    s.sequenceLength = 32;
+    s.methodParameters.dropN = 1;
+    s.methodParameters.pattern = QStringLiteral("2:4");
+    const QStringList expected = {QStringLiteral("expert-drop-layerwise-0.25"), QStringLiteral("layer-drop-1"),
+        QStringLiteral("block-drop-discrete-1"), QStringLiteral("wanda-2:4"), QStringLiteral("sparsegpt-2:4"),
+        QStringLiteral("cd-moe-1x2")};
+    const QStringList methods = moewb::gui::extraMethodNames();
+    for (int i = 0; i < methods.size(); ++i) {
+        s.method = methods[i];
+        w.setRunSettings(s);
+        QVERIFY2(w.parameters()->issues().isEmpty(), qPrintable(methods[i]));
+        QSignalSpy stored(w.worker(), &moewb::gui::Worker::planStored);
+        QVERIFY2(waitForJob(w, w.runMethod()), qPrintable(methods[i]));
+        QCoreApplication::processEvents();
+        QCOMPARE(stored.size(), 1);
+        QCOMPARE(stored.front().at(0).toString(), expected[i]);
+    }
+    moewb::gui::EvalSettings e;
+    e.windows = 2;
+    e.windowLength = 32;
+    e.maxQuestions = 4;
+    w.setEvalSettings(e);
+    QVERIFY(waitForJob(w, w.applyAndEvaluate()));
+    QCoreApplication::processEvents();
+    const auto& variants = w.compareView()->variants();
+    QCOMPARE(variants.size(), size_t(1 + expected.size()));
+    const double params = variants.front().metrics.at(QStringLiteral("params"));
+    for (const auto& v : variants) {
+        const double ppl = v.metrics.at(QStringLiteral("perplexity"));
+        qInfo("%s: perplexity %.3f, params %.0f", qPrintable(v.name), ppl, v.metrics.at(QStringLiteral("params")));
+        QVERIFY(std::isfinite(ppl) && ppl > 1);
+        if (!v.original && !v.name.startsWith(QStringLiteral("wanda")) && !v.name.startsWith(QStringLiteral("sparsegpt")))
+            QVERIFY2(v.metrics.at(QStringLiteral("params")) < params, qPrintable(v.name));
+    }
+}
+
+QTEST_MAIN(TestHolistic)
+#include "tst_holistic.moc"

@@ -1,0 +1,241 @@
+// Run ▸ Recover through the GUI (issue #18): after Expert Drop on the Qwen demo model, LoRA recovery
+// for a few steps on tiny settings runs on the worker; the loss curve gets one point per step (and
+// held-out perplexity points at step 0 and every evaluated step), its values are the losses core's
+// finetuneLora reports for the same settings run here directly, and the plan '<plan>-lora' is in the
+// session (the base plan's steps followed by low-rank deltas) and in the Compare view.
+#include "core/calib/dataset.h"
+#include "core/io/tokenizer.h"
+#include "core/model/moe_model.h"
+#include "core/plan/apply.h"
+#include "core/session/session.h"
+#include "core/train/lora.h"
+
+#include "app/gui/main_window.h"
+#include "app/gui/recover_panel.h"
+#include "app/gui/worker.h"
+#include "support/paths.h"
+#include "widgets/compare_view.h"
+#include "widgets/loss_curve.h"
+
+#include <QDir>
+#include <QDockWidget>
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <cmath>
+
+namespace {
+
+QString demo(const char* name)
+{
+    return QString::fromStdString((moewb::test::sourceDir() / "resources/demo" / name).string());
+}
+
+bool waitForJob(moewb::gui::MainWindow& w, int job, int ms = 300000)
+{
+    if (job <= 0)
+        return false;
+    QSignalSpy finished(w.worker(), &moewb::gui::Worker::jobFinished);
+    QSignalSpy failed(w.worker(), &moewb::gui::Worker::jobFailed);
+    QElapsedTimer clock;
+    clock.start();
+    while (clock.elapsed() < ms) {
+        for (const auto& args : finished)
+            if (args.at(0).toInt() == job)
+                return true;
+        for (const auto& args : failed)
+            if (args.at(0).toInt() == job) {
+                qWarning("job failed: %s", qPrintable(args.at(1).toString()));
+                return false;
+            }
+        finished.wait(500);
+    }
+    return false;
+}
+
+} // namespace
+
+class TestRecover : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void recoverFewSteps();
+    void cancelStoresNothing();
+};
+
+void TestRecover::recoverFewSteps()
+{
+    if (!QFileInfo::exists(demo("models/qwen/config.json")))
+        QSKIP("the Qwen demo model is not there");
+    moewb::gui::MainWindow w;
+    QVERIFY(waitForJob(w, w.openModel(demo("models/qwen"))));
+    moewb::gui::RunSettings s;
+    s.method = QStringLiteral("expert-drop");
+    s.calibrationPath = demo("calib.txt");
+    s.samples = 2;
+    s.sequenceLength = 32;
+    s.methodParameters.dropRatio = 0.25;
+    w.setRunSettings(s);
+    QVERIFY(waitForJob(w, w.runMethod()));
+    QCoreApplication::processEvents();
+    const QString base = QStringLiteral("expert-drop-layerwise-0.25");
+
+    moewb::gui::RecoverSettings r;
+    r.plan = base;
+    r.trainPath = demo("calib.txt");
+    r.heldOutPath = demo("eval.txt");
+    r.steps = 3;
+    r.lr = 1e-3;
+    r.rank = 2;
+    r.alpha = 4;
+    r.batchSize = 2;
+    r.sequenceLength = 32;
+    r.evalEvery = 2;
+    r.evalBlocks = 2;
+    // Refused without a plan or with a learning rate of 0.
+    moewb::gui::RecoverSettings bad = r;
+    bad.lr = 0;
+    QCOMPARE(w.recover(bad), 0);
+    bad = r;
+    bad.plan.clear();
+    QCOMPARE(w.recover(bad), 0);
+
+    QSignalSpy points(w.worker(), &moewb::gui::Worker::lossPointReady);
+    QVERIFY(waitForJob(w, w.recover(r)));
+    QCoreApplication::processEvents();
+    QCOMPARE(w.centralTabs()->currentWidget(), w.recoverPanel());
+    auto* curve = w.lossCurve();
+    QCOMPARE(curve->lossPoints(), 3); // one per step
+    QCOMPARE(curve->perplexityPoints(), 3); // before training, step 2, the last step
+    QCOMPARE(points.size(), 4);
+
+    // The same run directly through core: the same losses.
+    using namespace moewb;
+    QTemporaryDir dir; // the window keeps saving the session there
+    const QString file = dir.filePath(QStringLiteral("recover.h5"));
+    QVERIFY(waitForJob(w, w.saveSessionAs(file)));
+    const Session session = Session::open(file.toStdString());
+    const auto basePlan = session.plans().find(base.toStdString());
+    const auto lora = session.plans().find(base.toStdString() + "-lora");
+    QVERIFY(basePlan != session.plans().end());
+    QVERIFY(lora != session.plans().end());
+    const auto& steps = lora->second.plan.steps;
+    QVERIFY(steps.size() > basePlan->second.plan.steps.size());
+    for (size_t i = basePlan->second.plan.steps.size(); i < steps.size(); ++i)
+        QVERIFY(std::holds_alternative<ApplyDelta>(steps[i]));
+
+    auto model = MoeModel::open(demo("models/qwen").toStdString(), ComputeOptions{torch::kFloat, torch::kCPU});
+    model->makeResident();
+    applyPlan(*model, basePlan->second.plan, sessionTensorSource(session));
+    const auto tokenizer = Tokenizer::fromFile(model->path() / "tokenizer.json");
+    const auto train = tokenize(readTextCorpus(demo("calib.txt").toStdString()), tokenizer);
+    const auto heldOut = tokenize(readTextCorpus(demo("eval.txt").toStdString()), tokenizer);
+    LoraOptions lo;
+    lo.rank = 2;
+    lo.alpha = 4;
+    auto adapters = attachLora(*model, lo);
+    FinetuneOptions fo;
+    fo.steps = 3;
+    fo.lr = 1e-3;
+    fo.batchSize = 2;
+    fo.seqLen = 32;
+    fo.evalEvery = 2;
+    fo.evalBlocks = 2;
+    fo.warmupSteps = 0; // the GUI caps warm-up at a tenth of the steps
+    const FinetuneResult direct = finetuneLora(*model, adapters, train, heldOut, fo);
+    QCOMPARE(direct.losses.size(), size_t(3));
+    for (int i = 0; i < 3; ++i) {
+        qInfo("step %d: GUI loss %.6f, core loss %.6f", i + 1, curve->lossAt(i), direct.losses[static_cast<size_t>(i)]);
+        QVERIFY(std::abs(curve->lossAt(i) - direct.losses[static_cast<size_t>(i)]) < 1e-3);
+    }
+
+    bool inCompare = false;
+    for (const auto& v : w.compareView()->variants())
+        inCompare = inCompare || v.name == base + QStringLiteral("-lora");
+    QVERIFY(inCompare);
+
+    // MOEWB_SCREENSHOTS=DIR: the Recover tab for docs/ with a longer run (60 steps, 4 x 64 tokens a
+    // step, held-out perplexity every 10 steps on 8 windows) of a harsher plan (half the experts).
+    const QString shots = qEnvironmentVariable("MOEWB_SCREENSHOTS");
+    if (shots.isEmpty())
+        return;
+    s.samples = 8;
+    s.sequenceLength = 64;
+    s.methodParameters.dropRatio = 0.5;
+    w.setRunSettings(s);
+    QVERIFY(waitForJob(w, w.runMethod()));
+    r.plan = QStringLiteral("expert-drop-layerwise-0.5");
+    r.steps = 60;
+    r.rank = 8;
+    r.alpha = 16;
+    r.lr = 2e-3;
+    r.batchSize = 4;
+    r.sequenceLength = 64;
+    r.evalEvery = 10;
+    r.evalBlocks = 8;
+    QCoreApplication::processEvents();
+    w.recoverPanel()->setSettings(r);
+    QSignalSpy shotPoints(w.worker(), &moewb::gui::Worker::lossPointReady);
+    QVERIFY(waitForJob(w, w.recover(r), 600000));
+    QCoreApplication::processEvents();
+    for (const auto& args : shotPoints) {
+        const auto p = args.at(0).value<moewb::gui::LossPoint>();
+        if (!std::isnan(p.heldOutPerplexity))
+            qInfo("step %lld: held-out perplexity %.3f", p.step, p.heldOutPerplexity);
+    }
+    for (auto* dock : w.findChildren<QDockWidget*>())
+        dock->hide(); // the tab at the window's width
+    w.resize(1200, 560);
+    w.show();
+    w.showRecover();
+    QTest::qWait(300);
+    QVERIFY(w.recoverPanel()->grab().save(QDir(shots).filePath(QStringLiteral("recover.png")), "PNG", 0));
+}
+
+// Cancel during fine-tuning: the job ends as cancelled soon after (at the next step), and no
+// '<plan>-lora' is stored.
+void TestRecover::cancelStoresNothing()
+{
+    if (!QFileInfo::exists(demo("models/qwen/config.json")))
+        QSKIP("the Qwen demo model is not there");
+    moewb::gui::MainWindow w;
+    QVERIFY(waitForJob(w, w.openModel(demo("models/qwen"))));
+    moewb::gui::RunSettings s;
+    s.method = QStringLiteral("layer-drop");
+    s.calibrationPath = demo("calib.txt");
+    s.samples = 2;
+    s.sequenceLength = 32;
+    w.setRunSettings(s);
+    QVERIFY(waitForJob(w, w.runMethod()));
+    moewb::gui::RecoverSettings r;
+    r.plan = QStringLiteral("layer-drop-1");
+    r.trainPath = demo("calib.txt");
+    r.heldOutPath = QStringLiteral("-"); // none
+    r.steps = 100000;
+    r.rank = 2;
+    r.batchSize = 2;
+    r.sequenceLength = 32;
+    QSignalSpy points(w.worker(), &moewb::gui::Worker::lossPointReady);
+    QSignalSpy cancelled(w.worker(), &moewb::gui::Worker::jobCancelled);
+    const int job = w.recover(r);
+    QVERIFY(job > 0);
+    QVERIFY(points.wait(120000)); // the first step
+    QElapsedTimer clock;
+    clock.start();
+    w.cancel();
+    QVERIFY(cancelled.wait(10000));
+    qInfo("cancelled %lld ms after the request, %d steps", static_cast<long long>(clock.elapsed()),
+        static_cast<int>(points.size()));
+    QCOMPARE(cancelled.back().at(0).toInt(), job);
+    QVERIFY(clock.elapsed() < 5000);
+    QCoreApplication::processEvents();
+    for (const auto& v : w.compareView()->variants())
+        QVERIFY(v.name != QStringLiteral("layer-drop-1-lora"));
+}
+
+QTEST_MAIN(TestRecover)
+#include "tst_recover.moc"
