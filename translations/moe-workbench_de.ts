@@ -345,6 +345,26 @@
             <source>LoRA recovery of %1 (rank %2, %3 steps)</source>
             <translation>LoRA-Erholung von %1 (Rang %2, %3 Schritte)</translation>
         </message>
+        <message>
+            <source>&amp;Decompose (low rank)</source>
+            <translation>&amp;Zerlegen (niedriger Rang)</translation>
+        </message>
+        <message>
+            <source>Factor the surviving experts of the search's plan: rank allocation and SVD</source>
+            <translation>Die verbleibenden Experten des Suchplans faktorisieren: Rangzuteilung und SVD</translation>
+        </message>
+        <message>
+            <source>&amp;Export compressed model…</source>
+            <translation>Komprimiertes Modell &amp;exportieren…</translation>
+        </message>
+        <message>
+            <source>Write a plan of the session as a checkpoint folder, after a deployability report</source>
+            <translation>Einen Plan der Sitzung nach einem Einsetzbarkeitsbericht als Checkpoint-Ordner schreiben</translation>
+        </message>
+        <message>
+            <source>Wait until the running job has finished, or cancel it, before exporting.</source>
+            <translation>Warten Sie, bis der laufende Auftrag fertig ist, oder brechen Sie ihn ab, bevor Sie exportieren.</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::ModelTree</name>
@@ -784,6 +804,18 @@
             <source>Recover</source>
             <translation>Wiederherstellen</translation>
         </message>
+        <message>
+            <source>Decompose</source>
+            <translation>Zerlegen</translation>
+        </message>
+        <message>
+            <source>Export report</source>
+            <translation>Exportbericht</translation>
+        </message>
+        <message>
+            <source>Export</source>
+            <translation>Exportieren</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::WorkerCore</name>
@@ -878,6 +910,38 @@
         <message>
             <source>Fine-tuning %1 (LoRA rank %2)</source>
             <translation>Feinabstimmung von %1 (LoRA-Rang %2)</translation>
+        </message>
+        <message>
+            <source>Decomposing experts</source>
+            <translation>Experten werden zerlegt</translation>
+        </message>
+        <message>
+            <source>The session holds no plan to export: run the search (Run all) first, or open a session with plans.</source>
+            <translation>Die Sitzung enthält keinen Plan zum Exportieren: Führen Sie zuerst die Suche aus (Alles ausführen) oder öffnen Sie eine Sitzung mit Plänen.</translation>
+        </message>
+        <message>
+            <source>The session has no plan '%1'.</source>
+            <translation>Die Sitzung hat keinen Plan „%1“.</translation>
+        </message>
+        <message>
+            <source>Plan '%1' needs %2 tensor(s) the session lacks (first: %3); run its stage again.</source>
+            <translation>Plan „%1“ braucht %2 Tensor(en), die der Sitzung fehlen (erster: %3); führen Sie seine Stufe erneut aus.</translation>
+        </message>
+        <message>
+            <source>Choose the folder to write the model into.</source>
+            <translation>Wählen Sie den Ordner, in den das Modell geschrieben wird.</translation>
+        </message>
+        <message>
+            <source>%1: give the full path of the folder.</source>
+            <translation>%1: Geben Sie den vollständigen Pfad des Ordners an.</translation>
+        </message>
+        <message>
+            <source>%1 exists and is not empty. Choose a new folder, or tick "Replace the folder's contents".</source>
+            <translation>%1 existiert und ist nicht leer. Wählen Sie einen neuen Ordner oder aktivieren Sie „Inhalt des Ordners ersetzen“.</translation>
+        </message>
+        <message>
+            <source>Writing and verifying %1</source>
+            <translation>%1 wird geschrieben und geprüft</translation>
         </message>
     </context>
     <context>
@@ -1495,6 +1559,225 @@
         <message>
             <source>Run Layer Drop or Block Drop to see the similarity scores</source>
             <translation>Layer Drop oder Block Drop ausführen, um die Ähnlichkeiten zu sehen</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::ExportDialog</name>
+        <message>
+            <source>Export compressed model</source>
+            <translation>Komprimiertes Modell exportieren</translation>
+        </message>
+        <message>
+            <source>A new or empty folder</source>
+            <translation>Ein neuer oder leerer Ordner</translation>
+        </message>
+        <message>
+            <source>&amp;Browse…</source>
+            <translation>&amp;Durchsuchen…</translation>
+        </message>
+        <message>
+            <source>Output &amp;folder:</source>
+            <translation>Ausgabe&amp;ordner:</translation>
+        </message>
+        <message>
+            <source>&amp;Replace the folder's contents</source>
+            <translation>Inhalt des Ordners e&amp;rsetzen</translation>
+        </message>
+        <message>
+            <source>Needed when the folder is not empty; the model's own folder and the session file are never replaced</source>
+            <translation>Nötig, wenn der Ordner nicht leer ist; der Ordner des Modells und die Sitzungsdatei werden nie ersetzt</translation>
+        </message>
+        <message>
+            <source>The session's plan to write</source>
+            <translation>Der zu schreibende Plan der Sitzung</translation>
+        </message>
+        <message>
+            <source>&amp;Plan:</source>
+            <translation>Kompressions&amp;plan:</translation>
+        </message>
+        <message>
+            <source>Automatic (standard when possible)</source>
+            <translation>Automatisch (Standard, wenn möglich)</translation>
+        </message>
+        <message>
+            <source>Standard (stock transformers)</source>
+            <translation>Standard (unverändertes transformers)</translation>
+        </message>
+        <message>
+            <source>Extended (per-layer structure, smallest)</source>
+            <translation>Erweitert (Struktur je Schicht, am kleinsten)</translation>
+        </message>
+        <message>
+            <source>Dense (factors multiplied back, stock loaders)</source>
+            <translation>Dicht (Faktoren zurückmultipliziert, Standard-Lader)</translation>
+        </message>
+        <message>
+            <source>&amp;Kind:</source>
+            <translation>&amp;Art:</translation>
+        </message>
+        <message>
+            <source>As the source model</source>
+            <translation>Wie das Quellmodell</translation>
+        </message>
+        <message>
+            <source>&amp;Data type:</source>
+            <translation>Daten&amp;typ:</translation>
+        </message>
+        <message>
+            <source>One file</source>
+            <translation>Eine Datei</translation>
+        </message>
+        <message>
+            <source>Largest weights file (1 GB = 10^9 bytes, as transformers counts); 0: one file</source>
+            <translation>Größte Gewichtsdatei (1 GB = 10^9 Byte, wie transformers zählt); 0: eine Datei</translation>
+        </message>
+        <message>
+            <source>&amp;Shard size:</source>
+            <translation>&amp;Shard-Größe:</translation>
+        </message>
+        <message>
+            <source>&amp;Verify: reload the folder and compare logits before keeping it</source>
+            <translation>&amp;Überprüfen: Ordner neu laden und Logits vergleichen, bevor er behalten wird</translation>
+        </message>
+        <message>
+            <source>&lt;b&gt;Deployability report&lt;/b&gt; (worked out before anything is written)</source>
+            <translation>&lt;b&gt;Bericht zur Einsetzbarkeit&lt;/b&gt; (ermittelt, bevor etwas geschrieben wird)</translation>
+        </message>
+        <message>
+            <source>&amp;Export</source>
+            <translation>&amp;Exportieren</translation>
+        </message>
+        <message>
+            <source>&amp;Cancel export</source>
+            <translation>Export a&amp;bbrechen</translation>
+        </message>
+        <message>
+            <source>C&amp;lose</source>
+            <translation>Schl&amp;ießen</translation>
+        </message>
+        <message>
+            <source>&lt;i&gt;Preparing the report…&lt;/i&gt;</source>
+            <translation>&lt;i&gt;Bericht wird erstellt…&lt;/i&gt;</translation>
+        </message>
+        <message>
+            <source>Folder to write the model into</source>
+            <translation>Ordner für das Modell</translation>
+        </message>
+        <message>
+            <source>Cannot export with these choices:</source>
+            <translation>Mit dieser Auswahl ist kein Export möglich:</translation>
+        </message>
+        <message>
+            <source>standard</source>
+            <translation>Standard</translation>
+        </message>
+        <message>
+            <source>extended</source>
+            <translation>erweitert</translation>
+        </message>
+        <message>
+            <source>dense</source>
+            <translation>dicht</translation>
+        </message>
+        <message>
+            <source>Plan &lt;b&gt;%1&lt;/b&gt; as the &lt;b&gt;%2&lt;/b&gt; format, %3: %4 tensors in %5 file(s).</source>
+            <translation>Plan &lt;b&gt;%1&lt;/b&gt; im Format &lt;b&gt;%2&lt;/b&gt;, %3: %4 Tensoren in %5 Datei(en).</translation>
+        </message>
+        <message>
+            <source>Layers</source>
+            <translation>Schichten</translation>
+        </message>
+        <message>
+            <source>%1 of %2</source>
+            <translation>%1 von %2</translation>
+        </message>
+        <message>
+            <source>Parameters</source>
+            <translation>Parameter</translation>
+        </message>
+        <message>
+            <source>%1 M of %2 M (%3%)</source>
+            <translation>%1 M von %2 M (%3 %)</translation>
+        </message>
+        <message>
+            <source>Weights</source>
+            <translation>Gewichte</translation>
+        </message>
+        <message>
+            <source>%1 MiB (source %2 MiB)</source>
+            <translation>%1 MiB (Quelle %2 MiB)</translation>
+        </message>
+        <message>
+            <source>On disk</source>
+            <translation>Auf der Festplatte</translation>
+        </message>
+        <message>
+            <source>about %1 MiB</source>
+            <translation>etwa %1 MiB</translation>
+        </message>
+        <message>
+            <source>Loads in:</source>
+            <translation>Lädt in:</translation>
+        </message>
+        <message>
+            <source>yes</source>
+            <translation>ja</translation>
+        </message>
+        <message>
+            <source>no</source>
+            <translation>nein</translation>
+        </message>
+        <message>
+            <source>Not the standard format because:</source>
+            <translation>Nicht das Standardformat, weil:</translation>
+        </message>
+        <message>
+            <source>The dense kind (stock loaders, no saving from factors) is also possible.</source>
+            <translation>Das dichte Format (Standard-Lader, keine Einsparung durch Faktoren) ist ebenfalls möglich.</translation>
+        </message>
+        <message>
+            <source>The dense kind is not possible:</source>
+            <translation>Das dichte Format ist nicht möglich:</translation>
+        </message>
+        <message>
+            <source>Notes:</source>
+            <translation>Hinweise:</translation>
+        </message>
+        <message>
+            <source>Export failed; nothing was written.</source>
+            <translation>Export fehlgeschlagen; nichts wurde geschrieben.</translation>
+        </message>
+        <message>
+            <source>Done</source>
+            <translation>Fertig</translation>
+        </message>
+        <message>
+            <source>Wrote %1 file(s), %2 MiB, in %3 s to %4.</source>
+            <translation>%1 Datei(en), %2 MiB, in %3 s nach %4 geschrieben.</translation>
+        </message>
+        <message>
+            <source>%1 tensor(s) rounded to %2.</source>
+            <translation>%1 Tensor(en) auf %2 gerundet.</translation>
+        </message>
+        <message>
+            <source>Verified: the reloaded folder reproduces the model's logits on %1 (%2 × %3 tokens): max |difference| %4, tolerance %5; %6 against the model in memory.</source>
+            <translation>Geprüft: Der neu geladene Ordner reproduziert die Logits des Modells auf %1 (%2 × %3 Token): max. |Differenz| %4, Toleranz %5; %6 gegenüber dem Modell im Speicher.</translation>
+        </message>
+        <message>
+            <source>Verification FAILED on %1 (%2 × %3 tokens): max |difference| %4, tolerance %5; %6 against the model in memory.</source>
+            <translation>Prüfung FEHLGESCHLAGEN auf %1 (%2 × %3 Token): max. |Differenz| %4, Toleranz %5; %6 gegenüber dem Modell im Speicher.</translation>
+        </message>
+        <message>
+            <source>Not verified (the reload check was switched off).</source>
+            <translation>Nicht geprüft (die Prüfung durch Neuladen war abgeschaltet).</translation>
+        </message>
+        <message>
+            <source>Cancelled</source>
+            <translation>Abgebrochen</translation>
+        </message>
+        <message>
+            <source>Cancelled; nothing was written.</source>
+            <translation>Abgebrochen; nichts wurde geschrieben.</translation>
         </message>
     </context>
 </TS>

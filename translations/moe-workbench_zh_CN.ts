@@ -345,6 +345,26 @@
             <source>LoRA recovery of %1 (rank %2, %3 steps)</source>
             <translation>%1 的 LoRA 恢复（秩 %2，%3 步）</translation>
         </message>
+        <message>
+            <source>&amp;Decompose (low rank)</source>
+            <translation>低秩分解(&amp;D)</translation>
+        </message>
+        <message>
+            <source>Factor the surviving experts of the search's plan: rank allocation and SVD</source>
+            <translation>对搜索方案中保留的专家进行分解：秩分配与 SVD</translation>
+        </message>
+        <message>
+            <source>&amp;Export compressed model…</source>
+            <translation>导出压缩模型(&amp;E)…</translation>
+        </message>
+        <message>
+            <source>Write a plan of the session as a checkpoint folder, after a deployability report</source>
+            <translation>先生成可部署性报告，再将会话中的计划写为检查点文件夹</translation>
+        </message>
+        <message>
+            <source>Wait until the running job has finished, or cancel it, before exporting.</source>
+            <translation>请等待正在运行的任务完成（或取消它）后再导出。</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::ModelTree</name>
@@ -784,6 +804,18 @@
             <source>Recover</source>
             <translation>恢复</translation>
         </message>
+        <message>
+            <source>Decompose</source>
+            <translation>分解</translation>
+        </message>
+        <message>
+            <source>Export report</source>
+            <translation>导出报告</translation>
+        </message>
+        <message>
+            <source>Export</source>
+            <translation>导出</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::WorkerCore</name>
@@ -878,6 +910,38 @@
         <message>
             <source>Fine-tuning %1 (LoRA rank %2)</source>
             <translation>正在微调 %1（LoRA 秩 %2）</translation>
+        </message>
+        <message>
+            <source>Decomposing experts</source>
+            <translation>正在分解专家</translation>
+        </message>
+        <message>
+            <source>The session holds no plan to export: run the search (Run all) first, or open a session with plans.</source>
+            <translation>会话中没有可导出的计划：请先运行搜索（全部运行），或打开包含计划的会话。</translation>
+        </message>
+        <message>
+            <source>The session has no plan '%1'.</source>
+            <translation>会话中没有计划“%1”。</translation>
+        </message>
+        <message>
+            <source>Plan '%1' needs %2 tensor(s) the session lacks (first: %3); run its stage again.</source>
+            <translation>计划“%1”需要会话中缺少的 %2 个张量（第一个：%3）；请重新运行其阶段。</translation>
+        </message>
+        <message>
+            <source>Choose the folder to write the model into.</source>
+            <translation>请选择写入模型的文件夹。</translation>
+        </message>
+        <message>
+            <source>%1: give the full path of the folder.</source>
+            <translation>%1：请给出文件夹的完整路径。</translation>
+        </message>
+        <message>
+            <source>%1 exists and is not empty. Choose a new folder, or tick "Replace the folder's contents".</source>
+            <translation>%1 已存在且不为空。请选择新文件夹，或勾选“替换文件夹内容”。</translation>
+        </message>
+        <message>
+            <source>Writing and verifying %1</source>
+            <translation>正在写入并验证 %1</translation>
         </message>
     </context>
     <context>
@@ -1495,6 +1559,225 @@
         <message>
             <source>Run Layer Drop or Block Drop to see the similarity scores</source>
             <translation>运行 Layer Drop 或 Block Drop 以查看相似度得分</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::ExportDialog</name>
+        <message>
+            <source>Export compressed model</source>
+            <translation>导出压缩模型</translation>
+        </message>
+        <message>
+            <source>A new or empty folder</source>
+            <translation>新的或空的文件夹</translation>
+        </message>
+        <message>
+            <source>&amp;Browse…</source>
+            <translation>浏览(&amp;B)…</translation>
+        </message>
+        <message>
+            <source>Output &amp;folder:</source>
+            <translation>输出文件夹(&amp;F)：</translation>
+        </message>
+        <message>
+            <source>&amp;Replace the folder's contents</source>
+            <translation>替换文件夹内容(&amp;R)</translation>
+        </message>
+        <message>
+            <source>Needed when the folder is not empty; the model's own folder and the session file are never replaced</source>
+            <translation>文件夹非空时需要；模型自身的文件夹和会话文件永远不会被替换</translation>
+        </message>
+        <message>
+            <source>The session's plan to write</source>
+            <translation>要写出的会话计划</translation>
+        </message>
+        <message>
+            <source>&amp;Plan:</source>
+            <translation>计划(&amp;P)：</translation>
+        </message>
+        <message>
+            <source>Automatic (standard when possible)</source>
+            <translation>自动（尽可能使用标准格式）</translation>
+        </message>
+        <message>
+            <source>Standard (stock transformers)</source>
+            <translation>标准（原版 transformers）</translation>
+        </message>
+        <message>
+            <source>Extended (per-layer structure, smallest)</source>
+            <translation>扩展（逐层结构，最小）</translation>
+        </message>
+        <message>
+            <source>Dense (factors multiplied back, stock loaders)</source>
+            <translation>稠密（因子乘回，标准加载器）</translation>
+        </message>
+        <message>
+            <source>&amp;Kind:</source>
+            <translation>格式(&amp;K)：</translation>
+        </message>
+        <message>
+            <source>As the source model</source>
+            <translation>与源模型相同</translation>
+        </message>
+        <message>
+            <source>&amp;Data type:</source>
+            <translation>数据类型(&amp;D)：</translation>
+        </message>
+        <message>
+            <source>One file</source>
+            <translation>单个文件</translation>
+        </message>
+        <message>
+            <source>Largest weights file (1 GB = 10^9 bytes, as transformers counts); 0: one file</source>
+            <translation>最大的权重文件（1 GB = 10^9 字节，与 transformers 的计法相同）；0：单个文件</translation>
+        </message>
+        <message>
+            <source>&amp;Shard size:</source>
+            <translation>分片大小(&amp;S)：</translation>
+        </message>
+        <message>
+            <source>&amp;Verify: reload the folder and compare logits before keeping it</source>
+            <translation>验证(&amp;V)：保留前重新加载文件夹并比较 logits</translation>
+        </message>
+        <message>
+            <source>&lt;b&gt;Deployability report&lt;/b&gt; (worked out before anything is written)</source>
+            <translation>&lt;b&gt;可部署性报告&lt;/b&gt;（在写入任何内容之前得出）</translation>
+        </message>
+        <message>
+            <source>&amp;Export</source>
+            <translation>导出(&amp;E)</translation>
+        </message>
+        <message>
+            <source>&amp;Cancel export</source>
+            <translation>取消导出(&amp;C)</translation>
+        </message>
+        <message>
+            <source>C&amp;lose</source>
+            <translation>关闭(&amp;L)</translation>
+        </message>
+        <message>
+            <source>&lt;i&gt;Preparing the report…&lt;/i&gt;</source>
+            <translation>&lt;i&gt;正在准备报告…&lt;/i&gt;</translation>
+        </message>
+        <message>
+            <source>Folder to write the model into</source>
+            <translation>写入模型的文件夹</translation>
+        </message>
+        <message>
+            <source>Cannot export with these choices:</source>
+            <translation>按当前选择无法导出：</translation>
+        </message>
+        <message>
+            <source>standard</source>
+            <translation>标准</translation>
+        </message>
+        <message>
+            <source>extended</source>
+            <translation>扩展</translation>
+        </message>
+        <message>
+            <source>dense</source>
+            <translation>稠密</translation>
+        </message>
+        <message>
+            <source>Plan &lt;b&gt;%1&lt;/b&gt; as the &lt;b&gt;%2&lt;/b&gt; format, %3: %4 tensors in %5 file(s).</source>
+            <translation>计划 &lt;b&gt;%1&lt;/b&gt;，&lt;b&gt;%2&lt;/b&gt; 格式，%3：%4 个张量，共 %5 个文件。</translation>
+        </message>
+        <message>
+            <source>Layers</source>
+            <translation>层数</translation>
+        </message>
+        <message>
+            <source>%1 of %2</source>
+            <translation>%1 / %2</translation>
+        </message>
+        <message>
+            <source>Parameters</source>
+            <translation>参数量</translation>
+        </message>
+        <message>
+            <source>%1 M of %2 M (%3%)</source>
+            <translation>%1 M / %2 M（%3%）</translation>
+        </message>
+        <message>
+            <source>Weights</source>
+            <translation>权重</translation>
+        </message>
+        <message>
+            <source>%1 MiB (source %2 MiB)</source>
+            <translation>%1 MiB（源模型 %2 MiB）</translation>
+        </message>
+        <message>
+            <source>On disk</source>
+            <translation>磁盘占用</translation>
+        </message>
+        <message>
+            <source>about %1 MiB</source>
+            <translation>约 %1 MiB</translation>
+        </message>
+        <message>
+            <source>Loads in:</source>
+            <translation>可加载于：</translation>
+        </message>
+        <message>
+            <source>yes</source>
+            <translation>是</translation>
+        </message>
+        <message>
+            <source>no</source>
+            <translation>否</translation>
+        </message>
+        <message>
+            <source>Not the standard format because:</source>
+            <translation>不是标准格式，因为：</translation>
+        </message>
+        <message>
+            <source>The dense kind (stock loaders, no saving from factors) is also possible.</source>
+            <translation>也可以使用稠密格式（标准加载器，因子不节省空间）。</translation>
+        </message>
+        <message>
+            <source>The dense kind is not possible:</source>
+            <translation>无法使用稠密格式：</translation>
+        </message>
+        <message>
+            <source>Notes:</source>
+            <translation>说明：</translation>
+        </message>
+        <message>
+            <source>Export failed; nothing was written.</source>
+            <translation>导出失败；未写入任何内容。</translation>
+        </message>
+        <message>
+            <source>Done</source>
+            <translation>完成</translation>
+        </message>
+        <message>
+            <source>Wrote %1 file(s), %2 MiB, in %3 s to %4.</source>
+            <translation>已写入 %1 个文件，%2 MiB，用时 %3 秒，位置：%4。</translation>
+        </message>
+        <message>
+            <source>%1 tensor(s) rounded to %2.</source>
+            <translation>%1 个张量已舍入为 %2。</translation>
+        </message>
+        <message>
+            <source>Verified: the reloaded folder reproduces the model's logits on %1 (%2 × %3 tokens): max |difference| %4, tolerance %5; %6 against the model in memory.</source>
+            <translation>已验证：重新加载的文件夹在 %1 上重现了模型的 logits（%2 × %3 个词元）：最大 |差异| %4，容差 %5；与内存中的模型相比为 %6。</translation>
+        </message>
+        <message>
+            <source>Verification FAILED on %1 (%2 × %3 tokens): max |difference| %4, tolerance %5; %6 against the model in memory.</source>
+            <translation>在 %1 上验证失败（%2 × %3 个词元）：最大 |差异| %4，容差 %5；与内存中的模型相比为 %6。</translation>
+        </message>
+        <message>
+            <source>Not verified (the reload check was switched off).</source>
+            <translation>未验证（重新加载检查已关闭）。</translation>
+        </message>
+        <message>
+            <source>Cancelled</source>
+            <translation>已取消</translation>
+        </message>
+        <message>
+            <source>Cancelled; nothing was written.</source>
+            <translation>已取消；未写入任何内容。</translation>
         </message>
     </context>
 </TS>

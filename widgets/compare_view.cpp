@@ -158,7 +158,7 @@ void CompareView::rebuild()
             top = std::max(top, shown);
         }
         plot->xAxis->setTicker(ticker);
-        plot->xAxis->setTickLabelRotation(m_variants.size() > 3 ? 30 : 0);
+        plot->xAxis->setTickLabelRotation(m_variants.size() > 2 ? 30 : 0);
         plot->xAxis->setRange(-0.6, static_cast<double>(m_variants.size()) - 0.4);
         plot->yAxis->setRange(0, top > 0 ? top * 1.15 : 1);
         plot->xAxis->grid()->setVisible(false);

@@ -75,11 +75,16 @@ int main(int argc, char** argv)
                 *started = window.runAll();
         });
         auto evaluating = std::make_shared<int>(0);
+        auto decomposing = std::make_shared<int>(0);
         QObject::connect(window.worker(), &moewb::gui::Worker::jobFinished, &window,
-            [&, started, evaluating](int finished) {
+            [&, started, decomposing, evaluating](int finished) {
                 if (!parser.isSet(shots))
                     return;
-                if (finished == *started && *started != 0) { // then Apply & evaluate for the Compare view
+                if (finished == *started && *started != 0) { // then Decompose for the Ranks tab
+                    *decomposing = window.decompose();
+                    return;
+                }
+                if (finished == *decomposing && *decomposing != 0) { // then Apply & evaluate for Compare
                     *evaluating = window.applyAndEvaluate();
                     return;
                 }

@@ -167,6 +167,8 @@ void MainWindow::connectWorker()
             m_parameters->setLastRun(it->second);
         if (job == m_evaluateJob)
             m_tabs->setCurrentWidget(m_compare);
+        if (job == m_decomposeJob)
+            m_tabs->setCurrentWidget(m_ranks);
         m_runs.erase(job);
         onBusyChanged();
     });
@@ -232,6 +234,13 @@ int MainWindow::runAll()
         return 0;
     saveLastRunSettings(m_settings);
     return trackRun(m_worker->runAll(m_settings));
+}
+
+int MainWindow::decompose()
+{
+    if (refuseInvalidParameters())
+        return 0;
+    return m_decomposeJob = m_worker->decompose(m_settings);
 }
 
 int MainWindow::applyAndEvaluate()

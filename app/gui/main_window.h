@@ -45,6 +45,7 @@ public:
     int runAnalysis();
     int runSearch();
     int runAll();
+    int decompose(); // low rank on the search's plan (plan "moe-i2"); the Ranks tab shows it
     int applyAndEvaluate(); // the original and the session's plans; the Compare view shows them
     void setEvalSettings(const EvalSettings& settings) { m_evalSettings = settings; }
     void cancel();
@@ -131,6 +132,7 @@ private:
     RunSettings m_settings;
     EvalSettings m_evalSettings;
     int m_evaluateJob = 0;
+    int m_decomposeJob = 0;
     Preferences m_preferences;
     std::map<int, RunSettings> m_runs; // running search jobs -> their settings
     int m_sessionJob = 0; // the latest Open session job: its snapshot brings the session's overrides

@@ -1,5 +1,6 @@
 // MainWindow: menus, file dialogs, recent models, preferences and help.
 #include "app/gui/demo_paths.h"
+#include "app/gui/export_dialog.h"
 #include "app/gui/main_window.h"
 #include "app/gui/parameter_checks.h"
 #include "app/gui/parameters_dock.h"
@@ -9,6 +10,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -48,6 +50,19 @@ void MainWindow::createMenus()
     auto* saveAs = file->addAction(tr("Save session &as\u2026"), this, &MainWindow::saveSessionWithDialog);
     saveAs->setShortcut(QKeySequence::SaveAs);
     file->addSeparator();
+    auto* exportModel = file->addAction(tr("&Export compressed model\u2026"), this, [this] {
+        if (m_worker->busy()) { // the dialog's jobs would take the worker's current slot from a run
+            statusBar()->showMessage(tr("Wait until the running job has finished, or cancel it, before exporting."), 8000);
+            return;
+        }
+        const QString folder = QDir::home().filePath(m_model.name.isEmpty() ? QStringLiteral("moe-export")
+                                                                            : m_model.name + QStringLiteral("-compressed"));
+        auto* dialog = new ExportDialog(m_worker, folder, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->open();
+    });
+    exportModel->setStatusTip(tr("Write a plan of the session as a checkpoint folder, after a deployability report"));
+    file->addSeparator();
     auto* quit = file->addAction(tr("&Quit"), qApp, &QApplication::quit);
     quit->setShortcut(QKeySequence::Quit);
 
@@ -66,6 +81,9 @@ void MainWindow::createMenus()
     search->setStatusTip(tr("Genetic search per layer, then the KT block search (reuses the analysis)"));
     auto* all = run->addAction(tr("Run a&ll"), this, &MainWindow::runAll);
     all->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    auto* decompose = run->addAction(tr("&Decompose (low rank)"), this, &MainWindow::decompose);
+    decompose->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_5)); // Ctrl+4: Run method (gui4)
+    decompose->setStatusTip(tr("Factor the surviving experts of the search's plan: rank allocation and SVD"));
     auto* evaluate = run->addAction(tr("Apply && &evaluate"), this, &MainWindow::applyAndEvaluate);
     evaluate->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
     evaluate->setStatusTip(
@@ -75,7 +93,8 @@ void MainWindow::createMenus()
     method->setStatusTip(tr("Expert/Layer/Block Drop, Wanda, SparseGPT or CD-MoE as chosen in Parameters"));
     auto* recover = run->addAction(tr("Rec&over\u2026"), this, &MainWindow::showRecover);
     recover->setStatusTip(tr("LoRA recovery fine-tuning of a plan, with the live loss curve"));
-    m_runActions = {analyze, search, all, evaluate, method, recover};
+    m_runActions = {analyze, search, all, decompose, evaluate, method, recover};
+    m_runActions.append(exportModel);
     run->addSeparator();
     m_cancelAction = run->addAction(tr("&Cancel"), this, &MainWindow::cancel);
     m_cancelAction->setShortcut(QKeySequence(Qt::Key_Escape));

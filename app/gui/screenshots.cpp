@@ -6,6 +6,7 @@
 #include "app/gui/preferences_dialog.h"
 #include "widgets/block_table.h"
 #include "widgets/compare_view.h"
+#include "widgets/rank_editor.h"
 #include "widgets/convergence_plot.h"
 #include "widgets/importance_panel.h"
 #include "widgets/layer_bar_chart.h"
@@ -64,14 +65,29 @@ QStringList saveScreenshots(MainWindow& window, const QString& directory)
     raise(window.modelTree());
     save(window.modelTree(), QStringLiteral("model.png"));
     raise(window.parameters());
+    // The Compare and Ranks tabs with the docks hidden: the whole window's width for their tables.
+    QList<QDockWidget*> hidden;
+    for (auto* dock : window.findChildren<QDockWidget*>())
+        if (dock->isVisible() && !dock->isFloating()) {
+            dock->hide();
+            hidden << dock;
+        }
     window.centralTabs()->setCurrentWidget(window.compareView());
     QApplication::processEvents();
     save(window.compareView(), QStringLiteral("compare.png"));
+    window.centralTabs()->setCurrentWidget(window.rankEditor());
+    QApplication::processEvents();
+    save(window.rankEditor(), QStringLiteral("ranks.png"));
+    for (auto* dock : hidden)
+        dock->show();
     window.centralTabs()->setCurrentWidget(window.importance());
     PreferencesDialog preferences(window.preferences(), &window);
     preferences.show();
     QApplication::processEvents();
     save(&preferences, QStringLiteral("preferences.png"));
+    preferences.hide();
+    if (const QString file = saveExportScreenshot(window, directory); !file.isEmpty())
+        written << file;
     return written;
 }
 

@@ -12,4 +12,8 @@ class MainWindow;
 // compare.png and preferences.png into `directory`; returns the files written.
 QStringList saveScreenshots(MainWindow& window, const QString& directory);
 
+// screenshots_export.cpp: export.png, the export dialog after writing the session's plan to a
+// temporary folder (report and verification shown); returns the file, or empty when not written.
+QString saveExportScreenshot(MainWindow& window, const QString& directory);
+
 } // namespace moewb::gui

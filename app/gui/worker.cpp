@@ -114,6 +114,11 @@ int Worker::runAll(const RunSettings& settings)
         tr("Run all"), true, [settings](WorkerCore& c, int job) { c.runPipeline(job, settings, true); });
 }
 
+int Worker::decompose(const RunSettings& settings)
+{
+    return submit(tr("Decompose"), true, [settings](WorkerCore& c, int job) { c.decompose(job, settings); });
+}
+
 int Worker::evaluate(const EvalSettings& settings)
 {
     return submit(

@@ -5,6 +5,7 @@
 // core's next progress callback (milliseconds on the demo models). Errors from core arrive as
 // jobFailed with core's message. This header has no LibTorch: widgets and tests include it.
 #pragma once
+#include "app/gui/export_types.h"
 #include "app/gui/job_types.h"
 
 #include <QObject>
@@ -29,7 +30,11 @@ public:
     int analyze(const RunSettings& settings);
     int search(const RunSettings& settings);
     int runAll(const RunSettings& settings);
+    int decompose(const RunSettings& settings); // low rank on the search's plan -> plan "moe-i2"
     int evaluate(const EvalSettings& settings); // Apply & evaluate: the original and the session's plans
+    // worker_export.cpp: File ▸ Export compressed model… (the report writes nothing; queued, no cancel).
+    int previewExport(const ExportSettings& settings); // -> exportPreviewed
+    int exportModel(const ExportSettings& settings); // -> exportFinished (also with an error)
     // Run ▸ Run method: expert-drop, layer-drop, block-drop, wanda, sparsegpt or condense (worker_methods.cpp)
     int runMethod(const RunSettings& settings);
     int recover(const RecoverSettings& settings); // Run ▸ Recover: LoRA fine-tuning (worker_recover.cpp)
@@ -67,6 +72,8 @@ Q_SIGNALS:
     void jobCancelled(int job);
     void jobFailed(int job, const QString& message);
     void pausedForTest(const QString& stage);
+    void exportPreviewed(int job, const moewb::gui::ExportSummary& summary);
+    void exportFinished(int job, const moewb::gui::ExportSummary& summary);
     void similarityReady(const moewb::gui::SimilarityChartData& data); // Layer / Block Drop scores
     void lossPointReady(const moewb::gui::LossPoint& point); // every Recover step
     void planStored(const QString& plan); // a method or Recover put this plan into the session

@@ -104,6 +104,11 @@ void WorkerCore::pauseForTest(int job, const QString& name)
         ;
 }
 
+QString WorkerCore::calibrationKeyOf(const RunSettings& settings)
+{
+    return calibrationKey(settings);
+}
+
 void WorkerCore::requireModel() const
 {
     if (!m_model)

@@ -1,6 +1,7 @@
 // The worker thread's side of the bridge (internal to app/gui): owns the model and the session and
 // runs the job bodies. Only the worker thread touches it; results go back through Worker::post.
 #pragma once
+#include "app/gui/export_types.h"
 #include "app/gui/job_types.h"
 #include "core/analysis/fast_loss.h"
 #include "core/calib/dataset.h"
@@ -56,8 +57,12 @@ public:
     void saveSession(int job, const QString& file);
     // The analysis stage (cached importance reused unless settings.recompute), then the search.
     void runPipeline(int job, const RunSettings& settings, bool withSearch);
+    // worker_lowrank.cpp: the low-rank stage on the search's plan, into the session's plan "moe-i2".
+    void decompose(int job, const RunSettings& settings);
     // worker_evaluate.cpp: the original and every plan of the session, into its evaluations.
     void evaluate(int job, const EvalSettings& settings);
+    // worker_export.cpp: the deployability report, or the export itself (errors come back in it).
+    void exportModel(int job, const ExportSettings& settings, bool write);
     // worker_methods.cpp: one of the other methods into a session plan; worker_recover.cpp: LoRA.
     void runMethod(int job, const RunSettings& settings);
     void recover(int job, const RecoverSettings& settings);
@@ -66,6 +71,7 @@ public:
 
 private:
     void requireModel() const;
+    static QString calibrationKeyOf(const RunSettings& settings);
     TokenBlocks calibration(const RunSettings& settings) const;
     const TokenBlocks& cachedCalibration(int job, const RunSettings& settings); // m_cache.tokens
     std::filesystem::path workingSessionPath() const;

@@ -2,11 +2,8 @@
 // held-out text (perplexity, KL to the original on the same windows, tokens/s) and a multiple-choice
 // task (accuracy), with each plan's parameters and bytes from the plan accounting. The results are
 // stored as the session's evaluations, which the Compare view draws.
-//
-// Plans that only remove experts or drop sublayers / blocks run through the forward pass's overrides
-// (removed experts masked out of the routing, dropped sublayers and blocks skipped): exact for those
-// steps, but the masked experts' weights are still in memory, so tokens/s is the original model's
-// speed. Other plans (masks, deltas, condensed layers, LoRA) run on a copy with core's applyPlan.
+// Each plan is applied (core/plan/apply.h) to its own fresh copy of the model, with factors from the
+// session's tensor store, so tokens/s is that of the compressed model.
 #include "app/gui/demo_paths.h"
 #include "app/gui/worker.h"
 #include "app/gui/worker_core.h"
@@ -21,26 +18,6 @@
 
 namespace moewb::gui {
 
-namespace {
-
-// The plan as forward-pass overrides; nullopt for steps that need the plan applier.
-std::optional<ForwardOptions> overridesOf(const Plan& plan)
-{
-    ForwardOptions options;
-    for (const auto& step : plan.steps) {
-        if (const auto* remove = std::get_if<RemoveExperts>(&step))
-            options.overrides[remove->layer].removedExperts = remove->experts;
-        else if (const auto* drop = std::get_if<DropMoeSublayer>(&step))
-            options.overrides[drop->layer].skipMlp = true;
-        else if (const auto* block = std::get_if<DropBlock>(&step))
-            options.overrides[block->layer].skipLayer = true;
-        else
-            return std::nullopt;
-    }
-    return options;
-}
-
-} // namespace
 
 void WorkerCore::evaluate(int job, const EvalSettings& e)
 {
@@ -48,9 +25,11 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
     const auto& spec = m_model->spec();
     if (m_session.plans().empty())
         fail("no plan to evaluate: run the search (Run all) first, or open a session with plans");
-    std::vector<std::pair<Plan, std::optional<ForwardOptions>>> plans;
-    for (const auto& [name, stored] : m_session.plans())
-        plans.emplace_back(stored.plan, overridesOf(stored.plan));
+    std::vector<Plan> plans;
+    for (const auto& [name, stored] : m_session.plans()) {
+        resolvePlan(spec, stored.plan); // refuses an invalid plan before any work
+        plans.push_back(stored.plan);
+    }
 
     stage(job, tr("Reading evaluation text"));
     const auto tokenizerPath = m_model->path() / "tokenizer.json";
@@ -89,7 +68,6 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
     EvalOptions eo;
     eo.progress = part;
     mo.progress = part;
-    std::string applied = "forward overrides";
     const auto evaluateOne = [&](const std::string& name, const std::string& planName, const LogitsFn& logits,
                                  const ReferenceDistribution* reference, const Plan& plan) {
         Evaluation ev;
@@ -110,7 +88,7 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
         ++step;
         ev.details = {{"text", textPath.toStdString()}, {"windows", blocks.count()},
             {"window_length", blocks.length()}, {"questions", questions.size()},
-            {"applied", applied}};
+            {"applied", "applyPlan"}};
         m_session.setEvaluation(std::move(ev));
     };
 
@@ -135,19 +113,13 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
         ++step;
         m_session.setEvaluation(std::move(ev));
     }
-    for (const auto& [plan, options] : plans) {
+    for (const auto& plan : plans) {
         stage(job, tr("Evaluating plan %1").arg(QString::fromStdString(plan.name)));
-        if (options) {
-            applied = "forward overrides";
-            evaluateOne(plan.name, plan.name, modelLogits(*m_model, *options), &reference, plan);
-        } else { // a copy with the plan applied (the open model stays the source)
-            applied = "applyPlan";
-            auto copy = MoeModel::open(m_model->path(), m_model->options());
-            if (copy->checkpoint().totalBytes() <= (uint64_t{1} << 30))
-                copy->makeResident();
-            applyPlan(*copy, plan, sessionTensorSource(m_session));
-            evaluateOne(plan.name, plan.name, modelLogits(*copy), &reference, plan);
-        }
+        auto applied = MoeModel::open(m_model->path(), m_model->options());
+        if (applied->checkpoint().totalBytes() <= (uint64_t{1} << 30)) // as the original (worker_core.cpp)
+            applied->makeResident();
+        applyPlan(*applied, plan, sessionTensorSource(m_session));
+        evaluateOne(plan.name, plan.name, modelLogits(*applied), &reference, plan);
     }
     stage(job, tr("Saving session"));
     m_session.save(workingSessionPath());

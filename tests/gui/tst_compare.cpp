@@ -10,6 +10,7 @@
 #include "widgets/compare_view.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/importance_panel.h"
+#include "widgets/rank_editor.h"
 
 #include <QElapsedTimer>
 #include <QFileInfo>
@@ -140,6 +141,28 @@ void TestCompare::applyAndEvaluateOnDemoModel()
     }
     QCOMPARE(metric(variants[1], "params"), metric(variants[0], "params") - removed);
     QVERIFY(metric(variants[1], "bytes") < metric(variants[0], "bytes"));
+
+    // Decompose (rate 0.3) then evaluate again: the plan "moe-i2" factors the survivors; the Ranks
+    // tab's budget (dense minus stored, per layer) is exactly what accountPlan says factoring saved.
+    QVERIFY(waitForJob(w, w.decompose()));
+    QCoreApplication::processEvents();
+    QCOMPARE(w.centralTabs()->currentWidget(), static_cast<QWidget*>(w.rankEditor()));
+    auto* ranks = w.rankEditor();
+    QCOMPARE(ranks->rows(), static_cast<int>(w.model().moeLayers.size()));
+    qint64 saved = 0;
+    for (int row = 0; row < ranks->rows(); ++row)
+        saved += ranks->denseParameters(row) - ranks->storedParameters(row);
+    QVERIFY(saved > 0);
+    QVERIFY(waitForJob(w, w.applyAndEvaluate()));
+    QCoreApplication::processEvents();
+    const auto& all = w.compareView()->variants();
+    QCOMPARE(all.size(), size_t(3)); // original, moe-i2, moe-i2-search
+    QCOMPARE(all[1].name, QStringLiteral("moe-i2"));
+    QCOMPARE(metric(all[2], "params") - metric(all[1], "params"), static_cast<double>(saved));
+    QVERIFY(metric(all[1], "kl") > 0);
+    for (const auto& v : all)
+        qInfo("%s: perplexity %.3f, KL %.4f, params %.0f", qPrintable(v.name), metric(v, "perplexity"),
+            metric(v, "kl"), metric(v, "params"));
 }
 
 QTEST_MAIN(TestCompare)

@@ -1,0 +1,41 @@
+// Run ▸ Decompose on the worker thread: the low-rank stage of MoE-I² (core/pipeline/moe_i2_stages.h)
+// on the session's search plan ("moe-i2-search") with the Parameters dock's decomposition rate, alpha,
+// SVD mode and the Ranks tab's rank overrides, giving the plan "moe-i2" (pruning + factored experts)
+// and its factor tensors in the session. The stage reuses a matching plan already in the session.
+#include "app/gui/worker.h"
+#include "app/gui/worker_core.h"
+#include "core/io/error.h"
+#include "core/pipeline/moe_i2_stages.h"
+#include "core/plan/apply.h"
+
+#include <torch/torch.h>
+
+namespace moewb::gui {
+
+void WorkerCore::decompose(int job, const RunSettings& s)
+{
+    requireModel();
+    if (!m_session.plans().count("moe-i2-search"))
+        fail("no pruning plan to decompose: run the search (Run all) first");
+    if (!m_cache.tokens || m_cache.tokensKey != calibrationKeyOf(s)) {
+        stage(job, tr("Reading calibration text"));
+        m_cache = StageCache();
+        m_cache.tokens = calibration(s);
+        m_cache.tokensKey = calibrationKeyOf(s);
+    }
+    stage(job, tr("Decomposing experts"));
+    DecomposeStageOptions options;
+    options.pruningPlan = "moe-i2-search";
+    options.decompose.rate = s.decompositionRate;
+    options.decompose.alpha = s.alpha;
+    options.decompose.mode = s.activationAware ? SvdMode::ActivationAware : SvdMode::Plain;
+    options.decompose.expertRank = s.rankOverrides;
+    options.decompose.planName = "moe-i2";
+    options.decompose.factorPrefix = planTensorPrefix("factors", "moe-i2");
+    options.decompose.progress = [this, job](double f) { return progress(job, f); };
+    decomposeIntoSession(m_model->path(), m_model->options(), m_cache.tokens->ids, m_session, options);
+    stage(job, tr("Saving session"));
+    m_session.save(workingSessionPath());
+}
+
+} // namespace moewb::gui
