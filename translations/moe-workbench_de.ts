@@ -365,6 +365,10 @@
             <source>Wait until the running job has finished, or cancel it, before exporting.</source>
             <translation>Warten Sie, bis der laufende Auftrag fertig ist, oder brechen Sie ihn ab, bevor Sie exportieren.</translation>
         </message>
+        <message>
+            <source>CD-MoE fine-tuning of %1 (%2 steps)</source>
+            <translation>CD-MoE-Feinabstimmung von %1 (%2 Schritte)</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::ModelTree</name>
@@ -943,6 +947,10 @@
             <source>Writing and verifying %1</source>
             <translation>%1 wird geschrieben und geprüft</translation>
         </message>
+        <message>
+            <source>Fine-tuning the condensed experts of %1</source>
+            <translation>Feinabstimmung der verdichteten Experten von %1</translation>
+        </message>
     </context>
     <context>
         <name>moewb::widgets::BlockTable</name>
@@ -1304,6 +1312,14 @@
             <source>The model has no MoE layers.</source>
             <translation>Das Modell hat keine MoE-Schichten.</translation>
         </message>
+        <message>
+            <source>The learning rate must be above 0.</source>
+            <translation>Die Lernrate muss größer als 0 sein.</translation>
+        </message>
+        <message>
+            <source>The training text %1 does not exist.</source>
+            <translation>Der Trainingstext %1 existiert nicht.</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::MethodForm</name>
@@ -1422,6 +1438,42 @@
         <message>
             <source>Metric:</source>
             <translation>Maß:</translation>
+        </message>
+        <message>
+            <source>none</source>
+            <translation>keine</translation>
+        </message>
+        <message>
+            <source>Fine-tuning steps of the condensed layers' kept and shared experts (0: none); the plan before it is kept as '&lt;plan&gt;-no-finetune'</source>
+            <translation>Feinabstimmungsschritte der behaltenen und geteilten Experten der verdichteten Schichten (0: keine); der Plan davor bleibt als '&lt;plan&gt;-no-finetune' erhalten</translation>
+        </message>
+        <message>
+            <source>Fine-tuning steps:</source>
+            <translation>Feinabstimmungsschritte:</translation>
+        </message>
+        <message>
+            <source>Peak learning rate (AdamW; linear warm-up, then linear decay)</source>
+            <translation>Spitzen-Lernrate (AdamW; lineares Aufwärmen, dann linearer Abfall)</translation>
+        </message>
+        <message>
+            <source>Learning rate:</source>
+            <translation>Lernrate:</translation>
+        </message>
+        <message>
+            <source>the calibration text</source>
+            <translation>der Kalibriertext</translation>
+        </message>
+        <message>
+            <source>Training text</source>
+            <translation>Trainingstext</translation>
+        </message>
+        <message>
+            <source>Text (*.txt *.jsonl);;All files (*)</source>
+            <translation>Text (*.txt *.jsonl);;Alle Dateien (*)</translation>
+        </message>
+        <message>
+            <source>Training text:</source>
+            <translation>Trainingstext:</translation>
         </message>
     </context>
     <context>

@@ -365,6 +365,10 @@
             <source>Wait until the running job has finished, or cancel it, before exporting.</source>
             <translation>请等待正在运行的任务完成（或取消它）后再导出。</translation>
         </message>
+        <message>
+            <source>CD-MoE fine-tuning of %1 (%2 steps)</source>
+            <translation>%1 的 CD-MoE 微调（%2 步）</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::ModelTree</name>
@@ -943,6 +947,10 @@
             <source>Writing and verifying %1</source>
             <translation>正在写入并验证 %1</translation>
         </message>
+        <message>
+            <source>Fine-tuning the condensed experts of %1</source>
+            <translation>正在微调 %1 的压缩专家</translation>
+        </message>
     </context>
     <context>
         <name>moewb::widgets::BlockTable</name>
@@ -1304,6 +1312,14 @@
             <source>The model has no MoE layers.</source>
             <translation>模型没有 MoE 层。</translation>
         </message>
+        <message>
+            <source>The learning rate must be above 0.</source>
+            <translation>学习率必须大于 0。</translation>
+        </message>
+        <message>
+            <source>The training text %1 does not exist.</source>
+            <translation>训练文本 %1 不存在。</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::MethodForm</name>
@@ -1422,6 +1438,42 @@
         <message>
             <source>Metric:</source>
             <translation>度量：</translation>
+        </message>
+        <message>
+            <source>none</source>
+            <translation>无</translation>
+        </message>
+        <message>
+            <source>Fine-tuning steps of the condensed layers' kept and shared experts (0: none); the plan before it is kept as '&lt;plan&gt;-no-finetune'</source>
+            <translation>压缩层中保留的专家和共享专家的微调步数（0：不微调）；微调前的计划保留为 '&lt;plan&gt;-no-finetune'</translation>
+        </message>
+        <message>
+            <source>Fine-tuning steps:</source>
+            <translation>微调步数：</translation>
+        </message>
+        <message>
+            <source>Peak learning rate (AdamW; linear warm-up, then linear decay)</source>
+            <translation>峰值学习率（AdamW；线性预热后线性衰减）</translation>
+        </message>
+        <message>
+            <source>Learning rate:</source>
+            <translation>学习率：</translation>
+        </message>
+        <message>
+            <source>the calibration text</source>
+            <translation>校准文本</translation>
+        </message>
+        <message>
+            <source>Training text</source>
+            <translation>训练文本</translation>
+        </message>
+        <message>
+            <source>Text (*.txt *.jsonl);;All files (*)</source>
+            <translation>文本 (*.txt *.jsonl);;所有文件 (*)</translation>
+        </message>
+        <message>
+            <source>Training text:</source>
+            <translation>训练文本：</translation>
         </message>
     </context>
     <context>

@@ -1,6 +1,7 @@
 // MainWindow: Run ▸ Run method (Expert / Layer / Block Drop, Wanda, SparseGPT, CD-MoE; issues #16,
 // #17) with the similarity chart of Layer / Block Drop, and Run ▸ Recover (LoRA fine-tuning, #18)
-// with its live loss curve. Both run on the worker; the plans they store show up in Compare.
+// with its live loss curve, which also shows CD-MoE's fine-tuning of the condensed experts when that
+// runs. Both run on the worker; the plans they store show up in Compare.
 #include "app/gui/main_window.h"
 #include "app/gui/method_form.h"
 #include "app/gui/parameters_dock.h"
@@ -66,6 +67,14 @@ int MainWindow::runMethod()
     if (m_settings.method == QLatin1String("layer-drop") || m_settings.method == QLatin1String("block-drop")) {
         m_similarity->clear();
         m_tabs->setCurrentWidget(m_similarity);
+    }
+    const MethodParameters& p = m_settings.methodParameters;
+    if (m_settings.method == QLatin1String("condense") && p.condenseFinetuneSteps > 0) {
+        // The steps' losses arrive on the Recover tab's curve (Worker::lossPointReady).
+        const QString plan = QStringLiteral("cd-moe-%1x%2").arg(p.condenseLayers).arg(p.condenseExperts);
+        const int steps = p.condenseFinetuneSteps;
+        m_recover->lossCurve()->start(tr("CD-MoE fine-tuning of %1 (%2 steps)").arg(plan).arg(steps), steps);
+        showRecover();
     }
     return m_worker->runMethod(m_settings);
 }

@@ -3,12 +3,17 @@
 #include <QCoreApplication>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
+#include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QRegularExpression>
 #include <QSettings>
 #include <QSpinBox>
+#include <QToolButton>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
@@ -136,6 +141,30 @@ MethodForm::MethodForm(QWidget* parent)
     m_metric->addItem(tr("JS divergence of hidden states"), QStringLiteral("js"));
     m_metric->addItem(tr("KL of next-token distributions"), QStringLiteral("kl"));
     condense->addRow(tr("Metric:"), m_metric);
+    m_finetuneSteps = spin(this, "condenseFinetuneSteps", 0, 1000000);
+    m_finetuneSteps->setSpecialValueText(tr("none"));
+    m_finetuneSteps->setToolTip(tr("Fine-tuning steps of the condensed layers' kept and shared experts "
+                                   "(0: none); the plan before it is kept as '<plan>-no-finetune'"));
+    condense->addRow(tr("Fine-tuning steps:"), m_finetuneSteps);
+    m_finetuneLr = real(this, "condenseFinetuneLr", 0.0, 1.0, 1e-4);
+    m_finetuneLr->setDecimals(6);
+    m_finetuneLr->setToolTip(tr("Peak learning rate (AdamW; linear warm-up, then linear decay)"));
+    condense->addRow(tr("Learning rate:"), m_finetuneLr);
+    auto* trainRow = new QHBoxLayout;
+    m_trainPath = new QLineEdit(this);
+    m_trainPath->setObjectName(QStringLiteral("condenseTrainPath"));
+    m_trainPath->setPlaceholderText(tr("the calibration text"));
+    auto* browse = new QToolButton(this);
+    browse->setText(QStringLiteral("\u2026"));
+    trainRow->addWidget(m_trainPath, 1);
+    trainRow->addWidget(browse);
+    connect(browse, &QToolButton::clicked, this, [this] {
+        const QString file = QFileDialog::getOpenFileName(
+            this, tr("Training text"), QString(), tr("Text (*.txt *.jsonl);;All files (*)"));
+        if (!file.isEmpty())
+            m_trainPath->setText(file);
+    });
+    condense->addRow(tr("Training text:"), trainRow);
 
     const auto emitChanged = [this] {
         if (!m_filling)
@@ -147,6 +176,7 @@ MethodForm::MethodForm(QWidget* parent)
         connect(box, &QDoubleSpinBox::valueChanged, this, emitChanged);
     for (auto* box : findChildren<QComboBox*>())
         connect(box, &QComboBox::currentTextChanged, this, emitChanged);
+    connect(m_trainPath, &QLineEdit::textChanged, this, emitChanged);
     setParameters(MethodParameters{});
     setMethod(QStringLiteral("moe-i2"));
 }
@@ -175,6 +205,9 @@ void MethodForm::setParameters(const MethodParameters& p)
     m_condenseLayers->setValue(p.condenseLayers);
     m_condenseExperts->setValue(p.condenseExperts);
     select(m_metric, p.condenseMetric);
+    m_finetuneSteps->setValue(p.condenseFinetuneSteps);
+    m_finetuneLr->setValue(p.condenseFinetuneLr);
+    m_trainPath->setText(p.condenseTrainPath);
     m_filling = false;
 }
 
@@ -191,6 +224,9 @@ MethodParameters MethodForm::parameters() const
     p.condenseLayers = m_condenseLayers->value();
     p.condenseExperts = m_condenseExperts->value();
     p.condenseMetric = value(m_metric);
+    p.condenseFinetuneSteps = m_finetuneSteps->value();
+    p.condenseFinetuneLr = m_finetuneLr->value();
+    p.condenseTrainPath = m_trainPath->text().trimmed();
     return p;
 }
 
@@ -273,6 +309,13 @@ QList<ParameterIssue> checkMethodParameters(const QString& method, const MethodP
         if (fewest > 0 && p.condenseExperts > fewest)
             error(QStringLiteral("condenseExperts"),
                 MethodChecks::tr("A condensed layer keeps at most its %1 experts.").arg(fewest));
+        const bool finetune = p.condenseFinetuneSteps > 0;
+        if (finetune && p.condenseFinetuneLr <= 0.0)
+            error(QStringLiteral("condenseFinetuneLr"),
+                MethodChecks::tr("The learning rate must be above 0."));
+        if (finetune && !p.condenseTrainPath.isEmpty() && !QFileInfo::exists(p.condenseTrainPath))
+            error(QStringLiteral("condenseTrainPath"),
+                MethodChecks::tr("The training text %1 does not exist.").arg(p.condenseTrainPath));
     }
     if (moeLayers == 0 && !model.layers.empty() && method != QLatin1String("block-drop"))
         error(QStringLiteral("method"), MethodChecks::tr("The model has no MoE layers."));
@@ -294,6 +337,9 @@ void loadMethodParameters(QSettings& s, MethodParameters& p)
     p.condenseLayers = get("condense/layers", p.condenseLayers);
     p.condenseExperts = get("condense/experts", p.condenseExperts);
     p.condenseMetric = get("condense/metric", p.condenseMetric);
+    p.condenseFinetuneSteps = get("condense/finetuneSteps", p.condenseFinetuneSteps);
+    p.condenseFinetuneLr = get("condense/finetuneLr", p.condenseFinetuneLr);
+    p.condenseTrainPath = get("condense/trainPath", p.condenseTrainPath);
 }
 
 void saveMethodParameters(QSettings& s, const MethodParameters& p)
@@ -308,6 +354,9 @@ void saveMethodParameters(QSettings& s, const MethodParameters& p)
     s.setValue(QStringLiteral("condense/layers"), p.condenseLayers);
     s.setValue(QStringLiteral("condense/experts"), p.condenseExperts);
     s.setValue(QStringLiteral("condense/metric"), p.condenseMetric);
+    s.setValue(QStringLiteral("condense/finetuneSteps"), p.condenseFinetuneSteps);
+    s.setValue(QStringLiteral("condense/finetuneLr"), p.condenseFinetuneLr);
+    s.setValue(QStringLiteral("condense/trainPath"), p.condenseTrainPath);
 }
 
 } // namespace moewb::gui

@@ -26,6 +26,9 @@ struct MethodParameters {
     int condenseLayers = 1;
     int condenseExperts = 2; // k_c
     QString condenseMetric = QStringLiteral("js"); // "js" | "kl"
+    int condenseFinetuneSteps = 0; // fine-tuning steps of the condensed experts (0: none)
+    double condenseFinetuneLr = 1e-3; // its peak learning rate (AdamW)
+    QString condenseTrainPath; // its training text; empty: the calibration text
     bool operator==(const MethodParameters&) const = default;
 };
 
@@ -60,10 +63,11 @@ struct RecoverSettings {
     quint64 seed = 0;
 };
 
-// One point of the recovery curve: the training loss of a step, and the held-out perplexity when
-// that step evaluated (NaN otherwise; step 0 = before training has only a perplexity).
+// One point of a fine-tuning curve (Recover, or CD-MoE's fine-tuning of the condensed experts): the
+// training loss of a step, and the held-out perplexity when that step evaluated (NaN otherwise; step
+// 0 = before training has only a perplexity).
 struct LossPoint {
-    QString run; // the plan being made ("<plan>-lora")
+    QString run; // the plan being made ("<plan>-lora", or the CD-MoE plan)
     long long step = 0, steps = 0;
     double loss = 0, lr = 0;
     double heldOutPerplexity = 0; // NaN when this step did not evaluate

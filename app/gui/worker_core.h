@@ -83,6 +83,10 @@ private:
     std::vector<LayerSearch> geneticStage(
         int job, const RunSettings& settings, const std::vector<LayerProblem>& problems);
     BlockSearch blockStage(int job, const RunSettings& settings, const std::vector<LayerSearch>& layers);
+    // worker_methods.cpp: CD-MoE's fine-tuning of the condensed layers' experts, as `run --method
+    // condense --finetune-steps` does it; appends the deltas to `plan`, stores "<plan>-no-finetune".
+    void condenseFinetuneStage(
+        int job, const RunSettings& settings, Plan& plan, const std::vector<int>& layers);
     // Progress callback for core: notes the thread, posts the fraction (rate-limited) and answers
     // whether the job may go on.
     bool progress(int job, double fraction);

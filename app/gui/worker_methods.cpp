@@ -1,7 +1,9 @@
 // Run ▸ Run method on the worker thread (issues #16, #17): Expert Drop, Layer Drop, Block Drop, Wanda,
 // SparseGPT and CD-MoE condensing on the calibration blocks, each making a plan that goes into the
 // session as `moe-compress run --method ...` stores it (same names, same tensors, same cached scores).
-// Layer / Block Drop also post their similarity scores for the chart.
+// Layer / Block Drop also post their similarity scores for the chart; CD-MoE's optional fine-tuning
+// of the condensed experts posts every step's loss for the loss curve.
+#include "app/gui/demo_paths.h"
 #include "app/gui/parameter_checks.h"
 #include "app/gui/worker.h"
 #include "app/gui/worker_core.h"
@@ -11,19 +13,23 @@
 #include "core/compress/layer_drop.h"
 #include "core/compress/slimming.h"
 #include "core/io/error.h"
+#include "core/io/tokenizer.h"
 #include "core/plan/apply.h"
+#include "core/train/condense_finetune.h"
 
 #include <fmt/format.h>
 #include <torch/torch.h>
 
 #include <cctype>
 #include <cmath>
+#include <limits>
 
 namespace moewb::gui {
 
 namespace {
 
 using Delivery = Worker::Delivery;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // The slimming tensors' prefix as the CLI makes it (app/cli/run_holistic.cpp).
 std::string tensorPrefix(const std::string& name)
@@ -144,10 +150,14 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
         co.planName = fmt::format("cd-moe-{}x{}", p.condenseLayers, p.condenseExperts);
         co.progress = progressFn;
         stage(job, tr("CD-MoE condensing"));
-        plan = condenseLayers(model, blocks.ids, co).plan;
+        CondenseResult result = condenseLayers(model, blocks.ids, co);
+        plan = std::move(result.plan);
         plan.name = co.planName;
-        // TODO(#17): fine-tuning of the condensed experts (its loss curve in the Recover tab) once
-        // core exposes it; Run ▸ Recover (LoRA) already works on a condensed plan.
+        if (p.condenseFinetuneSteps > 0) {
+            if (!checkpoint(job))
+                throw Cancelled();
+            condenseFinetuneStage(job, s, plan, result.order);
+        }
     } else {
         fail("Run method: unknown method '{}' (expert-drop, layer-drop, block-drop, wanda, sparsegpt, condense)",
             method);
@@ -159,6 +169,69 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
     m_session.save(workingSessionPath());
     const QString name = QString::fromStdString(plan.name);
     m_facade->post(job, Delivery::Current, [name](Worker& w) { Q_EMIT w.planStored(name); });
+}
+
+// As app/cli/run_condense.cpp's finetune(): the plan applied to a resident fp32 CPU copy of the model,
+// the condensed layers' kept routed and shared experts trained on the text's token stream, the plan
+// before training stored as "<plan>-no-finetune", the deltas under "deltas/<plan>" in the session.
+void WorkerCore::condenseFinetuneStage(
+    int job, const RunSettings& s, Plan& plan, const std::vector<int>& layers)
+{
+    const MethodParameters& p = s.methodParameters;
+    const QString run = QString::fromStdString(plan.name);
+    stage(job, tr("Applying plan %1").arg(run));
+    auto model = MoeModel::open(m_model->path(), ComputeOptions{torch::kFloat, torch::kCPU});
+    model->makeResident();
+    applyPlan(*model, plan);
+    if (!checkpoint(job))
+        throw Cancelled();
+
+    stage(job, tr("Reading training text"));
+    const auto tokenizerPath = m_model->path() / "tokenizer.json";
+    std::error_code ec;
+    if (!std::filesystem::exists(tokenizerPath, ec))
+        fail("{}: no tokenizer.json in the model folder, so the training text cannot be tokenised",
+            m_model->path().string());
+    QString trainPath = p.condenseTrainPath.isEmpty() ? s.calibrationPath : p.condenseTrainPath;
+    if (trainPath.isEmpty())
+        trainPath = demoCalibrationPath();
+    if (trainPath.isEmpty())
+        fail("CD-MoE fine-tuning: no training text chosen and the demo's calib.txt was not found");
+    const auto ids = tokenize(readTextCorpus(str(trainPath)), Tokenizer::fromFile(tokenizerPath));
+    if (ids.empty())
+        fail("{}: no tokens (an empty file?)", str(trainPath));
+
+    CondenseFinetuneOptions fit; // the CLI's defaults for what the GUI does not set
+    fit.steps = p.condenseFinetuneSteps;
+    fit.lr = p.condenseFinetuneLr;
+    fit.seqLen = s.sequenceLength;
+    if (const int64_t context = model->spec().maxPositionEmbeddings; context > 1)
+        fit.seqLen = std::min<int64_t>(fit.seqLen, context - 1);
+    fit.sharedExperts = true;
+    fit.seed = s.seed;
+    stage(job, tr("Fine-tuning the condensed experts of %1").arg(run));
+    const CondenseFinetuneResult result
+        = finetuneCondensed(*model, layers, ids, fit, [this, job, run](const CondenseFinetuneStep& step) {
+              const LossPoint point{run, step.step, step.steps, step.loss, step.lr, kNaN};
+              m_facade->post(job, Delivery::Live, [point](Worker& w) { Q_EMIT w.lossPointReady(point); });
+              return progress(job, double(step.step) / double(std::max<int64_t>(1, step.steps)));
+          });
+    if (!checkpoint(job))
+        throw Cancelled();
+
+    Plan before = plan; // the plan before fine-tuning stays in the session too, for comparisons
+    before.name = plan.name + "-no-finetune";
+    m_session.setPlan(before);
+    const std::string prefix = planTensorPrefix("deltas", plan.name);
+    removeSessionTensors(m_session, prefix);
+    for (const auto& [name, t] : result.deltas)
+        putSessionTensor(m_session, prefix + "/" + name, t);
+    for (auto& step : condenseDeltaSteps(result, prefix))
+        plan.steps.push_back(step);
+    plan.parameters["finetune"] = {{"steps", fit.steps}, {"lr", fit.lr}, {"batch_size", fit.batchSize},
+        {"warmup_steps", fit.warmupSteps}, {"weight_decay", fit.weightDecay},
+        {"shared_experts", fit.sharedExperts}, {"train", str(trainPath)}, {"losses", result.losses}};
+    m_session.provenance().timings["condense finetune"] = result.seconds;
 }
 
 } // namespace moewb::gui

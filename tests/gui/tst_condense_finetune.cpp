@@ -1,0 +1,216 @@
+// Run ▸ Run method with CD-MoE condensing and fine-tuning of the condensed experts through the GUI
+// (issue #17): on the Qwen demo model at tiny settings, 3 fine-tuning steps run on the worker after
+// condensing; the Recover tab's loss curve gets one point per step, and its values are the losses
+// core's finetuneCondensed reports for the same settings run here directly on the plan before
+// fine-tuning; the session holds both '<plan>' (condensed layers + dense deltas) and
+// '<plan>-no-finetune', as `moe-compress run --method condense --finetune-steps` stores them. Also:
+// a learning rate of 0 is refused inline, and Cancel during fine-tuning stores no plan.
+#include "core/calib/dataset.h"
+#include "core/io/tokenizer.h"
+#include "core/model/moe_model.h"
+#include "core/plan/apply.h"
+#include "core/session/session.h"
+#include "core/train/condense_finetune.h"
+
+#include "app/gui/main_window.h"
+#include "app/gui/method_types.h"
+#include "app/gui/parameters_dock.h"
+#include "app/gui/recover_panel.h"
+#include "app/gui/worker.h"
+#include "support/paths.h"
+#include "widgets/compare_view.h"
+#include "widgets/loss_curve.h"
+
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <cmath>
+
+namespace {
+
+QString demo(const char* name)
+{
+    return QString::fromStdString((moewb::test::sourceDir() / "resources/demo" / name).string());
+}
+
+bool waitForJob(moewb::gui::MainWindow& w, int job, int ms = 300000)
+{
+    if (job <= 0)
+        return false;
+    QSignalSpy finished(w.worker(), &moewb::gui::Worker::jobFinished);
+    QSignalSpy failed(w.worker(), &moewb::gui::Worker::jobFailed);
+    QElapsedTimer clock;
+    clock.start();
+    while (clock.elapsed() < ms) {
+        for (const auto& args : finished)
+            if (args.at(0).toInt() == job)
+                return true;
+        for (const auto& args : failed)
+            if (args.at(0).toInt() == job) {
+                qWarning("job failed: %s", qPrintable(args.at(1).toString()));
+                return false;
+            }
+        finished.wait(500);
+    }
+    return false;
+}
+
+moewb::gui::RunSettings tinyCondense()
+{
+    moewb::gui::RunSettings s;
+    s.method = QStringLiteral("condense");
+    s.calibrationPath = demo("calib.txt");
+    s.samples = 2;
+    s.sequenceLength = 32;
+    s.seed = 5;
+    s.methodParameters.condenseLayers = 1;
+    s.methodParameters.condenseExperts = 2;
+    s.methodParameters.condenseFinetuneSteps = 3;
+    s.methodParameters.condenseFinetuneLr = 1e-3;
+    return s; // training text: the calibration text
+}
+
+} // namespace
+
+class TestCondenseFinetune : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void finetuneThreeSteps();
+    void cancelStoresNothing();
+};
+
+void TestCondenseFinetune::finetuneThreeSteps()
+{
+    if (!QFileInfo::exists(demo("models/qwen/config.json")))
+        QSKIP("the Qwen demo model is not there");
+    moewb::gui::MainWindow w;
+    QVERIFY(waitForJob(w, w.openModel(demo("models/qwen"))));
+    moewb::gui::RunSettings s = tinyCondense();
+
+    // Inline check: fine-tuning with a learning rate of 0 is refused.
+    s.methodParameters.condenseFinetuneLr = 0;
+    w.setRunSettings(s);
+    QVERIFY(!w.parameters()->issues().isEmpty());
+    QCOMPARE(w.parameters()->issues().front().field, QStringLiteral("condenseFinetuneLr"));
+    QCOMPARE(w.runMethod(), 0);
+    auto* steps = w.parameters()->findChild<QSpinBox*>(QStringLiteral("condenseFinetuneSteps"));
+    QVERIFY(steps && !steps->isHidden() && steps->parentWidget()->isVisibleTo(w.parameters()));
+
+    s.methodParameters.condenseFinetuneLr = 1e-3;
+    w.setRunSettings(s);
+    QVERIFY(w.parameters()->issues().isEmpty());
+    QCOMPARE(steps->value(), 3);
+    QSignalSpy points(w.worker(), &moewb::gui::Worker::lossPointReady);
+    QSignalSpy stored(w.worker(), &moewb::gui::Worker::planStored);
+    QVERIFY(waitForJob(w, w.runMethod()));
+    QCoreApplication::processEvents();
+    const QString name = QStringLiteral("cd-moe-1x2");
+    QCOMPARE(stored.size(), 1);
+    QCOMPARE(stored.front().at(0).toString(), name);
+    QCOMPARE(w.centralTabs()->currentWidget(), w.recoverPanel());
+    auto* curve = w.lossCurve();
+    QCOMPARE(curve->lossPoints(), 3); // one per step
+    QCOMPARE(curve->perplexityPoints(), 0);
+    QCOMPARE(points.size(), 3);
+    for (int i = 0; i < 3; ++i) {
+        const auto p = points.at(i).at(0).value<moewb::gui::LossPoint>();
+        QCOMPARE(p.run, name);
+        QCOMPARE(p.step, static_cast<long long>(i + 1));
+        QCOMPARE(p.steps, 3LL);
+    }
+
+    // Both plans are in the session: the one before fine-tuning holds only the condensed layers,
+    // the fine-tuned one those followed by dense deltas.
+    using namespace moewb;
+    QTemporaryDir dir; // the window keeps saving the session there
+    const QString file = dir.filePath(QStringLiteral("condense.h5"));
+    QVERIFY(waitForJob(w, w.saveSessionAs(file)));
+    const Session session = Session::open(file.toStdString());
+    const auto tuned = session.plans().find(name.toStdString());
+    const auto before = session.plans().find(name.toStdString() + "-no-finetune");
+    QVERIFY(tuned != session.plans().end());
+    QVERIFY(before != session.plans().end());
+    std::vector<int> layers;
+    for (const auto& step : before->second.plan.steps) {
+        QVERIFY(std::holds_alternative<CondenseLayer>(step));
+        layers.push_back(std::get<CondenseLayer>(step).layer);
+    }
+    QCOMPARE(layers.size(), size_t(1));
+    const auto& tunedSteps = tuned->second.plan.steps;
+    QVERIFY(tunedSteps.size() > layers.size());
+    QVERIFY(std::get<CondenseLayer>(tunedSteps.front()) == std::get<CondenseLayer>(before->second.plan.steps.front()));
+    for (size_t i = layers.size(); i < tunedSteps.size(); ++i)
+        QVERIFY(std::holds_alternative<ApplyDelta>(tunedSteps[i]));
+    const auto& stored3 = tuned->second.plan.parameters.at("finetune").at("losses");
+    QCOMPARE(stored3.size(), size_t(3));
+
+    // The same fine-tuning directly through core on the plan before it: the same losses.
+    auto model = MoeModel::open(demo("models/qwen").toStdString(), ComputeOptions{torch::kFloat, torch::kCPU});
+    model->makeResident();
+    applyPlan(*model, before->second.plan);
+    const auto tokenizer = Tokenizer::fromFile(model->path() / "tokenizer.json");
+    const auto train = tokenize(readTextCorpus(demo("calib.txt").toStdString()), tokenizer);
+    CondenseFinetuneOptions fit; // the CLI's defaults: batch 8, warm-up 5, no weight decay, shared experts
+    fit.steps = 3;
+    fit.lr = 1e-3;
+    fit.seqLen = 32;
+    fit.seed = 5;
+    const CondenseFinetuneResult direct = finetuneCondensed(*model, layers, train, fit);
+    QCOMPARE(direct.losses.size(), size_t(3));
+    for (int i = 0; i < 3; ++i) {
+        const double core = direct.losses[static_cast<size_t>(i)];
+        qInfo("step %d: GUI loss %.6f, core loss %.6f", i + 1, curve->lossAt(i), core);
+        QVERIFY(std::isfinite(core) && core > 0);
+        QVERIFY(std::abs(curve->lossAt(i) - core) < 1e-4);
+        QVERIFY(std::abs(stored3.at(static_cast<size_t>(i)).get<double>() - core) < 1e-4);
+    }
+    // The deltas' tensors are in the session: the fine-tuned plan applies.
+    auto check = MoeModel::open(demo("models/qwen").toStdString(), ComputeOptions{torch::kFloat, torch::kCPU});
+    check->makeResident();
+    applyPlan(*check, tuned->second.plan, sessionTensorSource(session));
+    bool inCompare = false;
+    for (const auto& v : w.compareView()->variants())
+        inCompare = inCompare || v.name == name;
+    QVERIFY(inCompare);
+}
+
+// Cancel during fine-tuning: the job ends as cancelled soon after (at the next step) and neither plan
+// is stored.
+void TestCondenseFinetune::cancelStoresNothing()
+{
+    if (!QFileInfo::exists(demo("models/qwen/config.json")))
+        QSKIP("the Qwen demo model is not there");
+    moewb::gui::MainWindow w;
+    QVERIFY(waitForJob(w, w.openModel(demo("models/qwen"))));
+    moewb::gui::RunSettings s = tinyCondense();
+    s.methodParameters.condenseFinetuneSteps = 100000;
+    w.setRunSettings(s);
+    QSignalSpy points(w.worker(), &moewb::gui::Worker::lossPointReady);
+    QSignalSpy cancelled(w.worker(), &moewb::gui::Worker::jobCancelled);
+    QSignalSpy stored(w.worker(), &moewb::gui::Worker::planStored);
+    const int job = w.runMethod();
+    QVERIFY(job > 0);
+    QVERIFY(points.wait(120000)); // the first step
+    QElapsedTimer clock;
+    clock.start();
+    w.cancel();
+    QVERIFY(cancelled.wait(10000));
+    qInfo("cancelled %lld ms after the request, %d steps", static_cast<long long>(clock.elapsed()),
+        static_cast<int>(points.size()));
+    QCOMPARE(cancelled.back().at(0).toInt(), job);
+    QVERIFY(clock.elapsed() < 5000);
+    QCoreApplication::processEvents();
+    QCOMPARE(stored.size(), 0);
+    for (const auto& v : w.compareView()->variants())
+        QVERIFY(!v.name.startsWith(QStringLiteral("cd-moe")));
+}
+
+QTEST_MAIN(TestCondenseFinetune)
+#include "tst_condense_finetune.moc"
