@@ -18,6 +18,22 @@ if(MOEWB_CUDA_RUNTIME AND NOT MOEWB_WITH_CUDA AND NOT TARGET torch::cudart)
   message(STATUS "LibTorch CUDA runtime: ${MOEWB_CUDA_RUNTIME} (no CUDA toolkit needed)")
 endif()
 
+# LibTorch's config finds some libraries with find_library(... PATHS <its lib folder>), which searches the
+# system folders first: with Debian's libtorch-dev installed as well, a wheel's build then links
+# Debian's libc10 next to the wheel's (two LibTorch versions in one process abort at start-up). Point
+# those cache entries at the LibTorch named by CMAKE_PREFIX_PATH first.
+find_path(_moewb_torch_cmake Torch/TorchConfig.cmake PATHS ${CMAKE_PREFIX_PATH} NO_DEFAULT_PATH)
+if(_moewb_torch_cmake AND EXISTS "${_moewb_torch_cmake}/../../lib")
+  get_filename_component(_moewb_torch_lib "${_moewb_torch_cmake}/../../lib" ABSOLUTE)
+  foreach(_pair "TORCH_LIBRARY;torch" "c10_LIBRARY;c10" "C10_CUDA_LIBRARY;c10_cuda")
+    list(GET _pair 0 _var)
+    list(GET _pair 1 _name)
+    if(EXISTS "${_moewb_torch_lib}/lib${_name}.so" AND NOT ${_var})
+      set(${_var} "${_moewb_torch_lib}/lib${_name}.so" CACHE FILEPATH "LibTorch library (cmake/MoewbTorch.cmake)")
+    endif()
+  endforeach()
+endif()
+
 find_package(Torch REQUIRED)
 set_package_properties(Torch PROPERTIES TYPE REQUIRED PURPOSE
   "tensors, forward pass, SVD (Debian's CPU build or any CUDA LibTorch via CMAKE_PREFIX_PATH)")
