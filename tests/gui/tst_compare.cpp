@@ -6,6 +6,7 @@
 #include "app/gui/main_window.h"
 #include "app/gui/model_tree.h"
 #include "app/gui/worker.h"
+#include "support/gui_jobs.h"
 #include "support/paths.h"
 #include "widgets/compare_view.h"
 #include "widgets/heatmap_view.h"
@@ -25,30 +26,8 @@ using moewb::widgets::CompareView;
 
 namespace {
 
-QString demo(const char* name)
-{
-    return QString::fromStdString((moewb::test::sourceDir() / "resources/demo" / name).string());
-}
-
-bool waitForJob(moewb::gui::MainWindow& w, int job, int ms = 300000)
-{
-    QSignalSpy finished(w.worker(), &moewb::gui::Worker::jobFinished);
-    QSignalSpy failed(w.worker(), &moewb::gui::Worker::jobFailed);
-    QElapsedTimer clock;
-    clock.start();
-    while (clock.elapsed() < ms) {
-        for (const auto& args : finished)
-            if (args.at(0).toInt() == job)
-                return true;
-        for (const auto& args : failed)
-            if (args.at(0).toInt() == job) {
-                qWarning("job failed: %s", qPrintable(args.at(1).toString()));
-                return false;
-            }
-        finished.wait(500);
-    }
-    return false;
-}
+using moewb::test::demo;
+using moewb::test::waitForJob;
 
 } // namespace
 
