@@ -38,6 +38,15 @@ find_package(Torch REQUIRED)
 set_package_properties(Torch PROPERTIES TYPE REQUIRED PURPOSE
   "tensors, forward pass, SVD (Debian's CPU build or any CUDA LibTorch via CMAKE_PREFIX_PATH)")
 message(STATUS "LibTorch ${Torch_VERSION} from ${Torch_DIR}")
+# Debian's libtorch-dev (in /usr): the build can be packaged as a .deb whose dependencies are Debian
+# packages. Any other LibTorch (a wheel's) is linked by absolute path and RUNPATH into a folder of
+# that machine: such builds run from their build tree and offer no package (packaging/CMakeLists.txt).
+string(FIND "${Torch_DIR}" "/usr/" _moewb_torch_usr)
+if(_moewb_torch_usr EQUAL 0)
+  set(MOEWB_SYSTEM_TORCH ON)
+else()
+  set(MOEWB_SYSTEM_TORCH OFF)
+endif()
 
 # LibTorch 2.x wheels ship their own fmt headers (fmt 12) in their include folder, which comes before
 # the system's on the command line; our code links the system libfmt (Debian: fmt 9). A folder holding
@@ -57,3 +66,15 @@ foreach(_dir ${TORCH_INCLUDE_DIRS})
     break()
   endif()
 endforeach()
+
+# LibTorch 2.x wheels are built with a newer GCC than the system's and carry (and export) their own
+# copies of some libstdc++ functions, std::filesystem among them: libtorch.so defines
+# std::filesystem::remove_all and friends. An executable's calls bind to the first library in its
+# needed list that defines the symbol, and g++ puts libstdc++ last, so our calls landed in libtorch's
+# copy, which jumped to address 0 (test_tensor_layout, gdb). Naming libstdc++ as the first needed
+# library makes the executables bind to the system's libstdc++, the one our code was compiled against.
+# Only for LibTorch 2.x; Debian's 1.13 exports no such symbols (the default build's link is unchanged).
+if(Torch_VERSION VERSION_GREATER_EQUAL 2)
+  add_link_options("LINKER:--push-state,--no-as-needed,-lstdc++,--pop-state")
+  message(STATUS "LibTorch ${Torch_VERSION}: libstdc++ linked first (its std::filesystem before libtorch's copy)")
+endif()

@@ -27,6 +27,29 @@ struct Fixture {
     torch::Tensor ids = golden.tensor("input_ids_a");
 };
 
+// Block results equal: the same layers and winners; the losses bit for bit where the BLAS gives the
+// same sums whatever its thread count (Debian's OpenBLAS), else (MKL in LibTorch wheels splits its
+// reductions by thread count) within 1e-12 relative.
+void checkSameBlocks(const BlockSearch& a, const BlockSearch& b)
+{
+    const bool exact = at::show_config().find("BLAS_INFO=mkl") == std::string::npos;
+    MESSAGE(std::string(exact ? "block losses compared bit for bit" : "block losses compared within 1e-12 (MKL)"));
+    CHECK(a.candidatesPerLayer == b.candidatesPerLayer);
+    CHECK(a.blockSize == b.blockSize);
+    REQUIRE(a.blocks.size() == b.blocks.size());
+    for (size_t i = 0; i < a.blocks.size(); ++i) {
+        CHECK(a.blocks[i].layers == b.blocks[i].layers);
+        CHECK(a.blocks[i].chosen == b.blocks[i].chosen);
+        REQUIRE(a.blocks[i].losses.size() == b.blocks[i].losses.size());
+        for (size_t c = 0; c < a.blocks[i].losses.size(); ++c) {
+            if (exact || std::isinf(a.blocks[i].losses[c]))
+                CHECK(a.blocks[i].losses[c] == b.blocks[i].losses[c]);
+            else
+                CHECK(a.blocks[i].losses[c] == doctest::Approx(b.blocks[i].losses[c]).epsilon(1e-12));
+        }
+    }
+}
+
 // Brute force: each combination separately through the full forward with overrides.
 struct BruteForce {
     std::vector<double> losses;
@@ -182,7 +205,7 @@ TEST_CASE("searchBlocks: a short final block, per-block callback, cancellation")
     CHECK_THROWS_AS(searchBlock(*f.model, dense, inputs.at(0), o), moewb::Error);
 }
 
-TEST_CASE("model search: same seed, same records and plan bit for bit, whatever the thread count")
+TEST_CASE("model search: same seed, same records and plan, whatever the thread count")
 {
     Fixture f;
     const std::map<int, int> counts{{0, 4}, {1, 3}, {2, 5}};
@@ -208,7 +231,7 @@ TEST_CASE("model search: same seed, same records and plan bit for bit, whatever 
     const auto b = searchModel(*f.model, problems, blockInput, o);
     at::set_num_threads(threads);
     CHECK((a.layers == b.layers));
-    CHECK((a.blocks == b.blocks));
+    checkSameBlocks(a.blocks, b.blocks);
     CHECK((a.plan == b.plan));
     CHECK(generations[0] == 2 * 8);
     CHECK(validatePlan(f.model->spec(), a.plan).empty());
