@@ -180,7 +180,7 @@ void WorkerCore::condenseFinetuneStage(
     const MethodParameters& p = s.methodParameters;
     const QString run = QString::fromStdString(plan.name);
     stage(job, tr("Applying plan %1").arg(run));
-    auto model = MoeModel::open(m_model->path(), ComputeOptions{torch::kFloat, torch::kCPU});
+    auto model = MoeModel::open(m_model->path(), ComputeOptions{torch::kFloat, torch::Device(m_device.toStdString())});
     model->makeResident();
     applyPlan(*model, plan);
     if (!checkpoint(job))

@@ -46,7 +46,7 @@ void WorkerCore::recover(int job, const RecoverSettings& r)
     const QString run = QString::fromStdString(name);
 
     stage(job, tr("Applying plan %1").arg(r.plan));
-    auto model = MoeModel::open(m_model->path(), ComputeOptions{torch::kFloat, torch::kCPU});
+    auto model = MoeModel::open(m_model->path(), ComputeOptions{torch::kFloat, torch::Device(m_device.toStdString())});
     model->makeResident();
     applyPlan(*model, plan, sessionTensorSource(m_session));
     if (!checkpoint(job))
