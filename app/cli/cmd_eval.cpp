@@ -12,6 +12,7 @@
 #include "core/io/param_count.h"
 #include "core/io/tokenizer.h"
 #include "core/model/moe_model.h"
+#include "core/model/residency.h"
 #include "core/plan/apply.h"
 #include "core/session/session.h"
 #include "core/util/runtime.h"
@@ -72,7 +73,9 @@ LoadedModel openModel(const std::string& path, const std::string& role, const Ev
     if (!dtype)
         dtype = computeDtype(o.dtype, loadModelSpec(fs::path(path) / "config.json"), device);
     LoadedModel m;
-    m.model = MoeModel::open(path, ComputeOptions{*dtype, device});
+    ResidencyDecision residency;
+    m.model = moewb::openModel(path, ComputeOptions{*dtype, device}, std::nullopt, &residency);
+    m.info.weights = residency.reason;
     m.info.role = role;
     m.info.path = path;
     m.info.architecture = m.model->spec().architectureName;
@@ -81,8 +84,6 @@ LoadedModel openModel(const std::string& path, const std::string& role, const Ev
     m.info.parameters = countParameters(m.model->spec()).total;
     for (const auto& file : m.model->checkpoint().files())
         m.info.bytesOnDisk += file->fileSize();
-    if (m.model->checkpoint().totalBytes() <= kResidentBytes)
-        m.model->makeResident();
     if (plan) {
         const auto applied = applyPlan(*m.model, *plan, sessionTensorSource(*session));
         m.info.plan = plan->name;

@@ -8,9 +8,10 @@ namespace moewb::cli {
 
 struct GlobalOptions {
     int threads = 0;        // 0 = hardware concurrency
+    std::string residency = "auto"; // core/model/residency.h: auto, resident, stream
 };
 
-// Applies the global options (threads) before a command does tensor work.
+// Applies the global options (threads, residency) before a command does tensor work.
 void prepareRuntime(const GlobalOptions& global);
 
 // inspect MODEL_DIR [--json] [--from-config] (cmd_inspect.cpp)

@@ -83,6 +83,9 @@ void printReport(const EvalReport& r)
             m.plan.empty() ? std::string() : " + plan '" + m.plan + "'", m.architecture, m.layers,
             grouped(m.parameters), grouped(m.bytesOnDisk), m.plan.empty() ? "on disk" : "of weights");
     fmt::print("{:<11}{} on {}, {} thread(s)\n", "compute", r.dtype, r.device, r.threads);
+    for (const auto& m : r.models)
+        if (!m.weights.empty())
+            fmt::print("{:<11}{}: {}\n", "weights", m.role, m.weights);
     if (!r.tokenizer.empty())
         fmt::print("{:<11}{}\n", "tokenizer", r.tokenizer);
     if (r.blocks) {
@@ -150,7 +153,7 @@ void printReportJson(const EvalReport& r)
     for (const auto& m : r.models) {
         nlohmann::json j = {{"role", m.role}, {"path", m.path.string()}, {"architecture", m.architecture},
             {"layers", m.layers}, {"parameters", m.parameters}, {"bytes_on_disk", m.bytesOnDisk}, {"plan", m.plan},
-            {"peak_rss_anon_bytes", peakAnon(m)}};
+            {"weights", m.weights}, {"peak_rss_anon_bytes", peakAnon(m)}};
         if (m.perplexity)
             j["perplexity"] = perplexityJson(*m.perplexity);
         if (m.tasks)

@@ -20,6 +20,7 @@ struct ModelEvaluation {
     int64_t vocab = 0;
     uint64_t parameters = 0;
     uint64_t bytesOnDisk = 0;
+    std::string weights; // resident or streamed, and why (core/model/residency.h)
     std::optional<PerplexityResult> perplexity;
     std::optional<MultipleChoiceResult> tasks;
 };

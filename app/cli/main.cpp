@@ -3,13 +3,18 @@
 #include "app/cli/run_command.h"
 #include "core/io/error.h"
 #include "core/io/version.h"
+#include "core/model/residency.h"
 #include "core/util/runtime.h"
 
 #include <fmt/format.h>
 #include <cstdio>
 
 namespace moewb::cli {
-void prepareRuntime(const GlobalOptions& global) { initRuntime(global.threads); }
+void prepareRuntime(const GlobalOptions& global)
+{
+    initRuntime(global.threads);
+    setDefaultResidency(parseResidency(global.residency));
+}
 } // namespace moewb::cli
 
 int main(int argc, char** argv)
@@ -22,6 +27,11 @@ int main(int argc, char** argv)
     app.add_flag("-V,--version", showVersion, "Print version information and exit");
     app.add_option("-t,--threads", global.threads, "CPU threads for tensor work (0 = all cores)")
         ->check(CLI::NonNegativeNumber);
+    app.add_option("--residency", global.residency,
+                   "Model weights: auto (in memory when they fit in half of the available memory, or on the GPU), "
+                   "resident (always in memory) or stream (one layer per pass: models larger than memory)")
+        ->check(CLI::IsMember({"auto", "resident", "stream"}))
+        ->capture_default_str();
     moewb::cli::registerInspect(app, global);
     moewb::cli::registerEval(app, global);
     moewb::cli::registerSearch(app, global);

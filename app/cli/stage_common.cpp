@@ -3,6 +3,7 @@
 
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
+#include "core/model/residency.h"
 #include "core/util/runtime.h"
 
 #include <fmt/format.h>
@@ -35,10 +36,7 @@ torch::Device parseDevice(const std::string& name)
 
 std::unique_ptr<MoeModel> openComputeModel(const std::string& path, torch::ScalarType dtype, const torch::Device& device)
 {
-    auto model = MoeModel::open(path, ComputeOptions{dtype, device});
-    if (model->checkpoint().totalBytes() <= kResidentBytes)
-        model->makeResident();
-    return model;
+    return openModel(path, ComputeOptions{dtype, device});
 }
 
 Session openOrCreateSession(const std::string& path)

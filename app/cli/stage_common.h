@@ -11,10 +11,8 @@
 
 namespace moewb::cli {
 
-// Models whose checkpoint is at most this large are kept in memory across passes.
-constexpr uint64_t kResidentBytes = uint64_t{1} << 30;
-
 torch::ScalarType parseComputeDtype(const std::string& name); // fp32, fp64, bf16
+// Opens the model resident or streamed as the global --residency decides (core/model/residency.h).
 std::unique_ptr<MoeModel> openComputeModel(const std::string& path, torch::ScalarType dtype,
                                            const torch::Device& device = torch::kCPU);
 

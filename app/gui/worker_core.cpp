@@ -10,6 +10,7 @@
 #include "core/calib/dataset.h"
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
+#include "core/model/residency.h"
 #include "core/search/search_inputs.h"
 
 #include <fmt/format.h>
@@ -23,7 +24,6 @@ namespace moewb::gui {
 namespace {
 
 using Delivery = Worker::Delivery;
-constexpr uint64_t kResidentBytes = 1ull << 30;
 
 } // namespace
 
@@ -126,9 +126,7 @@ void WorkerCore::openModel(int job, const QString& directory)
 {
     stage(job, tr("Opening %1").arg(directory));
     const torch::Device device(m_device.toStdString()); // validated by Preferences against this machine
-    auto model = MoeModel::open(directory.toStdString(), ComputeOptions{torch::kFloat, device});
-    if (model->checkpoint().totalBytes() <= kResidentBytes)
-        model->makeResident();
+    auto model = moewb::openModel(directory.toStdString(), ComputeOptions{torch::kFloat, device});
     if (!checkpoint(job))
         throw Cancelled();
     m_cache = StageCache(); // its fast losses refer to the old model

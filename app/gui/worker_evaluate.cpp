@@ -11,6 +11,7 @@
 #include "core/eval/multiple_choice.h"
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
+#include "core/model/residency.h"
 #include "core/plan/apply.h"
 #include "core/plan/plan.h"
 
@@ -115,9 +116,7 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
     }
     for (const auto& plan : plans) {
         stage(job, tr("Evaluating plan %1").arg(QString::fromStdString(plan.name)));
-        auto applied = MoeModel::open(m_model->path(), m_model->options());
-        if (applied->checkpoint().totalBytes() <= (uint64_t{1} << 30)) // as the original (worker_core.cpp)
-            applied->makeResident();
+        auto applied = moewb::openModel(m_model->path(), m_model->options());
         applyPlan(*applied, plan, sessionTensorSource(m_session));
         evaluateOne(plan.name, plan.name, modelLogits(*applied), &reference, plan);
     }

@@ -10,6 +10,7 @@
 #include "core/export/export.h"
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
+#include "core/model/residency.h"
 #include "core/plan/apply.h"
 
 #include <torch/torch.h>
@@ -23,7 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Delivery = Worker::Delivery;
-constexpr uint64_t kResidentBytes = 1ull << 30; // as when the model opens (worker_core.cpp)
 
 QString q(const std::string& s) { return QString::fromStdString(s); }
 
@@ -167,9 +167,7 @@ void WorkerCore::exportModel(int job, const ExportSettings& s, bool write)
 
         if (write) {
             stage(job, tr("Applying plan %1").arg(out.plan));
-            auto applied = MoeModel::open(m_model->path(), m_model->options());
-            if (applied->checkpoint().totalBytes() <= kResidentBytes)
-                applied->makeResident();
+            auto applied = moewb::openModel(m_model->path(), m_model->options());
             applyPlan(*applied, plan, sessionTensorSource(m_session));
             if (s.verify)
                 options.verifyIds = verificationIds(m_session, *applied);

@@ -2,6 +2,7 @@
 #include "core/pipeline/moe_i2_stages.h"
 
 #include "core/io/error.h"
+#include "core/model/residency.h"
 #include "core/pipeline/compute_counter.h"
 #include "core/plan/apply.h"
 
@@ -42,9 +43,7 @@ DecomposeStageResult decomposeIntoSession(const std::filesystem::path& modelPath
         }
     }
 
-    auto model = MoeModel::open(modelPath, compute);
-    if (model->checkpoint().totalBytes() <= (uint64_t{1} << 30))
-        model->makeResident();
+    auto model = openModel(modelPath, compute);
     applyPlan(*model, pruning, sessionTensorSource(session));
     countCompute("decompose");
     out.result = decomposeExperts(*model, pruning, blocks, d);

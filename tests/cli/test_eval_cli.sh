@@ -19,6 +19,14 @@ expect 0 'top-16 approximation' -- "$bin" eval "$golden/qwen2_moe" --compare "$g
     --tokenizer "$tok" --text "$src/README.md" -s 64 -n 2 --top-k 16
 seq 0 255 | tr '\n' ' ' >"$tmp/ids.txt"
 expect 0 '"windows": 4' -- "$bin" eval "$golden/deepseek_v2_lite" --ids "$tmp/ids.txt" -s 64 --json
+# Residency: the same perplexity streamed and resident; the report says which.
+expect 0 'weights    model: resident' -- "$bin" eval "$golden/olmoe" --ids "$tmp/ids.txt" -s 64
+streamed=$("$bin" --residency stream eval "$golden/olmoe" --ids "$tmp/ids.txt" -s 64 --json)
+resident=$("$bin" --residency resident eval "$golden/olmoe" --ids "$tmp/ids.txt" -s 64 --json)
+ppl() { python3 -c 'import json,sys; print(json.load(sys.stdin)["models"][0]["perplexity"]["perplexity"])'; }
+check "streamed and resident give the same perplexity" [ "$(ppl <<<"$streamed")" = "$(ppl <<<"$resident")" ]
+check "the JSON says streamed" grep -q '"weights": "streamed one layer per pass' <<<"$streamed"
+expect 105 'residency: streaming not in' -- "$bin" --residency streaming eval "$golden/olmoe" --ids "$tmp/ids.txt"
 expect 1 'no tokenizer.json in the model folder' -- "$bin" eval "$golden/mixtral" --text "$src/README.md"
 expect 1 'outside the model' -- "$bin" eval "$golden/mixtral" \
     --tokenizer "$src/tests/reference/tokenizers/qwen2/tokenizer.json" --text "$src/README.md"
