@@ -90,11 +90,11 @@ nlohmann::json identity(const FinetuneOptions& o, const std::vector<LoraAdapter>
     nlohmann::json shapes = nlohmann::json::array();
     for (const auto& a : adapters)
         shapes.push_back({a.parameter, a.down.sizes().vec(), a.up.sizes().vec(), a.scale});
-    nlohmann::json id{{"steps", o.steps},   {"batch", o.batchSize},     {"seq_len", o.seqLen},   {"accumulation", o.accumulation},
-            {"lr", o.lr},         {"weight_decay", o.weightDecay}, {"warmup", o.warmupSteps},
-            {"eval_every", o.evalEvery}, {"eval_blocks", o.evalBlocks}, {"patience", o.patience}, {"seed", o.seed},
-            {"adapters", shapes}, {"data", data.pairs.empty() ? "text" : "pairs"},
-            {"data_size", data.pairs.empty() ? data.text.size() : data.pairs.size()}, {"held_out", heldOut.size()}};
+    nlohmann::json id{{"steps", o.steps}, {"batch", o.batchSize}, {"seq_len", o.seqLen}, {"accumulation", o.accumulation},
+                      {"lr", o.lr}, {"weight_decay", o.weightDecay}, {"warmup", o.warmupSteps},
+                      {"eval_every", o.evalEvery}, {"eval_blocks", o.evalBlocks}, {"patience", o.patience}, {"seed", o.seed},
+                      {"adapters", shapes}, {"data", data.pairs.empty() ? "text" : "pairs"},
+                      {"data_size", data.pairs.empty() ? data.text.size() : data.pairs.size()}, {"held_out", heldOut.size()}};
     // Lm adds nothing, so checkpoints written before the objective existed still resume.
     if (o.objective != FinetuneObjective::Lm)
         id.update({{"objective", objectiveName(o.objective)}, {"temperature", o.temperature},

@@ -557,6 +557,20 @@ TEST_CASE("distillation: a student equal to its teacher has zero KL and zero ada
     REQUIRE(result.losses.size() == 2);
     for (double loss : result.losses)
         CHECK(std::abs(loss) < 1e-12);
+    // Weight 0.25: the first step (untrained adapters, KL 0) costs 0.75 x the LM loss of the same batch.
+    auto firstLoss = [&](FinetuneObjective objective) {
+        auto fresh = open("qwen2_moe");
+        auto freshAdapters = attachLora(*fresh, lo);
+        FinetuneOptions m = o;
+        m.steps = 1;
+        m.objective = objective;
+        m.distillWeight = 0.25;
+        m.teacher = objective == FinetuneObjective::Distill ? teacher.get() : nullptr;
+        return finetuneLora(*fresh, freshAdapters, periodic(400, 256), {}, m).losses.at(0);
+    };
+    const double lm = firstLoss(FinetuneObjective::Lm);
+    CHECK(lm > 1);
+    CHECK(firstLoss(FinetuneObjective::Distill) == doctest::Approx(0.75 * lm).epsilon(1e-12));
 }
 
 namespace {
