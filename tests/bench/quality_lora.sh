@@ -43,9 +43,9 @@ for model in ${models[@]}; do
     fi
     ft=$out/finetune-$model-$plan0$tag
     if [ ! -s "$ft.json" ]; then
-        "$bin" -t "$threads" finetune "$s" --plan "$plan0" --plan-name "$plan0-$suffix" --train "$out/train.txt" \
-            $valid -s 128 --batch 4 --steps "$steps" --lr "${LR:-1e-3}" --warmup 5 --eval-every "${EVERY:-20}" \
-            --eval-blocks 8 --patience 3 --lora-rank 8 "${kd[@]}" --json >"$ft.json.tmp" 2>"$ft.log"
+        "$bin" -t "$threads" finetune "$s" --model "$demo/models/$model" --plan "$plan0" --plan-name "$plan0-$suffix" \
+            --train "$out/train.txt" $valid -s 128 --batch 4 --steps "$steps" --lr "${LR:-1e-3}" --warmup 5 \
+            --eval-every "${EVERY:-20}" --eval-blocks 8 --patience 3 --lora-rank 8 "${kd[@]}" --json >"$ft.json.tmp" 2>"$ft.log"
         mv "$ft.json.tmp" "$ft.json"
     fi
     for plan in "$plan0" "$plan0-$suffix"; do
