@@ -1,10 +1,12 @@
 // moe-compress finetune S.h5 --plan NAME --train FILE [--valid FILE] [--steps 200] [--lr 1e-3]
 // [--lora-rank 8] [--lora-alpha 16] [--dropout 0.05] [--targets attention,experts,shared]
-// [--checkpoint FILE --checkpoint-every N --resume] [--json]:
+// [--checkpoint FILE --checkpoint-every N --resume] [--objective lm|distill --temperature T
+// --distill-weight A] [--json]:
 // LoRA recovery fine-tuning of a session's compressed model (methods.md 1.6, docs/lora.md) on text or
 // on JSONL instruction pairs (prompt/response or instruction/input/output: loss on the response). The trained
 // adapters become low-rank deltas: a new plan "<plan>-lora" (the plan's steps + apply_delta steps) and
-// their tensors in the session, so eval, apply and export see the recovered model.
+// their tensors in the session, so eval, apply and export see the recovered model. With --objective
+// distill the teacher is the original model (the same folder, no plan, same device and precision).
 #include "app/cli/commands.h"
 #include "app/cli/progress.h"
 #include "app/cli/stage_common.h"
@@ -28,7 +30,7 @@ namespace fs = std::filesystem;
 
 struct FinetuneCommandOptions {
     std::string session, plan = "moe-i2", model, train, valid, tokenizer, planName, targets = "attention,experts,shared";
-    std::string checkpoint, device = "cpu";
+    std::string checkpoint, device = "cpu", objective = "lm";
     LoraOptions lora;
     FinetuneOptions fit;
     bool json = false;
@@ -67,8 +69,16 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
         else
             fail("--targets: unknown module '{}' (attention, experts, shared, dense)", t);
     }
-    auto model = MoeModel::open(modelPath, ComputeOptions{torch::kFloat, parseDevice(o.device)});
+    o.fit.objective = parseObjective(o.objective);
+    const ComputeOptions compute{torch::kFloat, parseDevice(o.device)};
+    auto model = MoeModel::open(modelPath, compute);
     model->makeResident();
+    std::unique_ptr<MoeModel> teacher; // distillation: the original model, no plan
+    if (o.fit.objective == FinetuneObjective::Distill) {
+        teacher = MoeModel::open(modelPath, compute);
+        teacher->makeResident();
+        o.fit.teacher = teacher.get();
+    }
     applyPlan(*model, plan, sessionTensorSource(session));
     const fs::path tok = o.tokenizer.empty() ? fs::path(modelPath) / "tokenizer.json" : fs::path(o.tokenizer);
     const Tokenizer tokenizer = Tokenizer::fromFile(tok);
@@ -116,6 +126,8 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
                                       {"targets", o.targets}, {"steps", result.steps}, {"lr", o.fit.lr},
                                       {"batch", o.fit.batchSize}, {"seq_len", o.fit.seqLen},
                                       {"accumulation", o.fit.accumulation}, {"seed", o.lora.seed},
+                                      {"objective", o.objective}, {"temperature", o.fit.temperature},
+                                      {"distill_weight", o.fit.distillWeight},
                                       {"train", o.train}, {"valid", o.valid}, {"best_step", result.bestStep},
                                       {"data", train.pairs.empty() ? "text" : "instruction pairs"}}}};
     for (auto& d : loraDeltas(adapters, prefix))
@@ -130,6 +142,8 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
     if (o.json) {
         std::cout << nlohmann::json{{"session", o.session}, {"plan", name}, {"base_plan", plan.name},
                                     {"adapters", adapters.size()}, {"lora_parameters", loraParams},
+                                    {"objective", o.objective}, {"temperature", o.fit.temperature},
+                                    {"distill_weight", o.fit.distillWeight},
                                     {"steps", result.steps}, {"resumed_from_step", result.resumedFromStep},
                                     {"instruction_pairs", train.pairs.size()}, {"early_stopped", result.earlyStopped},
                                     {"best_step", result.bestStep}, {"held_out", heldOut}, {"losses", result.losses},
@@ -144,6 +158,9 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
                result.earlyStopped ? " (stopped early)" : "");
     if (result.resumedFromStep > 0)
         fmt::print("  resumed after step {} (the time includes the earlier run)\n", result.resumedFromStep);
+    if (o.fit.objective == FinetuneObjective::Distill)
+        fmt::print("  objective: distillation from the original model (temperature {}, weight {})\n", o.fit.temperature,
+                   o.fit.distillWeight);
     if (!result.losses.empty())
         fmt::print("  training loss {:.4f} (first step) -> {:.4f} (last step)\n", result.losses.front(), result.losses.back());
     for (const auto& [step, ppl] : result.heldOut)
@@ -185,6 +202,13 @@ void registerFinetune(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--checkpoint-every", o->fit.checkpointEvery, "Steps between checkpoints (0: only when stopped or done)")
         ->check(CLI::NonNegativeNumber)->capture_default_str();
     cmd->add_flag("--resume", o->fit.resume, "Continue the run in --checkpoint (same settings); a fresh start when absent");
+    cmd->add_option("--objective", o->objective, "lm: next-token cross-entropy; distill: KL to the original model's "
+                                                 "logits (the teacher: the same model folder without the plan)")
+        ->check(CLI::IsMember({"lm", "distill"}))->capture_default_str();
+    cmd->add_option("--temperature", o->fit.temperature, "Distillation temperature T (the loss is scaled by T^2)")
+        ->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--distill-weight", o->fit.distillWeight, "Distillation weight A: A * KL + (1 - A) * cross-entropy")
+        ->check(CLI::Range(0.0, 1.0))->capture_default_str();
     cmd->add_flag("--json", o->json, "Print the results as JSON");
     cmd->callback([o, &global] {
         auto copy = *o;

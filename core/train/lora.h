@@ -43,6 +43,14 @@ void detachLora(MoeModel& model);
 std::vector<ApplyDelta> loraDeltas(const std::vector<LoraAdapter>& adapters, const std::string& prefix);
 std::map<std::string, torch::Tensor> loraTensors(const std::vector<LoraAdapter>& adapters, const std::string& prefix);
 
+// What the adapters are trained to minimise. Lm: next-token cross-entropy on the training data.
+// Distill (knowledge distillation from the original model): per position that counts in the
+// cross-entropy, alpha T^2 KL(softmax(teacher / T) || softmax(student / T)) + (1 - alpha) CE.
+enum class FinetuneObjective { Lm, Distill };
+// "lm" / "distill"; parseObjective throws moewb::Error for anything else.
+const char* objectiveName(FinetuneObjective objective);
+FinetuneObjective parseObjective(const std::string& name);
+
 struct FinetuneOptions {
     int64_t steps = 200;
     int64_t batchSize = 8, seqLen = 128, accumulation = 1; // sequences per micro-batch, micro-batches per step
@@ -58,6 +66,13 @@ struct FinetuneOptions {
     std::filesystem::path checkpoint;
     int64_t checkpointEvery = 0;
     bool resume = false;
+    // The objective (see FinetuneObjective). Distill needs `teacher`: the original model (no plan, no
+    // adapters, the same vocabulary), run without gradients on its own device for every micro-batch;
+    // its logits move to the student's device. Lm needs teacher == nullptr. Held-out evaluation and
+    // early stopping stay on perplexity whatever the objective. temperature > 0, distillWeight in [0, 1].
+    FinetuneObjective objective = FinetuneObjective::Lm;
+    double temperature = 1.0, distillWeight = 1.0;
+    const MoeModel* teacher = nullptr;
 };
 
 // What finetuneLora trains on: a token stream (random windows of seqLen + 1 tokens, every token
@@ -71,7 +86,7 @@ struct LoraTrainData {
 
 struct FinetuneReport {
     int64_t step = 0, steps = 0;
-    double loss = 0, lr = 0;
+    double loss = 0, lr = 0; // loss: the objective's (distillation: the weighted sum)
     std::optional<double> heldOutPerplexity;
 };
 

@@ -147,4 +147,20 @@ torch::Tensor maskedLmLoss(const torch::Tensor& logits, const torch::Tensor& tar
         torch::nn::functional::CrossEntropyFuncOptions().ignore_index(kIgnoreTarget).reduction(torch::kMean));
 }
 
+torch::Tensor maskedDistillLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& targets,
+                                double temperature)
+{
+    if (!(temperature > 0))
+        fail("fine-tuning: the distillation temperature must be positive (got {})", temperature);
+    if (student.sizes() != teacher.sizes())
+        fail("fine-tuning: teacher logits {} do not match the student's {}", c10::str(teacher.sizes()), c10::str(student.sizes()));
+    const auto s = student.scalar_type() == torch::kDouble ? student : student.to(torch::kFloat);
+    const auto t = teacher.detach().to(s.device(), s.scalar_type());
+    const int64_t vocab = s.size(-1);
+    const auto counted = (targets.reshape({-1}).to(s.device()) != kIgnoreTarget).nonzero().squeeze(1);
+    const auto logS = torch::log_softmax(s.reshape({-1, vocab}).index_select(0, counted) / temperature, -1);
+    const auto logT = torch::log_softmax(t.reshape({-1, vocab}).index_select(0, counted) / temperature, -1);
+    return (logT.exp() * (logT - logS)).sum(-1).mean() * (temperature * temperature);
+}
+
 } // namespace moewb

@@ -49,4 +49,11 @@ LmBatch windowBatch(const torch::Tensor& windows);
 // targets [B, T] with kIgnoreTarget elsewhere. Differentiable.
 torch::Tensor maskedLmLoss(const torch::Tensor& logits, const torch::Tensor& targets);
 
+// The distillation loss over the same positions: the mean over the targets that count of
+// T^2 KL(softmax(teacher / T) || softmax(student / T)) (nats). student, teacher [B, T, V] (teacher on
+// any device and in any precision: it moves to the student's, in at least fp32); differentiable in
+// student only. Hinton's T^2 keeps the gradient's scale comparable across temperatures.
+torch::Tensor maskedDistillLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& targets,
+                                double temperature);
+
 } // namespace moewb

@@ -4,7 +4,8 @@
 // step number (batches) or from torch's generator of the model's device, saved in the checkpoint
 // (adapter dropout), so a resumed run computes exactly what an uninterrupted one does. A checkpoint
 // resumes on any device (its tensors are loaded onto the model's); bit-identical continuation needs
-// the device it was written on.
+// the device it was written on. The objective is next-token cross-entropy or distillation from a
+// teacher (the original model; lora.h FinetuneObjective).
 #include "core/train/lora.h"
 
 #include "core/io/atomic_file.h"
@@ -89,11 +90,16 @@ nlohmann::json identity(const FinetuneOptions& o, const std::vector<LoraAdapter>
     nlohmann::json shapes = nlohmann::json::array();
     for (const auto& a : adapters)
         shapes.push_back({a.parameter, a.down.sizes().vec(), a.up.sizes().vec(), a.scale});
-    return {{"steps", o.steps},   {"batch", o.batchSize},     {"seq_len", o.seqLen},   {"accumulation", o.accumulation},
-            {"lr", o.lr},         {"weight_decay", o.weightDecay}, {"warmup", o.warmupSteps},
-            {"eval_every", o.evalEvery}, {"eval_blocks", o.evalBlocks}, {"patience", o.patience}, {"seed", o.seed},
-            {"adapters", shapes}, {"data", data.pairs.empty() ? "text" : "pairs"},
-            {"data_size", data.pairs.empty() ? data.text.size() : data.pairs.size()}, {"held_out", heldOut.size()}};
+    nlohmann::json id{{"steps", o.steps}, {"batch", o.batchSize}, {"seq_len", o.seqLen}, {"accumulation", o.accumulation},
+                      {"lr", o.lr}, {"weight_decay", o.weightDecay}, {"warmup", o.warmupSteps},
+                      {"eval_every", o.evalEvery}, {"eval_blocks", o.evalBlocks}, {"patience", o.patience}, {"seed", o.seed},
+                      {"adapters", shapes}, {"data", data.pairs.empty() ? "text" : "pairs"},
+                      {"data_size", data.pairs.empty() ? data.text.size() : data.pairs.size()}, {"held_out", heldOut.size()}};
+    // Lm adds nothing, so checkpoints written before the objective existed still resume.
+    if (o.objective != FinetuneObjective::Lm)
+        id.update({{"objective", objectiveName(o.objective)}, {"temperature", o.temperature},
+                   {"distill_weight", o.distillWeight}});
+    return id;
 }
 
 struct LoopState {
@@ -198,7 +204,61 @@ void loadCheckpoint(const fs::path& path, const nlohmann::json& id, LoopState& s
     s.result.resumedFromStep = s.step;
 }
 
+// What a distillation run needs, checked before anything is computed.
+void checkObjective(const MoeModel& model, const FinetuneOptions& o)
+{
+    if (o.objective == FinetuneObjective::Lm) {
+        if (o.teacher)
+            fail("fine-tuning: a teacher model is only used by the distillation objective (objective is lm)");
+        return;
+    }
+    if (!o.teacher)
+        fail("fine-tuning: the distillation objective needs a teacher model (the original, uncompressed model)");
+    if (o.teacher == &model)
+        fail("fine-tuning: the teacher must be another model than the one being fine-tuned");
+    if (o.teacher->spec().vocabSize != model.spec().vocabSize)
+        fail("fine-tuning: the teacher's vocabulary ({} tokens) differs from the student's ({} tokens)",
+             o.teacher->spec().vocabSize, model.spec().vocabSize);
+    if (!(o.temperature > 0))
+        fail("fine-tuning: the distillation temperature must be positive (got {})", o.temperature);
+    if (!(o.distillWeight >= 0 && o.distillWeight <= 1))
+        fail("fine-tuning: the distillation weight must lie in [0, 1] (got {})", o.distillWeight);
+}
+
+// The objective on one micro-batch (differentiable in the student's adapters).
+torch::Tensor objectiveLoss(const MoeModel& model, const LmBatch& batch, const FinetuneOptions& o)
+{
+    torch::Tensor teacher;
+    if (o.objective == FinetuneObjective::Distill) {
+        torch::NoGradGuard noGrad;
+        teacher = o.teacher->forward(batch.inputs).logits; // on the teacher's device; the loss moves it
+    }
+    ForwardOptions fo;
+    fo.enableGrad = true;
+    auto logits = model.forward(batch.inputs, {}, fo).logits;
+    if (o.objective == FinetuneObjective::Lm)
+        return maskedLmLoss(logits, batch.targets);
+    auto loss = maskedDistillLoss(logits, teacher, batch.targets, o.temperature) * o.distillWeight;
+    if (o.distillWeight < 1)
+        loss = loss + maskedLmLoss(logits, batch.targets) * (1 - o.distillWeight);
+    return loss;
+}
+
 } // namespace
+
+const char* objectiveName(FinetuneObjective objective)
+{
+    return objective == FinetuneObjective::Distill ? "distill" : "lm";
+}
+
+FinetuneObjective parseObjective(const std::string& name)
+{
+    if (name == "lm")
+        return FinetuneObjective::Lm;
+    if (name == "distill")
+        return FinetuneObjective::Distill;
+    fail("fine-tuning: unknown objective '{}' (lm, distill)", name);
+}
 
 FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters, const std::vector<int32_t>& train,
                             const std::vector<int32_t>& heldOut, const FinetuneOptions& o,
@@ -223,6 +283,7 @@ FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters,
         fail("fine-tuning: no adapters to train (check the target modules)");
     if (data.pairs.empty() && static_cast<int64_t>(data.text.size()) < o.seqLen + 1)
         fail("fine-tuning: {} tokens are fewer than one window of {}", data.text.size(), o.seqLen + 1);
+    checkObjective(model, o);
     if ((o.checkpointEvery > 0 || o.resume) && o.checkpoint.empty())
         fail("fine-tuning: checkpointing needs a checkpoint file");
     torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay));
@@ -277,10 +338,7 @@ FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters,
             const auto batch = nextBatch(data, o, rng);
             if (batch.lossTokens == 0)
                 continue; // every response cut off by seqLen: nothing to learn from this micro-batch
-            ForwardOptions fo;
-            fo.enableGrad = true;
-            auto logits = model.forward(batch.inputs, {}, fo).logits;
-            auto loss = maskedLmLoss(logits, batch.targets);
+            auto loss = objectiveLoss(model, batch, o);
             (loss / double(o.accumulation)).backward();
             lossSum += loss.item<double>();
         }

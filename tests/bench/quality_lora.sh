@@ -7,7 +7,10 @@
 # (population 16, 4 generations) to keep the table cheap. With PLAN other than p50lr, the session
 # OUT_DIR/lora-MODEL.h5 must already hold that plan (e.g. tests/bench/quality_lowrank.sh's both50:
 # pruning 25% + low rank 1/3, copied in) and only the recovery and the evaluations run.
-#   [LR=1e-3] [EVERY=20] [VALID=none] tests/bench/quality_lora.sh MOE_COMPRESS OUT_DIR [THREADS] [STEPS] [PLAN] [MODEL...]
+# OBJECTIVE=distill (with TEMP=T, KD_WEIGHT=A) fine-tunes by distillation from the original model
+# instead of next-token loss; its outputs carry a "-kd" suffix (plan PLAN-kd, finetune/eval files), so
+# both objectives can share one OUT_DIR and session.
+#   [LR=1e-3] [EVERY=20] [VALID=none] [OBJECTIVE=lm|distill] [TEMP=1] [KD_WEIGHT=1] tests/bench/quality_lora.sh MOE_COMPRESS OUT_DIR [THREADS] [STEPS] [PLAN] [MODEL...]
 set -euo pipefail
 bin=$1
 out=$2
@@ -23,6 +26,12 @@ mkdir -p "$out"
 head -n 880 "$demo/calib.txt" >"$out/train.txt"
 tail -n +881 "$demo/calib.txt" >"$out/valid.txt"
 valid="--valid $out/valid.txt"
+objective=${OBJECTIVE:-lm}
+kd=() suffix=lora tag=
+if [ "$objective" = distill ]; then
+    kd=(--objective distill --temperature "${TEMP:-1}" --distill-weight "${KD_WEIGHT:-1}")
+    suffix=kd tag=-kd
+fi
 [ "${VALID:-}" = none ] && valid= # no held-out evaluation: the adapters after the last step are kept
 for model in ${models[@]}; do
     s=$out/lora-$model.h5
@@ -32,13 +41,14 @@ for model in ${models[@]}; do
             --no-eval --json >"$out/run-$model.json.tmp" 2>"$out/run-$model.log"
         mv "$out/run-$model.json.tmp" "$out/run-$model.json"
     fi
-    if [ ! -s "$out/finetune-$model-$plan0.json" ]; then
-        "$bin" -t "$threads" finetune "$s" --plan "$plan0" --train "$out/train.txt" \
-            $valid -s 128 --batch 4 --steps "$steps" --lr "${LR:-1e-3}" --warmup 5 --eval-every "${EVERY:-20}" \
-            --eval-blocks 8 --patience 3 --lora-rank 8 --json >"$out/finetune-$model-$plan0.json.tmp" 2>"$out/finetune-$model-$plan0.log"
-        mv "$out/finetune-$model-$plan0.json.tmp" "$out/finetune-$model-$plan0.json"
+    ft=$out/finetune-$model-$plan0$tag
+    if [ ! -s "$ft.json" ]; then
+        "$bin" -t "$threads" finetune "$s" --model "$demo/models/$model" --plan "$plan0" --plan-name "$plan0-$suffix" \
+            --train "$out/train.txt" $valid -s 128 --batch 4 --steps "$steps" --lr "${LR:-1e-3}" --warmup 5 \
+            --eval-every "${EVERY:-20}" --eval-blocks 8 --patience 3 --lora-rank 8 "${kd[@]}" --json >"$ft.json.tmp" 2>"$ft.log"
+        mv "$ft.json.tmp" "$ft.json"
     fi
-    for plan in "$plan0" "$plan0-lora"; do
+    for plan in "$plan0" "$plan0-$suffix"; do
         f=$out/eval-$model-$plan.json
         if [ ! -s "$f" ]; then
             "$bin" -t "$threads" eval "$demo/models/$model" --session "$s" --plan "$plan" --compare-original \

@@ -2,7 +2,8 @@
 # moe-compress finetune end to end on the Qwen demo model: Expert Drop, LoRA recovery on JSONL
 # instruction pairs with checkpoints, --resume of a finished run (no step, the same result), a
 # checkpoint of other settings refused, the PEFT adapter export (--peft) beside the un-merged standard
-# weights, and --peft refused for adapters on routed experts.
+# weights, --peft refused for adapters on routed experts, and --objective distill (the teacher: the
+# session's source model).
 #   test_finetune_cli.sh MOE_COMPRESS SOURCE_DIR
 set -u
 bin=$1
@@ -42,5 +43,9 @@ expect 1 '--peft needs --format standard' -- "$bin" -t 1 export "$tmp/s.h5" "$tm
     --format extended
 expect 1 'not available here' -- "$bin" -t 1 finetune "$tmp/s.h5" --plan ed --train "$tmp/pairs.jsonl" --steps 1 \
     --device cuda:7
+expect 0 "distillation from the original model" -- "$bin" -t 1 finetune "$tmp/s.h5" --plan ed --plan-name ed-kd \
+    --train "$tmp/pairs.jsonl" --steps 2 --batch 2 -s 32 --targets attention --objective distill --temperature 2
+expect 0 '"objective": "distill"' -- "$bin" -t 1 finetune "$tmp/s.h5" --plan ed --plan-name ed-kd2 \
+    --train "$tmp/pairs.jsonl" --steps 1 --batch 2 -s 32 --targets attention --objective distill --distill-weight 0.5 --json
 
 [[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }

@@ -3,7 +3,9 @@
 // and never changes a non-LoRA weight, the merged plan (low-rank deltas, including on factored experts)
 // computes what the adapters computed, also after an export and a reload; zero steps change nothing;
 // instruction pairs are batched with the prompt and the padding masked (hand-computed loss); a run
-// interrupted and resumed from its checkpoint ends exactly where an uninterrupted one does.
+// interrupted and resumed from its checkpoint ends exactly where an uninterrupted one does; the
+// distillation objective (hand-computed loss, zero KL and gradients for a student equal to its
+// teacher, KL to the original lowered by training, refusals, objective in the checkpoint identity).
 #include "core/export/export.h"
 #include "core/io/error.h"
 #include "core/io/safetensors.h"
@@ -496,4 +498,161 @@ TEST_CASE("PEFT adapter beside a standard export: names, layers renumbered, refu
     REQUIRE(problems.size() == 2);
     CHECK(problems[0].find("fused") != std::string::npos);
     CHECK(problems[1].find("factored") != std::string::npos);
+}
+
+// Distillation (FinetuneObjective::Distill): the teacher is the uncompressed model.
+
+TEST_CASE("distillation loss: hand computation with a temperature and a masked position")
+{
+    const auto student = torch::tensor({1., 2., 0., 0., 0., 5., 3., 1., -1.}, torch::kDouble).reshape({1, 3, 3});
+    const auto teacher = torch::tensor({2., 0., 1., 9., 9., 9., 1., 1., 1.}, torch::kDouble).reshape({1, 3, 3});
+    const auto targets = torch::tensor({int64_t{0}, kIgnoreTarget, int64_t{2}}).reshape({1, 3});
+    // Per-position KL(softmax(t / T) || softmax(s / T)), by hand (float64):
+    //   T = 1: 0.72990828048886, (masked 2.24810694638667), 1.04431933983179
+    //   T = 2: 0.22051441516123, (masked 0.72006276238969), 0.30899367577627
+    // loss = T^2 * mean over the two positions that count.
+    CHECK(maskedDistillLoss(student, teacher, targets, 1.0).item<double>() ==
+          doctest::Approx((0.7299082804888586 + 1.0443193398317898) / 2).epsilon(1e-13));
+    CHECK(maskedDistillLoss(student, teacher, targets, 2.0).item<double>() ==
+          doctest::Approx(4 * (0.22051441516122863 + 0.3089936757762706) / 2).epsilon(1e-13));
+    CHECK(maskedDistillLoss(student, teacher, targets, 2.0).item<double>() == doctest::Approx(1.0590161818749986).epsilon(1e-13));
+    // The masked position takes no gradient; the others do.
+    auto s = student.clone().requires_grad_(true);
+    maskedDistillLoss(s, teacher.to(torch::kFloat), targets, 2.0).backward(); // teacher in fp32: moved to fp64
+    CHECK(s.grad()[0][1].abs().max().item<double>() == 0);
+    CHECK(s.grad()[0][0].abs().max().item<double>() > 1e-3);
+    // Gradient of T^2 KL / n with respect to student logits: T (softmax(s / T) - softmax(t / T)) / n.
+    const auto expected = 2.0 * (torch::softmax(student / 2.0, -1) - torch::softmax(teacher / 2.0, -1)) / 2.0;
+    CHECK((s.grad()[0][2] - expected[0][2]).abs().max().item<double>() < 1e-14);
+    CHECK_THROWS_WITH_AS(maskedDistillLoss(student, teacher, targets, 0.0), doctest::Contains("temperature"), Error);
+}
+
+TEST_CASE("distillation: a student equal to its teacher has zero KL and zero adapter gradients")
+{
+    auto teacher = open("qwen2_moe");
+    auto student = open("qwen2_moe"); // empty plan
+    LoraOptions lo;
+    lo.rank = 2; // dropout 0.05: the untrained up matrices are zero, so the output is still the teacher's
+    auto adapters = attachLora(*student, lo);
+    const auto ids = periodic(2 * 13, 256);
+    const auto batch = windowBatch(torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())).reshape({2, 13}));
+    ForwardOptions fo;
+    fo.enableGrad = true;
+    const auto kl = maskedDistillLoss(student->forward(batch.inputs, {}, fo).logits, teacher->forward(batch.inputs).logits,
+                                      batch.targets, 1.0);
+    CHECK(std::abs(kl.item<double>()) < 1e-12);
+    kl.backward();
+    for (const auto& a : adapters) {
+        CHECK_MESSAGE(a.down.grad().abs().max().item<double>() < 1e-12, a.parameter);
+        CHECK_MESSAGE(a.up.grad().abs().max().item<double>() < 1e-12, a.parameter);
+    }
+    // The training loop on this objective: every step's loss is the zero KL.
+    FinetuneOptions o;
+    o.steps = 2;
+    o.batchSize = 2;
+    o.seqLen = 12;
+    o.objective = FinetuneObjective::Distill;
+    o.teacher = teacher.get();
+    const auto result = finetuneLora(*student, adapters, periodic(400, 256), {}, o);
+    REQUIRE(result.losses.size() == 2);
+    for (double loss : result.losses)
+        CHECK(std::abs(loss) < 1e-12);
+    // Weight 0.25: the first step (untrained adapters, KL 0) costs 0.75 x the LM loss of the same batch.
+    auto firstLoss = [&](FinetuneObjective objective) {
+        auto fresh = open("qwen2_moe");
+        auto freshAdapters = attachLora(*fresh, lo);
+        FinetuneOptions m = o;
+        m.steps = 1;
+        m.objective = objective;
+        m.distillWeight = 0.25;
+        m.teacher = objective == FinetuneObjective::Distill ? teacher.get() : nullptr;
+        return finetuneLora(*fresh, freshAdapters, periodic(400, 256), {}, m).losses.at(0);
+    };
+    const double lm = firstLoss(FinetuneObjective::Lm);
+    CHECK(lm > 1);
+    CHECK(firstLoss(FinetuneObjective::Distill) == doctest::Approx(0.75 * lm).epsilon(1e-12));
+}
+
+namespace {
+
+// Mean KL(original || compressed) per token on `windows`, with torch's kl_div (not the training loss).
+double klToTeacher(const MoeModel& student, const MoeModel& teacher, const torch::Tensor& windows)
+{
+    torch::NoGradGuard g;
+    const auto inputs = windows.narrow(1, 0, windows.size(1) - 1);
+    const auto s = torch::log_softmax(student.forward(inputs).logits, -1).reshape({-1, 256});
+    const auto t = torch::log_softmax(teacher.forward(inputs).logits, -1).reshape({-1, 256});
+    namespace F = torch::nn::functional;
+    return F::kl_div(s, t, F::KLDivFuncOptions().reduction(torch::kBatchMean).log_target(true)).item<double>();
+}
+
+} // namespace
+
+TEST_CASE("distillation lowers the KL of a compressed model to the original")
+{
+    auto teacher = open("mixtral");
+    auto student = open("mixtral");
+    applyPlan(*student, compressedPlan(student->spec()));
+    LoraOptions lo;
+    lo.rank = 4;
+    lo.dropout = 0.0;
+    auto adapters = attachLora(*student, lo);
+    const auto held = periodic(600, 256);
+    const auto probe = torch::tensor(std::vector<int64_t>(held.begin(), held.begin() + 4 * 17)).reshape({4, 17});
+    const double before = klToTeacher(*student, *teacher, probe);
+    CHECK(before > 1e-4);
+    FinetuneOptions o = smallRun();
+    o.steps = 40;
+    o.objective = FinetuneObjective::Distill;
+    o.lr = 5e-3;
+    o.temperature = 2.0;
+    o.teacher = teacher.get();
+    // No held-out text: early stopping on perplexity would keep the best adapters by perplexity.
+    CHECK(finetuneLora(*student, adapters, periodic(3000, 256), {}, o).steps == 40);
+    const double after = klToTeacher(*student, *teacher, probe);
+    MESSAGE("KL to the original: " << before << " -> " << after);
+    CHECK(after < 0.65 * before); // measured 0.0370 -> 0.0206
+}
+
+TEST_CASE("distillation refusals, and the objective in the checkpoint's identity")
+{
+    auto teacher = open("mixtral");
+    auto student = open("mixtral");
+    LoraOptions lo;
+    lo.rank = 2;
+    auto adapters = attachLora(*student, lo);
+    const auto text = periodic(800, 256);
+    FinetuneOptions o = smallRun();
+    o.objective = FinetuneObjective::Distill;
+    CHECK_THROWS_WITH_AS(finetuneLora(*student, adapters, text, {}, o), doctest::Contains("needs a teacher"), Error);
+    auto other = MoeModel::open(test::sourceDir() / "resources/demo/models/qwen", ComputeOptions{torch::kFloat, torch::kCPU});
+    o.teacher = other.get(); // 2048 tokens, the student 256
+    CHECK_THROWS_WITH_AS(finetuneLora(*student, adapters, text, {}, o), doctest::Contains("vocabulary (2048 tokens)"), Error);
+    o.teacher = teacher.get();
+    o.distillWeight = 1.5;
+    CHECK_THROWS_WITH_AS(finetuneLora(*student, adapters, text, {}, o), doctest::Contains("weight"), Error);
+    o.distillWeight = 1.0;
+    FinetuneOptions lm = smallRun();
+    lm.teacher = teacher.get();
+    CHECK_THROWS_WITH_AS(finetuneLora(*student, adapters, text, {}, lm), doctest::Contains("only used by the distillation"), Error);
+    CHECK_THROWS_AS(parseObjective("kd"), Error);
+    CHECK(parseObjective(objectiveName(FinetuneObjective::Distill)) == FinetuneObjective::Distill);
+
+    // A distillation checkpoint resumes only with the same objective, temperature and weight.
+    test::TempDir dir;
+    o.steps = 2;
+    o.checkpoint = dir.path / "kd.pt";
+    o.resume = true;
+    finetuneLora(*student, adapters, text, {}, o);
+    FinetuneOptions asLm = o;
+    asLm.objective = FinetuneObjective::Lm;
+    asLm.teacher = nullptr;
+    CHECK_THROWS_WITH_AS(finetuneLora(*student, adapters, text, {}, asLm), doctest::Contains("other settings"), Error);
+    FinetuneOptions hotter = o;
+    hotter.temperature = 2.0;
+    CHECK_THROWS_WITH_AS(finetuneLora(*student, adapters, text, {}, hotter), doctest::Contains("other settings"), Error);
+    FinetuneOptions mixed = o;
+    mixed.distillWeight = 0.5;
+    CHECK_THROWS_WITH_AS(finetuneLora(*student, adapters, text, {}, mixed), doctest::Contains("other settings"), Error);
+    CHECK(finetuneLora(*student, adapters, text, {}, o).resumedFromStep == 2);
 }
