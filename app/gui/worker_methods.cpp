@@ -7,6 +7,7 @@
 #include "app/gui/parameter_checks.h"
 #include "app/gui/worker.h"
 #include "app/gui/worker_core.h"
+#include "app/gui/worker_training.h"
 #include "core/calib/dataset.h"
 #include "core/compress/condense.h"
 #include "core/compress/expert_drop.h"
@@ -180,18 +181,12 @@ void WorkerCore::condenseFinetuneStage(
     const MethodParameters& p = s.methodParameters;
     const QString run = QString::fromStdString(plan.name);
     stage(job, tr("Applying plan %1").arg(run));
-    auto model = MoeModel::open(m_model->path(), ComputeOptions{torch::kFloat, torch::kCPU});
-    model->makeResident();
-    applyPlan(*model, plan);
+    auto model = trainingCopy(*m_model, plan);
     if (!checkpoint(job))
         throw Cancelled();
 
     stage(job, tr("Reading training text"));
-    const auto tokenizerPath = m_model->path() / "tokenizer.json";
-    std::error_code ec;
-    if (!std::filesystem::exists(tokenizerPath, ec))
-        fail("{}: no tokenizer.json in the model folder, so the training text cannot be tokenised",
-            m_model->path().string());
+    const auto tokenizerPath = trainingTokenizerPath(*m_model);
     QString trainPath = p.condenseTrainPath.isEmpty() ? s.calibrationPath : p.condenseTrainPath;
     if (trainPath.isEmpty())
         trainPath = demoCalibrationPath();
