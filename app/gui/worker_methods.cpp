@@ -21,7 +21,6 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
-#include <cctype>
 #include <cmath>
 #include <limits>
 
@@ -31,16 +30,6 @@ namespace {
 
 using Delivery = Worker::Delivery;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// The slimming tensors' prefix as the CLI makes it (app/cli/run_holistic.cpp).
-std::string tensorPrefix(const std::string& name)
-{
-    std::string out = name;
-    for (char& c : out)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
-            c = '-';
-    return out;
-}
 
 std::string str(const QString& s)
 {
@@ -135,7 +124,7 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
         std::string name = slimMethodName(slim) + "-" + so.pattern.name();
         if (!so.pattern.structured())
             name += fmt::format("-{}", so.pattern.sparsity);
-        so.tensorPrefix = tensorPrefix(name);
+        so.tensorPrefix = slimmingTensorPrefix(name);
         removeSessionTensors(m_session, "masks/" + so.tensorPrefix); // a run of the same name before
         removeSessionTensors(m_session, "deltas/" + so.tensorPrefix);
         stage(job, tr("Expert slimming (%1)").arg(QString::fromStdString(slimMethodName(slim))));
