@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 
 struct FinetuneCommandOptions {
     std::string session, plan = "moe-i2", model, train, valid, tokenizer, planName, targets = "attention,experts,shared";
-    std::string checkpoint;
+    std::string checkpoint, device = "cpu";
     LoraOptions lora;
     FinetuneOptions fit;
     bool json = false;
@@ -67,7 +67,7 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
         else
             fail("--targets: unknown module '{}' (attention, experts, shared, dense)", t);
     }
-    auto model = MoeModel::open(modelPath, ComputeOptions{torch::kFloat, torch::kCPU});
+    auto model = MoeModel::open(modelPath, ComputeOptions{torch::kFloat, parseDevice(o.device)});
     model->makeResident();
     applyPlan(*model, plan, sessionTensorSource(session));
     const fs::path tok = o.tokenizer.empty() ? fs::path(modelPath) / "tokenizer.json" : fs::path(o.tokenizer);
@@ -179,6 +179,7 @@ void registerFinetune(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--lora-alpha", o->lora.alpha, "Adapter alpha (scale alpha / rank)")->check(CLI::PositiveNumber)->capture_default_str();
     cmd->add_option("--dropout", o->lora.dropout, "Dropout on the adapter inputs")->check(CLI::Range(0.0, 0.9))->capture_default_str();
     cmd->add_option("--targets", o->targets, "Modules with adapters: attention, experts, shared, dense")->capture_default_str();
+    cmd->add_option("--device", o->device, "cpu, cuda or cuda:N (model and adapters live there)")->capture_default_str();
     cmd->add_option("--seed", o->fit.seed, "Seed (adapter init and batches)")->capture_default_str();
     cmd->add_option("--checkpoint", o->checkpoint, "Checkpoint file of the run (default: SESSION.PLAN-lora.ckpt)");
     cmd->add_option("--checkpoint-every", o->fit.checkpointEvery, "Steps between checkpoints (0: only when stopped or done)")

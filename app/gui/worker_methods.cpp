@@ -170,7 +170,7 @@ void WorkerCore::condenseFinetuneStage(
     const MethodParameters& p = s.methodParameters;
     const QString run = QString::fromStdString(plan.name);
     stage(job, tr("Applying plan %1").arg(run));
-    auto model = trainingCopy(*m_model, plan);
+    auto model = trainingCopy(*m_model, m_device.toStdString(), plan);
     if (!checkpoint(job))
         throw Cancelled();
 

@@ -47,7 +47,7 @@ void WorkerCore::recover(int job, const RecoverSettings& r)
     const QString run = QString::fromStdString(name);
 
     stage(job, tr("Applying plan %1").arg(r.plan));
-    auto model = trainingCopy(*m_model, plan, sessionTensorSource(m_session));
+    auto model = trainingCopy(*m_model, m_device.toStdString(), plan, sessionTensorSource(m_session));
     if (!checkpoint(job))
         throw Cancelled();
 

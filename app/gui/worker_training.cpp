@@ -4,9 +4,10 @@
 
 namespace moewb::gui {
 
-std::unique_ptr<MoeModel> trainingCopy(const MoeModel& open, const Plan& plan, PlanTensorSource tensors)
+std::unique_ptr<MoeModel> trainingCopy(
+    const MoeModel& open, const std::string& device, const Plan& plan, PlanTensorSource tensors)
 {
-    auto model = MoeModel::open(open.path(), ComputeOptions{torch::kFloat, torch::kCPU});
+    auto model = MoeModel::open(open.path(), ComputeOptions{torch::kFloat, torch::Device(device)});
     model->makeResident();
     applyPlan(*model, plan, std::move(tensors));
     return model;

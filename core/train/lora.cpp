@@ -22,11 +22,12 @@ bool targeted(const std::string& name, const LoraOptions& o)
     return o.dense;
 }
 
+// Drawn on the CPU with the run's CPU generator, then moved: the same adapters on every device.
 std::pair<torch::Tensor, torch::Tensor> newAdapter(int64_t in, int64_t out, int rank, const torch::TensorOptions& to,
                                                    torch::Generator& gen)
 {
     const double bound = 1.0 / std::sqrt(static_cast<double>(in)); // PEFT: kaiming_uniform(a = sqrt(5))
-    auto down = torch::empty({rank, in}, to).uniform_(-bound, bound, gen);
+    auto down = torch::empty({rank, in}, to.device(torch::kCPU)).uniform_(-bound, bound, gen).to(to.device());
     auto up = torch::zeros({out, rank}, to);
     return {down.requires_grad_(true), up.requires_grad_(true)};
 }

@@ -1,8 +1,10 @@
 // The LoRA training loop (lora.h finetuneLora): AdamW with linear warm-up and decay, gradient
 // accumulation, text windows or padded instruction pairs with a masked loss, held-out perplexity and
 // early stopping, and checkpoint/resume. Everything random in a step is drawn from the seed and the
-// step number (batches) or from torch's CPU generator, saved in the checkpoint (adapter dropout), so a
-// resumed run computes exactly what an uninterrupted one does.
+// step number (batches) or from torch's generator of the model's device, saved in the checkpoint
+// (adapter dropout), so a resumed run computes exactly what an uninterrupted one does. A checkpoint
+// resumes on any device (its tensors are loaded onto the model's); bit-identical continuation needs
+// the device it was written on.
 #include "core/train/lora.h"
 
 #include "core/io/atomic_file.h"
@@ -102,8 +104,15 @@ struct LoopState {
     std::vector<torch::Tensor> best;
 };
 
+// torch's default generator on `device` (the current GPU for "cuda" without an index).
+at::Generator deviceGenerator(const torch::Device& device)
+{
+    return at::globalContext().defaultGenerator(device);
+}
+
 void saveCheckpoint(const fs::path& path, const nlohmann::json& id, const LoopState& s,
-                    const std::vector<torch::Tensor>& params, const torch::optim::AdamW& optimizer)
+                    const std::vector<torch::Tensor>& params, const torch::optim::AdamW& optimizer,
+                    const torch::Device& device)
 {
     torch::serialize::OutputArchive archive;
     nlohmann::json heldOut = nlohmann::json::array();
@@ -120,6 +129,8 @@ void saveCheckpoint(const fs::path& path, const nlohmann::json& id, const LoopSt
     for (size_t i = 0; i < s.best.size(); ++i)
         archive.write("best" + std::to_string(i), s.best[i]);
     archive.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
+    if (!device.is_cpu()) // dropout on a GPU draws from that device's generator
+        archive.write("device_rng", deviceGenerator(device).get_state());
     torch::serialize::OutputArchive optim;
     optimizer.save(optim);
     archive.write("optimizer", optim);
@@ -134,17 +145,17 @@ void saveCheckpoint(const fs::path& path, const nlohmann::json& id, const LoopSt
 
 // Restores a checkpoint into `s`, the parameters, the optimizer and torch's generator.
 void loadCheckpoint(const fs::path& path, const nlohmann::json& id, LoopState& s, std::vector<torch::Tensor>& params,
-                    torch::optim::AdamW& optimizer)
+                    torch::optim::AdamW& optimizer, const torch::Device& device)
 {
     torch::serialize::InputArchive archive;
     try {
-        archive.load_from(path.string());
+        archive.load_from(path.string(), device); // adapters, best adapters and AdamW state on the model's device
     } catch (const c10::Error& e) {
         fail("{}: not a fine-tuning checkpoint ({})", path.string(), e.what_without_backtrace());
     }
     torch::Tensor raw;
     archive.read("state", raw);
-    const auto state = nlohmann::json::parse(tensorBytes(raw));
+    const auto state = nlohmann::json::parse(tensorBytes(raw.cpu()));
     if (state.value("format", "") != "moewb-lora-checkpoint")
         fail("{}: not a fine-tuning checkpoint", path.string());
     if (state.at("identity") != id)
@@ -166,7 +177,9 @@ void loadCheckpoint(const fs::path& path, const nlohmann::json& id, LoopState& s
     torch::Tensor rng;
     archive.read("torch_rng", rng);
     at::Generator gen = at::detail::getDefaultCPUGenerator();
-    gen.set_state(rng);
+    gen.set_state(rng.cpu());
+    if (torch::Tensor deviceRng; !device.is_cpu() && archive.try_read("device_rng", deviceRng))
+        deviceGenerator(device).set_state(deviceRng.cpu());
     torch::serialize::InputArchive optim;
     archive.read("optimizer", optim);
     optimizer.load(optim);
@@ -238,7 +251,7 @@ FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters,
     double before = 0; // seconds of the runs a resume continues
     const bool resumed = o.resume && fs::exists(o.checkpoint);
     if (resumed) {
-        loadCheckpoint(o.checkpoint, id, s, params, optimizer);
+        loadCheckpoint(o.checkpoint, id, s, params, optimizer, model.options().device);
         before = s.result.seconds;
     } else if (evaluate) {
         s.result.bestPerplexity = heldOutPpl();
@@ -250,7 +263,7 @@ FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters,
         if (o.checkpoint.empty())
             return;
         s.result.seconds = elapsed();
-        saveCheckpoint(o.checkpoint, id, s, params, optimizer);
+        saveCheckpoint(o.checkpoint, id, s, params, optimizer, model.options().device);
     };
     for (; s.step < o.steps && !s.stopped; ++s.step) {
         const int64_t step = s.step;

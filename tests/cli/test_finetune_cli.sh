@@ -40,5 +40,7 @@ expect 1 'routed experts' -- "$bin" -t 1 export "$tmp/s.h5" "$tmp/refused" --pla
 check "a refused --peft writes nothing" test ! -e "$tmp/refused"
 expect 1 '--peft needs --format standard' -- "$bin" -t 1 export "$tmp/s.h5" "$tmp/ext" --plan ed-lora --peft \
     --format extended
+expect 1 'not available here' -- "$bin" -t 1 finetune "$tmp/s.h5" --plan ed --train "$tmp/pairs.jsonl" --steps 1 \
+    --device cuda:7
 
 [[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }

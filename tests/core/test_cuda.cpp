@@ -1,20 +1,27 @@
 // The CUDA worker (label `cuda`): the same code on the GPU gives the CPU's answers. Forward passes of
 // the golden models on cuda:0 against transformers' float64 reference and against the CPU, the fast
-// loss of the MoE-I² search, the genetic search on it, and both SVD factorisations. Without a CUDA
+// loss of the MoE-I² search, the genetic search on it, both SVD factorisations, LoRA fine-tuning
+// (also resumed from a checkpoint, dropout included) and CD-MoE's fine-tuning. Without a CUDA
 // device (Debian's CPU LibTorch, or no GPU) every case prints "no CUDA device" and ctest reports the
 // test as skipped (SKIP_REGULAR_EXPRESSION in tests/CMakeLists.txt).
 #include "core/calib/dataset.h"
+#include "core/io/error.h"
 #include "core/io/tokenizer.h"
 #include "core/lowrank/svd.h"
 #include "core/model/moe_model.h"
+#include "core/plan/apply.h"
+#include "core/train/condense_finetune.h"
+#include "core/train/lora.h"
 #include "core/search/genetic.h"
 #include "core/search/search_inputs.h"
 #include "support/golden.h"
+#include "support/temp_dir.h"
 
 #include <doctest/doctest.h>
 #include <torch/torch.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <random>
 
 using namespace moewb;
@@ -45,6 +52,43 @@ TokenBlocks demoCalibration(int64_t n, int64_t s)
     const auto dir = moewb::test::sourceDir() / "resources/demo";
     return loadTextBlocks(dir / "calib.txt", Tokenizer::fromFile(dir / "models/qwen/tokenizer.json"),
                           BlockOptions{n, s, BlockSelection::Random, 1});
+}
+
+std::unique_ptr<MoeModel> residentGolden(const std::string& name, const torch::Device& device)
+{
+    auto m = MoeModel::open(GoldenSet(name).dir(), ComputeOptions{torch::kDouble, device});
+    m->makeResident();
+    return m;
+}
+
+std::vector<int32_t> periodic(int64_t n, int vocab)
+{
+    std::vector<int32_t> ids(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i)
+        ids[static_cast<size_t>(i)] = static_cast<int32_t>((i * 7 + (i / 5) % 3) % std::min(vocab, 41));
+    return ids;
+}
+
+FinetuneOptions smallLoraRun()
+{
+    FinetuneOptions fo;
+    fo.steps = 6;
+    fo.batchSize = 3;
+    fo.seqLen = 12;
+    fo.accumulation = 2;
+    fo.lr = 1e-2;
+    fo.warmupSteps = 2;
+    fo.evalEvery = 2;
+    fo.evalBlocks = 2;
+    fo.seed = 5;
+    return fo;
+}
+
+void checkClose(const std::vector<double>& a, const std::vector<double>& b, double rel)
+{
+    REQUIRE(a.size() == b.size());
+    for (size_t i = 0; i < a.size(); ++i)
+        CHECK(a[i] == doctest::Approx(b[i]).epsilon(rel));
 }
 
 } // namespace
@@ -127,5 +171,77 @@ TEST_CASE("plain and activation-aware SVD on cuda:0 agree with the CPU")
         const double gpuError = activationError(w, gpuAware.a.cpu(), gpuAware.b.cpu(), gram);
         INFO("rank ", rank, ": activation error cpu ", cpuError, " gpu ", gpuError);
         CHECK(std::abs(cpuError - gpuError) <= 1e-8 * std::max(1.0, cpuError));
+    }
+}
+
+TEST_CASE("LoRA fine-tuning on cuda:0 follows the CPU run, and resumes from its checkpoint")
+{
+    if (!haveCuda())
+        return;
+    LoraOptions lo;
+    lo.rank = 2;
+    lo.dropout = 0.0; // CPU and GPU draw dropout masks from different generators
+    auto run = [&](const torch::Device& device, const LoraOptions& l, const FinetuneOptions& fo,
+                   const std::function<bool(const FinetuneReport&)>& onStep) {
+        auto model = residentGolden("mixtral", device);
+        auto adapters = attachLora(*model, l);
+        REQUIRE(adapters.front().down.device() == device);
+        auto result = finetuneLora(*model, adapters, periodic(800, 40), periodic(300, 40), fo, onStep);
+        return std::pair{result, loraTensors(adapters, "x")};
+    };
+    const auto [cpu, cpuTensors] = run(torch::kCPU, lo, smallLoraRun(), {});
+    const auto [gpu, gpuTensors] = run(kGpu, lo, smallLoraRun(), {});
+    checkClose(gpu.losses, cpu.losses, 1e-8);
+    REQUIRE(gpu.heldOut.size() == cpu.heldOut.size());
+    for (size_t i = 0; i < cpu.heldOut.size(); ++i)
+        CHECK(gpu.heldOut[i].second == doctest::Approx(cpu.heldOut[i].second).epsilon(1e-8));
+    for (const auto& [name, t] : cpuTensors) {
+        INFO(name);
+        CHECK(gpuTensors.at(name).device().is_cpu()); // what goes to the session is on the host
+        CHECK((gpuTensors.at(name) - t).abs().max().item<double>() <= 1e-5 * std::max(1e-3, maxAbs(t)));
+    }
+    // With dropout the GPU's generator state travels with the checkpoint: interrupted after step 3
+    // and resumed, the run ends where an uninterrupted one does (to rounding: CUDA's index_add sums
+    // in no fixed order).
+    lo.dropout = 0.1;
+    const auto [whole, wholeTensors] = run(kGpu, lo, smallLoraRun(), {});
+    test::TempDir dir;
+    FinetuneOptions fo = smallLoraRun();
+    fo.checkpoint = dir.path / "checkpoint.pt";
+    fo.checkpointEvery = 2;
+    fo.resume = true;
+    CHECK_THROWS_AS(run(kGpu, lo, fo, [](const FinetuneReport& r) { return r.step < 3; }), Cancelled);
+    REQUIRE(std::filesystem::exists(fo.checkpoint));
+    const auto [resumed, resumedTensors] = run(kGpu, lo, fo, {});
+    CHECK(resumed.resumedFromStep == 3);
+    checkClose(resumed.losses, whole.losses, 1e-10);
+    for (const auto& [name, t] : wholeTensors)
+        CHECK((resumedTensors.at(name) - t).abs().max().item<double>() <= 1e-8 * std::max(1e-3, maxAbs(t)));
+}
+
+TEST_CASE("CD-MoE fine-tuning on cuda:0 follows the CPU run")
+{
+    if (!haveCuda())
+        return;
+    auto run = [&](const torch::Device& device) {
+        auto model = residentGolden("qwen2_moe", device);
+        const int layer = model->spec().moeLayerIndices().back();
+        applyPlan(*model, Plan{"cd", "cd-moe", {}, {CondenseLayer{layer, {3, 1}, {0.3, 0.2}}}});
+        CondenseFinetuneOptions fo;
+        fo.steps = 5;
+        fo.batchSize = 3;
+        fo.seqLen = 16;
+        fo.lr = 3e-2;
+        fo.warmupSteps = 1;
+        return finetuneCondensed(*model, {layer}, periodic(4 * 17 + 9, model->spec().vocabSize), fo);
+    };
+    const auto cpu = run(torch::kCPU);
+    const auto gpu = run(kGpu);
+    checkClose(gpu.losses, cpu.losses, 1e-8);
+    REQUIRE(gpu.deltas.size() == cpu.deltas.size());
+    for (const auto& [name, d] : cpu.deltas) {
+        INFO(name);
+        CHECK(gpu.deltas.at(name).device().is_cpu());
+        CHECK((gpu.deltas.at(name) - d).abs().max().item<double>() <= 1e-5 * std::max(1e-3, maxAbs(d)));
     }
 }
