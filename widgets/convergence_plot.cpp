@@ -1,20 +1,15 @@
 #include "widgets/convergence_plot.h"
 
-#include <qcustomplot.h>
+#include "widgets/plot_frame.h"
 
-#include <QVBoxLayout>
+#include <qcustomplot.h>
 
 namespace moewb::widgets {
 
 ConvergencePlot::ConvergencePlot(QWidget* parent)
     : QWidget(parent)
 {
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    m_plot = new QCustomPlot(this);
-    layout->addWidget(m_plot);
-    m_plot->xAxis->setLabel(tr("Generation"));
-    m_plot->yAxis->setLabel(tr("Reconstruction loss (lower is better)"));
+    m_plot = fillWithPlot(this, tr("Generation"), tr("Reconstruction loss (lower is better)"));
     QSharedPointer<QCPAxisTickerFixed> generations(new QCPAxisTickerFixed); // whole generations only
     generations->setTickStep(1);
     generations->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
@@ -31,20 +26,10 @@ ConvergencePlot::ConvergencePlot(QWidget* parent)
     m_mean = graph(tr("mean"), QColor(0x00, 0x9e, 0x73), Qt::DashLine);
     m_worst = graph(tr("worst"), QColor(0xd5, 0x5e, 0x00), Qt::DotLine);
     // Title, then the legend in a row of its own (inside the axis rect it hid the worst curve).
-    m_plot->plotLayout()->insertRow(0);
-    m_plot->plotLayout()->addElement(
-        0, 0, new QCPTextElement(m_plot, tr("No search yet"), QFont(font().family(), 10, QFont::Bold)));
-    m_plot->legend->setVisible(true);
-    m_plot->plotLayout()->insertRow(1);
-    m_plot->plotLayout()->addElement(1, 0, m_plot->legend);
-    m_plot->legend->setFillOrder(QCPLegend::foColumnsFirst);
-    m_plot->legend->setBorderPen(Qt::NoPen);
-    m_plot->plotLayout()->setRowStretchFactor(0, 0.001);
-    m_plot->plotLayout()->setRowStretchFactor(1, 0.001);
+    addTitleRow(m_plot, 0, tr("No search yet"), QFont(font().family(), 10, QFont::Bold));
+    addLegendRow(m_plot, 1);
 
-    m_replotTimer.setSingleShot(true);
-    m_replotTimer.setInterval(40); // <= 25 repaints a second
-    connect(&m_replotTimer, &QTimer::timeout, this, [this] {
+    coalesceReplots(m_replotTimer, this, [this] {
         if (m_dirty)
             redraw();
         m_plot->replot(QCustomPlot::rpQueuedRefresh);

@@ -1,10 +1,11 @@
 #include "widgets/heatmap_view.h"
 
+#include "widgets/plot_frame.h"
+
 #include <qcustomplot.h>
 
 #include <QHelpEvent>
 #include <QToolTip>
-#include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -14,17 +15,11 @@ namespace moewb::widgets {
 HeatmapView::HeatmapView(QWidget* parent)
     : QWidget(parent)
 {
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    m_plot = new QCustomPlot(this);
-    layout->addWidget(m_plot);
-
-    m_plot->xAxis->setLabel(tr("Expert"));
+    m_plot = fillWithPlot(this, tr("Expert"), tr("Layer"));
     QSharedPointer<QCPAxisTickerFixed> experts(new QCPAxisTickerFixed); // expert ids are integers
     experts->setTickStep(1);
     experts->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
     m_plot->xAxis->setTicker(experts);
-    m_plot->yAxis->setLabel(tr("Layer"));
     m_plot->yAxis->setRangeReversed(true); // layer 0 at the top, as in a model tree
     m_map = new QCPColorMap(m_plot->xAxis, m_plot->yAxis);
     m_scale = new QCPColorScale(m_plot);
@@ -50,9 +45,7 @@ HeatmapView::HeatmapView(QWidget* parent)
     m_selection->setBrush(Qt::NoBrush);
     m_selection->setVisible(false);
 
-    m_replotTimer.setSingleShot(true);
-    m_replotTimer.setInterval(40); // <= 25 repaints a second
-    connect(&m_replotTimer, &QTimer::timeout, this, [this] {
+    coalesceReplots(m_replotTimer, this, [this] {
         // The data range over what is filled (a log scale needs a positive lower end).
         double low = std::numeric_limits<double>::infinity(), high = -low;
         for (double v : m_values)

@@ -1,8 +1,9 @@
 #include "widgets/layer_bar_chart.h"
 
+#include "widgets/plot_frame.h"
+
 #include <qcustomplot.h>
 
-#include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -18,16 +19,8 @@ const QColor kCount(0xf0, 0x9a, 0x3e);
 LayerBarChart::LayerBarChart(QWidget* parent)
     : QWidget(parent)
 {
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    m_plot = new QCustomPlot(this);
-    layout->addWidget(m_plot);
-    m_plot->xAxis->setLabel(tr("MoE layer"));
-    m_plot->yAxis->setLabel(tr("Importance"));
-    m_plot->yAxis2->setVisible(true);
-    m_plot->yAxis2->setLabel(tr("Experts to prune (P)"));
-    m_plot->yAxis2->setLabelColor(kCount.darker(130));
-    m_plot->yAxis2->setTickLabelColor(kCount.darker(130));
+    m_plot = fillWithPlot(this, tr("MoE layer"), tr("Importance"));
+    showRightAxis(m_plot, tr("Experts to prune (P)"), kCount);
 
     m_bars = new QCPBars(m_plot->xAxis, m_plot->yAxis);
     m_bars->setName(tr("layer importance (sum of expert removal losses)"));
@@ -44,16 +37,9 @@ LayerBarChart::LayerBarChart(QWidget* parent)
     m_bars->setBarsGroup(group);
     m_countBars->setBarsGroup(group);
     // The legend in a row of its own above the bars, so it never hides one.
-    m_plot->legend->setVisible(true);
-    m_plot->plotLayout()->insertRow(0);
-    m_plot->plotLayout()->addElement(0, 0, m_plot->legend);
-    m_plot->legend->setFillOrder(QCPLegend::foColumnsFirst);
-    m_plot->legend->setBorderPen(Qt::NoPen);
-    m_plot->plotLayout()->setRowStretchFactor(0, 0.001);
+    addLegendRow(m_plot, 0);
 
-    m_replotTimer.setSingleShot(true);
-    m_replotTimer.setInterval(40); // <= 25 repaints a second
-    connect(&m_replotTimer, &QTimer::timeout, this, [this] { m_plot->replot(QCustomPlot::rpQueuedRefresh); });
+    coalesceReplots(m_replotTimer, this, [this] { m_plot->replot(QCustomPlot::rpQueuedRefresh); });
     connect(m_plot, &QCustomPlot::plottableClick, this,
         [this](QCPAbstractPlottable*, int dataIndex, QMouseEvent*) { Q_EMIT barClicked(dataIndex); });
     rebuild();

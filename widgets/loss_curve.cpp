@@ -1,8 +1,9 @@
 #include "widgets/loss_curve.h"
 
+#include "widgets/plot_frame.h"
+
 #include <qcustomplot.h>
 
-#include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
 
@@ -16,16 +17,8 @@ const QColor kPerplexity(0xe0, 0x7a, 0x1e);
 LossCurve::LossCurve(QWidget* parent)
     : QWidget(parent)
 {
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    m_plot = new QCustomPlot(this);
-    layout->addWidget(m_plot);
-    m_plot->xAxis->setLabel(tr("Step"));
-    m_plot->yAxis->setLabel(tr("Training loss (nats)"));
-    m_plot->yAxis2->setVisible(true);
-    m_plot->yAxis2->setLabel(tr("Held-out perplexity"));
-    m_plot->yAxis2->setLabelColor(kPerplexity.darker(130));
-    m_plot->yAxis2->setTickLabelColor(kPerplexity.darker(130));
+    m_plot = fillWithPlot(this, tr("Step"), tr("Training loss (nats)"));
+    showRightAxis(m_plot, tr("Held-out perplexity"), kPerplexity);
     m_loss = m_plot->addGraph(m_plot->xAxis, m_plot->yAxis);
     m_loss->setName(tr("training loss"));
     m_loss->setPen(QPen(kLoss, 1.5));
@@ -33,19 +26,9 @@ LossCurve::LossCurve(QWidget* parent)
     m_perplexity->setName(tr("held-out perplexity (right axis)"));
     m_perplexity->setPen(QPen(kPerplexity, 1.5, Qt::DashLine));
     m_perplexity->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, kPerplexity, kPerplexity, 7));
-    m_plot->plotLayout()->insertRow(0);
-    auto* title = new QCPTextElement(m_plot, QString(), QFont(font().family(), font().pointSize() + 1, QFont::Bold));
-    m_plot->plotLayout()->addElement(0, 0, title);
-    m_plot->plotLayout()->insertRow(1);
-    m_plot->legend->setVisible(true);
-    m_plot->plotLayout()->addElement(1, 0, m_plot->legend);
-    m_plot->legend->setFillOrder(QCPLegend::foColumnsFirst);
-    m_plot->legend->setBorderPen(Qt::NoPen);
-    m_plot->plotLayout()->setRowStretchFactor(0, 0.001);
-    m_plot->plotLayout()->setRowStretchFactor(1, 0.001);
-    m_replotTimer.setSingleShot(true);
-    m_replotTimer.setInterval(40); // <= 25 repaints a second
-    connect(&m_replotTimer, &QTimer::timeout, this, [this] { m_plot->replot(QCustomPlot::rpQueuedRefresh); });
+    addTitleRow(m_plot, 0, QString(), QFont(font().family(), font().pointSize() + 1, QFont::Bold));
+    addLegendRow(m_plot, 1);
+    coalesceReplots(m_replotTimer, this, [this] { m_plot->replot(QCustomPlot::rpQueuedRefresh); });
     start(QString(), 0);
 }
 

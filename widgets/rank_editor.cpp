@@ -1,6 +1,7 @@
 #include "widgets/rank_editor.h"
 
 #include "widgets/heatmap_view.h"
+#include "widgets/plot_frame.h"
 
 #include <QHeaderView>
 #include <QLabel>
@@ -62,12 +63,7 @@ RankEditor::RankEditor(QWidget* parent)
     m_budget = new QCustomPlot(vertical);
     m_budget->setMinimumHeight(180);
     // The legend in a row of its own above the bars, so it never hides one.
-    m_budget->legend->setVisible(true);
-    m_budget->plotLayout()->insertRow(0);
-    m_budget->plotLayout()->addElement(0, 0, m_budget->legend);
-    m_budget->legend->setFillOrder(QCPLegend::foColumnsFirst);
-    m_budget->legend->setBorderPen(Qt::NoPen);
-    m_budget->plotLayout()->setRowStretchFactor(0, 0.001);
+    addLegendRow(m_budget, 0);
     m_budget->xAxis->setLabel(tr("MoE layer"));
     m_budget->yAxis->setLabel(tr("Parameters (M)"));
     vertical->addWidget(top);

@@ -1,8 +1,9 @@
 #include "widgets/similarity_chart.h"
 
+#include "widgets/plot_frame.h"
+
 #include <qcustomplot.h>
 
-#include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -17,12 +18,7 @@ const QColor kDropped(0xe0, 0x50, 0x30);
 SimilarityChart::SimilarityChart(QWidget* parent)
     : QWidget(parent)
 {
-    auto* layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    m_plot = new QCustomPlot(this);
-    layout->addWidget(m_plot);
-    m_plot->xAxis->setLabel(tr("Decoder layer"));
-    m_plot->yAxis->setLabel(tr("Cosine similarity, input vs output"));
+    m_plot = fillWithPlot(this, tr("Decoder layer"), tr("Cosine similarity, input vs output"));
     m_kept = new QCPBars(m_plot->xAxis, m_plot->yAxis);
     m_kept->setName(tr("kept"));
     m_kept->setWidth(0.6);
@@ -34,20 +30,11 @@ SimilarityChart::SimilarityChart(QWidget* parent)
     m_dropped->setPen(Qt::NoPen);
     m_dropped->setBrush(kDropped);
     // Title and legend in rows of their own above the bars.
-    m_plot->plotLayout()->insertRow(0);
-    auto* title = new QCPTextElement(m_plot, QString(), QFont(font().family(), font().pointSize() + 1, QFont::Bold));
+    auto* title
+        = addTitleRow(m_plot, 0, QString(), QFont(font().family(), font().pointSize() + 1, QFont::Bold));
     title->setObjectName(QStringLiteral("title"));
-    m_plot->plotLayout()->addElement(0, 0, title);
-    m_plot->plotLayout()->insertRow(1);
-    m_plot->legend->setVisible(true);
-    m_plot->plotLayout()->addElement(1, 0, m_plot->legend);
-    m_plot->legend->setFillOrder(QCPLegend::foColumnsFirst);
-    m_plot->legend->setBorderPen(Qt::NoPen);
-    m_plot->plotLayout()->setRowStretchFactor(0, 0.001);
-    m_plot->plotLayout()->setRowStretchFactor(1, 0.001);
-    m_replotTimer.setSingleShot(true);
-    m_replotTimer.setInterval(40); // <= 25 repaints a second
-    connect(&m_replotTimer, &QTimer::timeout, this, [this] { m_plot->replot(QCustomPlot::rpQueuedRefresh); });
+    addLegendRow(m_plot, 1);
+    coalesceReplots(m_replotTimer, this, [this] { m_plot->replot(QCustomPlot::rpQueuedRefresh); });
     rebuild();
 }
 

@@ -9,6 +9,7 @@
 #include "app/cli/stage_common.h"
 #include "core/calib/dataset.h"
 #include "core/export/export.h"
+#include "core/export/provenance.h"
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
 #include "core/plan/apply.h"
@@ -105,23 +106,6 @@ torch::Tensor verificationIds(const Session& session, const MoeModel& model, con
     }
 }
 
-ExportProvenance provenanceOf(const Session& session, const std::string& planName)
-{
-    ExportProvenance p;
-    p.sessionPath = session.path().string();
-    if (const auto& c = session.calibration()) {
-        p.calibrationData = c->dataPath.string();
-        p.calibrationDataHash = c->dataHash;
-        p.calibrationSamples = c->samples;
-        p.calibrationLength = c->sequenceLength;
-    }
-    for (bool original : {true, false})
-        for (const auto& [name, e] : session.evaluations())
-            if ((original && e.plan.empty()) || (!original && e.plan == planName))
-                p.evaluations.emplace_back(original ? name + " (original)" : name, e.metrics);
-    return p;
-}
-
 void printPreview(const ExportPreview& p, const std::string& target)
 {
     fmt::print("export to {}: {} format, {} ({} tensors in {} file(s))\n", target, exportKindName(p.kind),
@@ -186,7 +170,7 @@ void run(const ExportCommandOptions& o, const GlobalOptions& global)
     options.force = o.force;
     options.protectedPaths = {fs::path(o.session)};
     options.verify = !o.noVerify;
-    options.provenance = provenanceOf(session, plan.name);
+    options.provenance = exportProvenance(session, plan.name);
 
     const ExportPreview preview = previewExport(*model, plan, options);
     if (o.dryRun) {

@@ -95,15 +95,6 @@ void addSlimming(CLI::App& run)
         ->group(g);
 }
 
-std::string tensorPrefix(const std::string& name)
-{
-    std::string out = name;
-    for (char& c : out)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
-            c = '-';
-    return out;
-}
-
 // The model a method works on: the source, or a copy with --after's plan applied.
 struct WorkModel {
     std::unique_ptr<MoeModel> copy;
@@ -219,7 +210,7 @@ Plan runSlimming(RunContext& context, SlimMethod method)
     if (work.base)
         name = work.base->name + " + " + name;
     const std::string planName = context.options.planName.empty() ? name : context.options.planName;
-    so.tensorPrefix = tensorPrefix(planName);
+    so.tensorPrefix = slimmingTensorPrefix(planName);
     if (work.base)
         for (const auto& step : work.base->steps)
             if (const auto* s = std::get_if<SparsifyMatrix>(&step))

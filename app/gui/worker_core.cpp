@@ -195,19 +195,9 @@ TokenBlocks WorkerCore::calibration(const RunSettings& s) const
 void WorkerCore::runPipeline(int job, const RunSettings& settings, bool withSearch)
 {
     requireModel();
-    if (settings.device != m_modelDevice) { // the device changed: the model moves (and the cache goes)
-        m_device = settings.device;
-        openModel(job, QString::fromStdString(m_model->path().string()));
-    }
     if (settings.recompute)
         m_cache = StageCache();
-    const QString tokensKey = calibrationKey(settings);
-    if (!m_cache.tokens || m_cache.tokensKey != tokensKey) {
-        stage(job, tr("Reading calibration text"));
-        m_cache = StageCache(); // every later stage depends on the calibration data
-        m_cache.tokens = calibration(settings);
-        m_cache.tokensKey = tokensKey;
-    }
+    cachedCalibration(job, settings); // moves the model first when the device changed
     std::map<int, int> counts;
     if (m_cache.allocationKey != allocationKey(settings) || !withSearch) {
         m_cache.allocationKey.clear();

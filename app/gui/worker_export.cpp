@@ -8,6 +8,7 @@
 #include "app/gui/worker_core.h"
 #include "core/calib/dataset.h"
 #include "core/export/export.h"
+#include "core/export/provenance.h"
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
 #include "core/model/residency.h"
@@ -33,23 +34,6 @@ QStringList listOf(const std::vector<std::string>& lines)
     for (const auto& line : lines)
         out << q(line);
     return out;
-}
-
-ExportProvenance provenanceOf(const Session& session, const std::string& planName)
-{
-    ExportProvenance p;
-    p.sessionPath = session.path().string();
-    if (const auto& c = session.calibration()) {
-        p.calibrationData = c->dataPath.string();
-        p.calibrationDataHash = c->dataHash;
-        p.calibrationSamples = c->samples;
-        p.calibrationLength = c->sequenceLength;
-    }
-    for (bool original : {true, false})
-        for (const auto& [name, e] : session.evaluations())
-            if ((original && e.plan.empty()) || (!original && e.plan == planName))
-                p.evaluations.emplace_back(original ? name + " (original)" : name, e.metrics);
-    return p;
 }
 
 // Two blocks of 64 tokens of the session's calibration text for the reload check (as the CLI's
@@ -142,7 +126,7 @@ void WorkerCore::exportModel(int job, const ExportSettings& s, bool write)
         options.force = s.force;
         options.protectedPaths = {workingSessionPath()};
         options.verify = s.verify;
-        options.provenance = provenanceOf(m_session, name);
+        options.provenance = exportProvenance(m_session, name);
         if (s.freeBytesOverride)
             options.freeBytesOverride = *s.freeBytesOverride;
 

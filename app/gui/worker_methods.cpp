@@ -7,6 +7,7 @@
 #include "app/gui/parameter_checks.h"
 #include "app/gui/worker.h"
 #include "app/gui/worker_core.h"
+#include "app/gui/worker_training.h"
 #include "core/calib/dataset.h"
 #include "core/compress/condense.h"
 #include "core/compress/expert_drop.h"
@@ -20,7 +21,6 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
-#include <cctype>
 #include <cmath>
 #include <limits>
 
@@ -30,16 +30,6 @@ namespace {
 
 using Delivery = Worker::Delivery;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// The slimming tensors' prefix as the CLI makes it (app/cli/run_holistic.cpp).
-std::string tensorPrefix(const std::string& name)
-{
-    std::string out = name;
-    for (char& c : out)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
-            c = '-';
-    return out;
-}
 
 std::string str(const QString& s)
 {
@@ -134,7 +124,7 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
         std::string name = slimMethodName(slim) + "-" + so.pattern.name();
         if (!so.pattern.structured())
             name += fmt::format("-{}", so.pattern.sparsity);
-        so.tensorPrefix = tensorPrefix(name);
+        so.tensorPrefix = slimmingTensorPrefix(name);
         removeSessionTensors(m_session, "masks/" + so.tensorPrefix); // a run of the same name before
         removeSessionTensors(m_session, "deltas/" + so.tensorPrefix);
         stage(job, tr("Expert slimming (%1)").arg(QString::fromStdString(slimMethodName(slim))));
@@ -180,18 +170,12 @@ void WorkerCore::condenseFinetuneStage(
     const MethodParameters& p = s.methodParameters;
     const QString run = QString::fromStdString(plan.name);
     stage(job, tr("Applying plan %1").arg(run));
-    auto model = MoeModel::open(m_model->path(), ComputeOptions{torch::kFloat, torch::Device(m_device.toStdString())});
-    model->makeResident();
-    applyPlan(*model, plan);
+    auto model = trainingCopy(*m_model, m_device.toStdString(), plan);
     if (!checkpoint(job))
         throw Cancelled();
 
     stage(job, tr("Reading training text"));
-    const auto tokenizerPath = m_model->path() / "tokenizer.json";
-    std::error_code ec;
-    if (!std::filesystem::exists(tokenizerPath, ec))
-        fail("{}: no tokenizer.json in the model folder, so the training text cannot be tokenised",
-            m_model->path().string());
+    const auto tokenizerPath = trainingTokenizerPath(*m_model);
     QString trainPath = p.condenseTrainPath.isEmpty() ? s.calibrationPath : p.condenseTrainPath;
     if (trainPath.isEmpty())
         trainPath = demoCalibrationPath();

@@ -7,6 +7,7 @@
 #include "app/gui/demo_paths.h"
 #include "app/gui/worker.h"
 #include "app/gui/worker_core.h"
+#include "app/gui/worker_training.h"
 #include "core/calib/dataset.h"
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
@@ -46,19 +47,12 @@ void WorkerCore::recover(int job, const RecoverSettings& r)
     const QString run = QString::fromStdString(name);
 
     stage(job, tr("Applying plan %1").arg(r.plan));
-    auto model = MoeModel::open(m_model->path(), ComputeOptions{torch::kFloat, torch::Device(m_device.toStdString())});
-    model->makeResident();
-    applyPlan(*model, plan, sessionTensorSource(m_session));
+    auto model = trainingCopy(*m_model, m_device.toStdString(), plan, sessionTensorSource(m_session));
     if (!checkpoint(job))
         throw Cancelled();
 
     stage(job, tr("Reading training text"));
-    const auto tokenizerPath = m_model->path() / "tokenizer.json";
-    std::error_code ec;
-    if (!std::filesystem::exists(tokenizerPath, ec))
-        fail("{}: no tokenizer.json in the model folder, so the training text cannot be tokenised",
-            m_model->path().string());
-    const Tokenizer tokenizer = Tokenizer::fromFile(tokenizerPath);
+    const Tokenizer tokenizer = Tokenizer::fromFile(trainingTokenizerPath(*m_model));
     const QString trainPath = r.trainPath.isEmpty() ? demoCalibrationPath() : r.trainPath;
     if (trainPath.isEmpty())
         fail("Recover: no training text chosen and the demo's calib.txt was not found");

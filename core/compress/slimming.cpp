@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 namespace moewb {
@@ -14,6 +15,15 @@ namespace moewb {
 std::string slimMethodName(SlimMethod method)
 {
     return method == SlimMethod::SparseGpt ? "sparsegpt" : "wanda";
+}
+
+std::string slimmingTensorPrefix(const std::string& planName)
+{
+    std::string out = planName;
+    for (char& c : out)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-'))
+            c = '-';
+    return out;
 }
 
 std::string maskKey(int layer, int expert, Proj matrix)

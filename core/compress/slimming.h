@@ -35,10 +35,14 @@ struct SlimmingOptions {
     int64_t batchTokens = 2048;       // tokens through a layer at once (whole blocks)
     // Tensor names are "masks/<tensorPrefix>/layer03/expert05/gate" and "deltas/<tensorPrefix>/...";
     // "shared" in place of "expert05" for the shared MLP. Empty: "<method>-<pattern>-<sparsity>".
-    std::string tensorPrefix;
+    std::string tensorPrefix; // `moe-compress run` and the GUI: slimmingTensorPrefix(plan name)
     std::vector<std::string> existingMasks; // (layer, expert, matrix) keys already masked: see maskKey
     std::function<bool(double)> progress;
 };
+
+// The tensorPrefix of a plan named `planName`: the name with characters other than [A-Za-z0-9._-]
+// replaced by '-'.
+std::string slimmingTensorPrefix(const std::string& planName);
 
 // Key of one matrix, "layer03/expert05/gate" / "layer03/shared/down".
 std::string maskKey(int layer, int expert, Proj matrix);

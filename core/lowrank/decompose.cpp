@@ -5,6 +5,7 @@
 #include "core/analysis/calibration.h"
 #include "core/io/error.h"
 #include "core/model/moe_block.h"
+#include "core/model/projection.h"
 
 #include <torch/torch.h>
 
@@ -18,11 +19,6 @@ namespace {
 double since(std::chrono::steady_clock::time_point t)
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
-const Linear& projection(const SwiGlu& m, Proj p)
-{
-    return p == Proj::Gate ? m.gate : p == Proj::Up ? m.up : m.down;
 }
 
 std::string svdName(SvdMode mode)

@@ -4,6 +4,7 @@
 #include "core/io/error.h"
 #include "core/io/tensor_layout.h"
 #include "core/lowrank/svd.h"
+#include "core/model/projection.h"
 #include "core/session/session.h"
 
 #include <torch/torch.h>
@@ -63,11 +64,6 @@ void factor(Linear& linear, const ExpertRank& rank, const std::string& prefix, i
         linear.b = fetch(tensors, factorTensorName(prefix, expert, proj, false), {rank.rank, in}, w, "factor B");
     }
     linear.weight = torch::Tensor();
-}
-
-Linear& projection(SwiGlu& mlp, Proj p)
-{
-    return p == Proj::Gate ? mlp.gate : p == Proj::Up ? mlp.up : mlp.down;
 }
 
 void addDelta(torch::Tensor& target, const ApplyDelta& d, const PlanTensorSource& tensors)

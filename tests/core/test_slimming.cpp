@@ -100,6 +100,14 @@ std::map<int, LayerTrace> traces(const MoeModel& model, const torch::Tensor& ids
 
 } // namespace
 
+TEST_CASE("the tensor prefix of a plan name: characters other than [A-Za-z0-9._-] become '-'")
+{
+    CHECK(slimmingTensorPrefix("wanda-2:4") == "wanda-2-4");
+    CHECK(slimmingTensorPrefix("my plan/v2") == "my-plan-v2");
+    CHECK(slimmingTensorPrefix("sparsegpt_0.5-B") == "sparsegpt_0.5-B");
+    CHECK(slimmingTensorPrefix("\xc3\xa9") == "--"); // each byte of a UTF-8 character
+}
+
 TEST_CASE("Wanda: |W| x input norm, per output row or per group of M, on a hand-computed case")
 {
     const auto w = rows({{1, -2, 3, -0.5, 5, 0.1, 0.2, 0.3}, {0.1, 4, -1, 0.2, 1, 1, 1, -1}});

@@ -13,9 +13,6 @@
 #include "widgets/importance_panel.h"
 #include "widgets/rank_editor.h"
 
-#include <QElapsedTimer>
-#include <QFileInfo>
-#include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableWidget>
@@ -24,12 +21,7 @@
 
 using moewb::widgets::CompareView;
 
-namespace {
-
-using moewb::test::demo;
-using moewb::test::waitForJob;
-
-} // namespace
+using namespace moewb::test; // demo(), waitForJob(), ...
 
 class TestCompare : public QObject {
     Q_OBJECT
@@ -67,17 +59,13 @@ void TestCompare::metricsAndChanges()
 
 void TestCompare::applyAndEvaluateOnDemoModel()
 {
-    if (!QFileInfo::exists(demo("models/mixtral/config.json")))
-        QSKIP("the Mixtral demo model is not there");
+    MOEWB_REQUIRE_DEMO_MODEL("mixtral");
     moewb::gui::MainWindow w;
-    moewb::gui::RunSettings s;
-    s.calibrationPath = demo("calib.txt");
-    s.samples = 8;
-    s.sequenceLength = 64;
+    moewb::gui::RunSettings s = demoRun(QStringLiteral("moe-i2"), 8, 64);
     s.population = 16;
     s.generations = 4;
     w.setRunSettings(s);
-    QVERIFY(waitForJob(w, w.openModel(demo("models/mixtral"))));
+    QVERIFY(openDemoModel(w, "mixtral"));
     QVERIFY(waitForJob(w, w.runAll()));
     moewb::gui::EvalSettings e;
     e.windows = 4;

@@ -22,8 +22,6 @@
 #include "widgets/compare_view.h"
 #include "widgets/loss_curve.h"
 
-#include <QElapsedTimer>
-#include <QFileInfo>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -33,18 +31,13 @@
 #include <QTest>
 #include <cmath>
 
-namespace {
+using namespace moewb::test; // demo(), waitForJob(), ...
 
-using moewb::test::demo;
-using moewb::test::waitForJob;
+namespace {
 
 moewb::gui::RunSettings tinyCondense()
 {
-    moewb::gui::RunSettings s;
-    s.method = QStringLiteral("condense");
-    s.calibrationPath = demo("calib.txt");
-    s.samples = 2;
-    s.sequenceLength = 32;
+    moewb::gui::RunSettings s = demoRun(QStringLiteral("condense"), 2, 32);
     s.seed = 5;
     s.methodParameters.condenseLayers = 1;
     s.methodParameters.condenseExperts = 2;
@@ -65,10 +58,9 @@ private Q_SLOTS:
 
 void TestCondenseFinetune::finetuneThreeSteps()
 {
-    if (!QFileInfo::exists(demo("models/qwen/config.json")))
-        QSKIP("the Qwen demo model is not there");
+    MOEWB_REQUIRE_DEMO_MODEL("qwen");
     moewb::gui::MainWindow w;
-    QVERIFY(waitForJob(w, w.openModel(demo("models/qwen"))));
+    QVERIFY(openDemoModel(w, "qwen"));
     moewb::gui::RunSettings s = tinyCondense();
 
     // Inline check: fine-tuning with a learning rate of 0 is refused.
@@ -152,38 +144,22 @@ void TestCondenseFinetune::finetuneThreeSteps()
     auto check = MoeModel::open(demo("models/qwen").toStdString(), ComputeOptions{torch::kFloat, torch::kCPU});
     check->makeResident();
     applyPlan(*check, tuned->second.plan, sessionTensorSource(session));
-    bool inCompare = false;
-    for (const auto& v : w.compareView()->variants())
-        inCompare = inCompare || v.name == name;
-    QVERIFY(inCompare);
+    QVERIFY(inCompare(w, name));
 }
 
 // Cancel during fine-tuning: the job ends as cancelled soon after (at the next step) and neither plan
 // is stored.
 void TestCondenseFinetune::cancelStoresNothing()
 {
-    if (!QFileInfo::exists(demo("models/qwen/config.json")))
-        QSKIP("the Qwen demo model is not there");
+    MOEWB_REQUIRE_DEMO_MODEL("qwen");
     moewb::gui::MainWindow w;
-    QVERIFY(waitForJob(w, w.openModel(demo("models/qwen"))));
+    QVERIFY(openDemoModel(w, "qwen"));
     moewb::gui::RunSettings s = tinyCondense();
     s.methodParameters.condenseFinetuneSteps = 100000;
     w.setRunSettings(s);
-    QSignalSpy points(w.worker(), &moewb::gui::Worker::lossPointReady);
-    QSignalSpy cancelled(w.worker(), &moewb::gui::Worker::jobCancelled);
     QSignalSpy stored(w.worker(), &moewb::gui::Worker::planStored);
-    const int job = w.runMethod();
-    QVERIFY(job > 0);
-    QVERIFY(points.wait(120000)); // the first step
-    QElapsedTimer clock;
-    clock.start();
-    w.cancel();
-    QVERIFY(cancelled.wait(10000));
-    qInfo("cancelled %lld ms after the request, %d steps", static_cast<long long>(clock.elapsed()),
-        static_cast<int>(points.size()));
-    QCOMPARE(cancelled.back().at(0).toInt(), job);
-    QVERIFY(clock.elapsed() < 5000);
-    QCoreApplication::processEvents();
+    const qint64 ms = cancelAtFirstLossPoint(w, [&] { return w.runMethod(); });
+    QVERIFY(ms >= 0 && ms < 5000);
     QCOMPARE(stored.size(), 0);
     for (const auto& v : w.compareView()->variants())
         QVERIFY(!v.name.startsWith(QStringLiteral("cd-moe")));

@@ -19,10 +19,6 @@
 #include "widgets/compare_view.h"
 #include "widgets/similarity_chart.h"
 
-#include <QDir>
-#include <QDockWidget>
-#include <QElapsedTimer>
-#include <QFileInfo>
 #include <QGroupBox>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -33,12 +29,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace {
-
-using moewb::test::demo;
-using moewb::test::waitForJob;
-
-} // namespace
+using namespace moewb::test; // demo(), waitForJob(), ...
 
 class TestHolistic : public QObject {
     Q_OBJECT
@@ -50,15 +41,10 @@ private Q_SLOTS:
 
 void TestHolistic::layerDropMatchesCore()
 {
-    if (!QFileInfo::exists(demo("models/qwen/config.json")))
-        QSKIP("the Qwen demo model is not there");
+    MOEWB_REQUIRE_DEMO_MODEL("qwen");
     moewb::gui::MainWindow w;
-    QVERIFY(waitForJob(w, w.openModel(demo("models/qwen"))));
-    moewb::gui::RunSettings s;
-    s.method = QStringLiteral("layer-drop");
-    s.calibrationPath = demo("calib.txt");
-    s.samples = 4;
-    s.sequenceLength = 64;
+    QVERIFY(openDemoModel(w, "qwen"));
+    moewb::gui::RunSettings s = demoRun(QStringLiteral("layer-drop"), 4, 64);
     s.calibrationSeed = 3;
     const int moeLayers = static_cast<int>(w.model().moeLayers.size());
     QVERIFY(moeLayers >= 3);
@@ -134,10 +120,7 @@ void TestHolistic::layerDropMatchesCore()
     QCOMPARE(it->second.plan.steps.size(), size_t(2));
     for (size_t i = 0; i < 2; ++i)
         QCOMPARE(std::get<DropMoeSublayer>(it->second.plan.steps[i]).layer, dropped[i]);
-    bool inCompare = false;
-    for (const auto& v : w.compareView()->variants())
-        inCompare = inCompare || v.name == QStringLiteral("layer-drop-2");
-    QVERIFY(inCompare);
+    QVERIFY(inCompare(w, QStringLiteral("layer-drop-2")));
     // A second run reuses the session's cached scores: the same chart.
     const double first = chart->score(dropped[0]);
     QVERIFY(waitForJob(w, w.runMethod()));
@@ -155,13 +138,7 @@ void TestHolistic::layerDropMatchesCore()
     w.setRunSettings(s);
     QVERIFY(waitForJob(w, w.runMethod()));
     QCoreApplication::processEvents();
-    for (auto* dock : w.findChildren<QDockWidget*>())
-        dock->hide(); // the tab at the window's width
-    w.resize(960, 520);
-    w.show();
-    w.centralTabs()->setCurrentWidget(chart);
-    QTest::qWait(300);
-    QVERIFY(chart->grab().save(QDir(shots).filePath(QStringLiteral("similarity.png")), "PNG", 0));
+    QVERIFY(saveTabScreenshot(w, chart, QSize(960, 520), shots, QStringLiteral("similarity.png")));
 }
 
 // Every method of the combo runs through Run method on the DeepSeek-style demo (shared experts, a
@@ -170,14 +147,10 @@ void TestHolistic::layerDropMatchesCore()
 // layers through applyPlan): each smaller than the original, with a finite perplexity.
 void TestHolistic::everyMethodRunsAndEvaluates()
 {
-    if (!QFileInfo::exists(demo("models/deepseek/config.json")))
-        QSKIP("the DeepSeek demo model is not there");
+    MOEWB_REQUIRE_DEMO_MODEL("deepseek");
     moewb::gui::MainWindow w;
-    QVERIFY(waitForJob(w, w.openModel(demo("models/deepseek"))));
-    moewb::gui::RunSettings s;
-    s.calibrationPath = demo("calib.txt");
-    s.samples = 2;
-    s.sequenceLength = 32;
+    QVERIFY(openDemoModel(w, "deepseek"));
+    moewb::gui::RunSettings s = demoRun(QString(), 2, 32); // the method set below
     s.methodParameters.dropN = 1;
     s.methodParameters.pattern = QStringLiteral("2:4");
     const QStringList expected = {QStringLiteral("expert-drop-layerwise-0.25"), QStringLiteral("layer-drop-1"),

@@ -18,10 +18,6 @@
 #include "widgets/compare_view.h"
 #include "widgets/loss_curve.h"
 
-#include <QDir>
-#include <QDockWidget>
-#include <QElapsedTimer>
-#include <QFileInfo>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -29,12 +25,7 @@
 #include <QTest>
 #include <cmath>
 
-namespace {
-
-using moewb::test::demo;
-using moewb::test::waitForJob;
-
-} // namespace
+using namespace moewb::test; // demo(), waitForJob(), ...
 
 class TestRecover : public QObject {
     Q_OBJECT
@@ -46,15 +37,10 @@ private Q_SLOTS:
 
 void TestRecover::recoverFewSteps()
 {
-    if (!QFileInfo::exists(demo("models/qwen/config.json")))
-        QSKIP("the Qwen demo model is not there");
+    MOEWB_REQUIRE_DEMO_MODEL("qwen");
     moewb::gui::MainWindow w;
-    QVERIFY(waitForJob(w, w.openModel(demo("models/qwen"))));
-    moewb::gui::RunSettings s;
-    s.method = QStringLiteral("expert-drop");
-    s.calibrationPath = demo("calib.txt");
-    s.samples = 2;
-    s.sequenceLength = 32;
+    QVERIFY(openDemoModel(w, "qwen"));
+    moewb::gui::RunSettings s = demoRun(QStringLiteral("expert-drop"), 2, 32);
     s.methodParameters.dropRatio = 0.25;
     w.setRunSettings(s);
     QVERIFY(waitForJob(w, w.runMethod()));
@@ -130,10 +116,7 @@ void TestRecover::recoverFewSteps()
         QVERIFY(std::abs(curve->lossAt(i) - direct.losses[static_cast<size_t>(i)]) < 1e-3);
     }
 
-    bool inCompare = false;
-    for (const auto& v : w.compareView()->variants())
-        inCompare = inCompare || v.name == base + QStringLiteral("-lora");
-    QVERIFY(inCompare);
+    QVERIFY(inCompare(w, base + QStringLiteral("-lora")));
 
     // MOEWB_SCREENSHOTS=DIR: the Recover tab for docs/ with a longer run (60 steps, 4 x 64 tokens a
     // step, held-out perplexity every 10 steps on 8 windows) of a harsher plan (half the experts).
@@ -164,29 +147,17 @@ void TestRecover::recoverFewSteps()
         if (!std::isnan(p.heldOutPerplexity))
             qInfo("step %lld: held-out perplexity %.3f", p.step, p.heldOutPerplexity);
     }
-    for (auto* dock : w.findChildren<QDockWidget*>())
-        dock->hide(); // the tab at the window's width
-    w.resize(1200, 560);
-    w.show();
-    w.showRecover();
-    QTest::qWait(300);
-    QVERIFY(w.recoverPanel()->grab().save(QDir(shots).filePath(QStringLiteral("recover.png")), "PNG", 0));
+    QVERIFY(saveTabScreenshot(w, w.recoverPanel(), QSize(1200, 560), shots, QStringLiteral("recover.png")));
 }
 
 // Cancel during fine-tuning: the job ends as cancelled soon after (at the next step), and no
 // '<plan>-lora' is stored.
 void TestRecover::cancelStoresNothing()
 {
-    if (!QFileInfo::exists(demo("models/qwen/config.json")))
-        QSKIP("the Qwen demo model is not there");
+    MOEWB_REQUIRE_DEMO_MODEL("qwen");
     moewb::gui::MainWindow w;
-    QVERIFY(waitForJob(w, w.openModel(demo("models/qwen"))));
-    moewb::gui::RunSettings s;
-    s.method = QStringLiteral("layer-drop");
-    s.calibrationPath = demo("calib.txt");
-    s.samples = 2;
-    s.sequenceLength = 32;
-    w.setRunSettings(s);
+    QVERIFY(openDemoModel(w, "qwen"));
+    w.setRunSettings(demoRun(QStringLiteral("layer-drop"), 2, 32));
     QVERIFY(waitForJob(w, w.runMethod()));
     moewb::gui::RecoverSettings r;
     r.plan = QStringLiteral("layer-drop-1");
@@ -196,22 +167,9 @@ void TestRecover::cancelStoresNothing()
     r.rank = 2;
     r.batchSize = 2;
     r.sequenceLength = 32;
-    QSignalSpy points(w.worker(), &moewb::gui::Worker::lossPointReady);
-    QSignalSpy cancelled(w.worker(), &moewb::gui::Worker::jobCancelled);
-    const int job = w.recover(r);
-    QVERIFY(job > 0);
-    QVERIFY(points.wait(120000)); // the first step
-    QElapsedTimer clock;
-    clock.start();
-    w.cancel();
-    QVERIFY(cancelled.wait(10000));
-    qInfo("cancelled %lld ms after the request, %d steps", static_cast<long long>(clock.elapsed()),
-        static_cast<int>(points.size()));
-    QCOMPARE(cancelled.back().at(0).toInt(), job);
-    QVERIFY(clock.elapsed() < 5000);
-    QCoreApplication::processEvents();
-    for (const auto& v : w.compareView()->variants())
-        QVERIFY(v.name != QStringLiteral("layer-drop-1-lora"));
+    const qint64 ms = cancelAtFirstLossPoint(w, [&] { return w.recover(r); });
+    QVERIFY(ms >= 0 && ms < 5000);
+    QVERIFY(!inCompare(w, QStringLiteral("layer-drop-1-lora")));
 }
 
 QTEST_MAIN(TestRecover)
