@@ -4,6 +4,8 @@
 #include "core/io/error.h"
 #include "core/io/splitmix.h"
 #include "core/io/tensor_layout.h"
+#include "core/train/lora_data.h"
+#include "core/train/schedule.h"
 
 #include <torch/torch.h>
 
@@ -14,16 +16,6 @@
 namespace moewb {
 
 namespace {
-
-constexpr int64_t kIgnore = -100;
-
-double learningRateAt(const CondenseFinetuneOptions& o, int64_t step)
-{
-    if (step < o.warmupSteps)
-        return o.lr * double(step + 1) / double(o.warmupSteps);
-    const double rest = double(std::max<int64_t>(1, o.steps - o.warmupSteps));
-    return o.lr * std::max(0.0, 1.0 - double(step - o.warmupSteps) / rest);
-}
 
 // "<weight>#a" (a factor in the model's tensor names) -> "<weight>.A" (the plan's delta convention).
 std::string deltaParameterName(const std::string& name)
@@ -50,7 +42,7 @@ LmWindows makeLmWindows(const std::vector<int32_t>& ids, int64_t seqLen, int64_t
     if (n - count * span >= 2)
         ++count;
     auto inputs = torch::full({count, seqLen}, padId, torch::kLong);
-    auto targets = torch::full({count, seqLen}, kIgnore, torch::kLong);
+    auto targets = torch::full({count, seqLen}, kIgnoreTarget, torch::kLong);
     auto in = inputs.accessor<int64_t, 2>();
     auto tg = targets.accessor<int64_t, 2>();
     for (int64_t w = 0; w < count; ++w) {
@@ -68,15 +60,9 @@ torch::Tensor maskedLmLoss(const MoeModel& model, const torch::Tensor& inputs, c
 {
     ForwardOptions fo;
     fo.enableGrad = withGrad;
-    auto logits = model.forward(inputs, {}, fo).logits;
-    if (logits.scalar_type() != torch::kDouble)
-        logits = logits.to(torch::kFloat);
-    const auto t = targets.to(logits.device()).reshape({-1});
-    if ((t != kIgnore).sum().item<int64_t>() == 0)
+    if ((targets != kIgnoreTarget).sum().item<int64_t>() == 0)
         fail("fine-tuning: a batch without a single unmasked target");
-    return torch::nn::functional::cross_entropy(
-        logits.reshape({-1, logits.size(-1)}), t,
-        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(kIgnore).reduction(torch::kMean));
+    return maskedLmLoss(model.forward(inputs, {}, fo).logits, targets); // lora_data.h: the same masked mean
 }
 
 std::vector<std::string> condensedTrainableNames(MoeModel& model, const std::vector<int>& layers, bool shared)
@@ -144,7 +130,7 @@ CondenseFinetuneResult finetuneCondensed(MoeModel& model, const std::vector<int>
     const LmWindows data = makeLmWindows(train, o.seqLen, pad);
     const int64_t count = data.inputs.size(0);
     result.windows = count;
-    result.paddedTargets = (data.targets == kIgnore).sum().item<int64_t>();
+    result.paddedTargets = (data.targets == kIgnoreTarget).sum().item<int64_t>();
 
     torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay));
     SplitMix64 rng(o.seed * 0x9E3779B97F4A7C15ull + 29);
@@ -167,7 +153,7 @@ CondenseFinetuneResult finetuneCondensed(MoeModel& model, const std::vector<int>
         return torch::tensor(pick, torch::kLong);
     };
     for (int64_t step = 0; step < o.steps; ++step) {
-        const double lr = learningRateAt(o, step);
+        const double lr = warmupLinearDecay(o.lr, o.warmupSteps, o.steps, step);
         for (auto& group : optimizer.param_groups())
             static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
         optimizer.zero_grad();

@@ -11,6 +11,7 @@
 #include "core/io/atomic_file.h"
 #include "core/io/error.h"
 #include "core/io/splitmix.h"
+#include "core/train/schedule.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
@@ -27,14 +28,6 @@ namespace moewb {
 namespace fs = std::filesystem;
 
 namespace {
-
-double learningRateAt(const FinetuneOptions& o, int64_t step)
-{
-    if (step < o.warmupSteps)
-        return o.lr * double(step + 1) / double(o.warmupSteps);
-    const double rest = double(std::max<int64_t>(1, o.steps - o.warmupSteps));
-    return o.lr * std::max(0.0, 1.0 - double(step - o.warmupSteps) / rest);
-}
 
 torch::Tensor windows(const std::vector<int32_t>& ids, int64_t count, int64_t length, SplitMix64* rng)
 {
@@ -328,7 +321,7 @@ FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters,
     };
     for (; s.step < o.steps && !s.stopped; ++s.step) {
         const int64_t step = s.step;
-        const double lr = learningRateAt(o, step);
+        const double lr = warmupLinearDecay(o.lr, o.warmupSteps, o.steps, step);
         for (auto& group : optimizer.param_groups())
             static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
         optimizer.zero_grad();

@@ -15,6 +15,7 @@
 #include "core/search/genetic.h"
 #include "core/search/search_inputs.h"
 #include "support/golden.h"
+#include "support/lora_fixtures.h"
 #include "support/temp_dir.h"
 
 #include <doctest/doctest.h>
@@ -26,6 +27,8 @@
 
 using namespace moewb;
 using moewb::test::GoldenSet;
+using moewb::test::periodic;
+using moewb::test::smallLoraRun;
 
 namespace {
 
@@ -59,29 +62,6 @@ std::unique_ptr<MoeModel> residentGolden(const std::string& name, const torch::D
     auto m = MoeModel::open(GoldenSet(name).dir(), ComputeOptions{torch::kDouble, device});
     m->makeResident();
     return m;
-}
-
-std::vector<int32_t> periodic(int64_t n, int vocab)
-{
-    std::vector<int32_t> ids(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i)
-        ids[static_cast<size_t>(i)] = static_cast<int32_t>((i * 7 + (i / 5) % 3) % std::min(vocab, 41));
-    return ids;
-}
-
-FinetuneOptions smallLoraRun()
-{
-    FinetuneOptions fo;
-    fo.steps = 6;
-    fo.batchSize = 3;
-    fo.seqLen = 12;
-    fo.accumulation = 2;
-    fo.lr = 1e-2;
-    fo.warmupSteps = 2;
-    fo.evalEvery = 2;
-    fo.evalBlocks = 2;
-    fo.seed = 5;
-    return fo;
 }
 
 void checkClose(const std::vector<double>& a, const std::vector<double>& b, double rel)

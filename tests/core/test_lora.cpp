@@ -14,6 +14,7 @@
 #include "core/train/lora.h"
 #include "core/train/lora_peft.h"
 #include "support/golden.h"
+#include "support/lora_fixtures.h"
 #include "support/paths.h"
 #include "support/temp_dir.h"
 
@@ -24,6 +25,8 @@
 
 using namespace moewb;
 using moewb::test::GoldenSet;
+using moewb::test::periodic;
+using moewb::test::smallLoraRun;
 
 namespace {
 
@@ -32,14 +35,6 @@ std::unique_ptr<MoeModel> open(const std::string& name, torch::ScalarType dtype 
     auto m = MoeModel::open(GoldenSet(name).dir(), ComputeOptions{dtype, torch::kCPU});
     m->makeResident();
     return m;
-}
-
-std::vector<int32_t> periodic(int64_t n, int vocab)
-{
-    std::vector<int32_t> ids(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i)
-        ids[static_cast<size_t>(i)] = static_cast<int32_t>((i * 7 + (i / 5) % 3) % std::min(vocab, 41));
-    return ids;
 }
 
 torch::Tensor sample(const ModelSpec& spec)
@@ -193,22 +188,6 @@ Plan compressedPlan(const ModelSpec& spec)
     return Plan{"c", "moe-i2", {}, {RemoveExperts{l, {1}}, FactorExperts{l, {{2, 4, SvdMode::Plain}}, {}}}};
 }
 
-FinetuneOptions smallRun()
-{
-    FinetuneOptions fo;
-    fo.steps = 6;
-    fo.batchSize = 3;
-    fo.seqLen = 12;
-    fo.accumulation = 2;
-    fo.lr = 1e-2;
-    fo.warmupSteps = 2;
-    fo.evalEvery = 2;
-    fo.evalBlocks = 2;
-    fo.patience = 0;
-    fo.seed = 5;
-    return fo;
-}
-
 } // namespace
 
 TEST_CASE("factored adapters: gradients match finite differences")
@@ -262,7 +241,7 @@ TEST_CASE("zero steps: the recovered plan computes bit-identically to the compre
     const auto ids = sample(spec);
     const auto before = model->forward(ids).logits;
     auto adapters = attachLora(*model, {});
-    FinetuneOptions fo = smallRun();
+    FinetuneOptions fo = smallLoraRun();
     fo.steps = 0;
     const auto result = finetuneLora(*model, adapters, periodic(500, spec.vocabSize), periodic(200, spec.vocabSize), fo);
     CHECK(result.steps == 0);
@@ -388,7 +367,7 @@ TEST_CASE("instruction pairs from JSONL, both conventions")
 
 TEST_CASE("a run interrupted and resumed from its checkpoint equals an uninterrupted one")
 {
-    const FinetuneOptions base = smallRun();
+    const FinetuneOptions base = smallLoraRun();
     LoraTrainData pairs;
     for (int i = 0; i < 12; ++i)
         pairs.pairs.push_back({{int32_t(1 + i), int32_t(2 + i % 5)}, std::vector<int32_t>(size_t(3 + i % 6), int32_t(20 + i))});
@@ -601,7 +580,7 @@ TEST_CASE("distillation lowers the KL of a compressed model to the original")
     const auto probe = torch::tensor(std::vector<int64_t>(held.begin(), held.begin() + 4 * 17)).reshape({4, 17});
     const double before = klToTeacher(*student, *teacher, probe);
     CHECK(before > 1e-4);
-    FinetuneOptions o = smallRun();
+    FinetuneOptions o = smallLoraRun();
     o.steps = 40;
     o.objective = FinetuneObjective::Distill;
     o.lr = 5e-3;
@@ -622,7 +601,7 @@ TEST_CASE("distillation refusals, and the objective in the checkpoint's identity
     lo.rank = 2;
     auto adapters = attachLora(*student, lo);
     const auto text = periodic(800, 256);
-    FinetuneOptions o = smallRun();
+    FinetuneOptions o = smallLoraRun();
     o.objective = FinetuneObjective::Distill;
     CHECK_THROWS_WITH_AS(finetuneLora(*student, adapters, text, {}, o), doctest::Contains("needs a teacher"), Error);
     auto other = MoeModel::open(test::sourceDir() / "resources/demo/models/qwen", ComputeOptions{torch::kFloat, torch::kCPU});
@@ -632,7 +611,7 @@ TEST_CASE("distillation refusals, and the objective in the checkpoint's identity
     o.distillWeight = 1.5;
     CHECK_THROWS_WITH_AS(finetuneLora(*student, adapters, text, {}, o), doctest::Contains("weight"), Error);
     o.distillWeight = 1.0;
-    FinetuneOptions lm = smallRun();
+    FinetuneOptions lm = smallLoraRun();
     lm.teacher = teacher.get();
     CHECK_THROWS_WITH_AS(finetuneLora(*student, adapters, text, {}, lm), doctest::Contains("only used by the distillation"), Error);
     CHECK_THROWS_AS(parseObjective("kd"), Error);
