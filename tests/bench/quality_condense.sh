@@ -22,16 +22,7 @@ demo=$here/resources/demo
 export OMP_WAIT_POLICY=PASSIVE
 mkdir -p "$out"
 mc() { "$bin" -t "$threads" "$@"; }
-# Runs "$@" into $1 unless $1 exists (written under .tmp, renamed when complete).
-step() {
-    local f=$1
-    shift
-    if [ ! -s "$f" ]; then
-        echo "$(date -u +%H:%M:%S) $f" >&2
-        "$@" >"$f.tmp" 2>"$f.log"
-        mv "$f.tmp" "$f"
-    fi
-}
+source "$(dirname "$0")/resumable.sh"
 # One session per run: a method's run may drop another method's plans from a shared session (see
 # docs/condense.md), and separate sessions let runs of one model go in parallel.
 for model in $models; do

@@ -17,15 +17,7 @@ demo=$here/resources/demo
 export OMP_WAIT_POLICY=PASSIVE
 mkdir -p "$out"
 mc() { "$bin" -t "$threads" "$@"; }
-step() {
-    local f=$1
-    shift
-    if [ ! -s "$f" ]; then
-        echo "$(date -u +%H:%M:%S) $f" >&2
-        "$@" >"$f.tmp" 2>"$f.log"
-        mv "$f.tmp" "$f"
-    fi
-}
+source "$(dirname "$0")/resumable.sh"
 configs=("i2-prune25 --ratio 0.25 --decomp-rate 0"
          "i2-both25 --ratio 0.125 --decomp-rate 0.142857"
          "i2-prune50 --ratio 0.5 --decomp-rate 0"
