@@ -21,3 +21,28 @@ check() {
     shift
     if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; failures=$((failures + 1)); fi
 }
+
+# expect_interrupt READY -- command...: Ctrl-C in the middle of long work. Starts the command, sends it
+# SIGINT once READY (grep pattern) shows in its output, i.e. once it is inside the work (a fixed delay
+# raced the program's start-up on a loaded machine: the signal came before the handler and the run
+# died without saying "cancelled"), then expects exit 130 and "cancelled". Gives up waiting after 120 s.
+expect_interrupt() {
+    local ready=$1
+    shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err" &
+    local pid=$! tries=0
+    until grep -q -- "$ready" "$tmp/out" "$tmp/err" 2>/dev/null; do
+        kill -0 "$pid" 2>/dev/null && ((tries++ < 1200)) || break
+        sleep 0.1
+    done
+    kill -INT "$pid" 2>/dev/null
+    wait "$pid"
+    local rc=$?
+    if [[ $rc -ne 130 ]] || ! grep -q -- 'cancelled' "$tmp/out" "$tmp/err"; then
+        echo "FAIL (exit $rc, wanted 130 and 'cancelled' after '$ready'): $*"
+        sed 's/^/  | /' "$tmp/out" "$tmp/err" | tail -20
+        failures=$((failures + 1))
+    else
+        echo "ok (interrupted after '$ready'): $*"
+    fi
+}

@@ -49,7 +49,7 @@ expect 1 'tokens, but 9 blocks of 64 tokens need 576' -- "$bin" analyze "$golden
 
 # Ctrl-C during the calibration pass: exit 130, and the session on disk still opens.
 for i in $(seq 400); do seq 0 255; done | tr '\n' ' ' >"$tmp/long.txt"
-expect 130 'cancelled' -- timeout --preserve-status -s INT 3 "$bin" analyze "$golden/mixtral" --ids "$tmp/long.txt" \
+expect_interrupt 'analyze mixtral: ' -- "$bin" analyze "$golden/mixtral" --ids "$tmp/long.txt" \
     -n 190 -s 512 --batch-tokens 512 --session "$tmp/cancel.h5"
 expect 0 'calibration pass' -- "$bin" analyze "$golden/mixtral" --ids "$tmp/ids.txt" -n 2 -s 64 \
     --session "$tmp/cancel.h5"

@@ -37,7 +37,7 @@ expect 1 'nothing to evaluate' -- "$bin" eval "$golden/olmoe"
 
 # Ctrl-C: a long run is interrupted and exits 130 with "cancelled".
 for i in $(seq 400); do seq 0 255; done | tr '\n' ' ' >"$tmp/long.txt"
-expect 130 'cancelled' -- timeout --preserve-status -s INT 3 "$bin" eval "$golden/mixtral" --ids "$tmp/long.txt" \
+expect_interrupt 'perplexity mixtral: ' -- "$bin" eval "$golden/mixtral" --ids "$tmp/long.txt" \
     -s 512 --batch-tokens 512
 
 [[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }
