@@ -19,7 +19,8 @@ namespace moewb::widgets {
 QCustomPlot* fillWithPlot(QWidget* owner, const QString& xLabel, const QString& yLabel);
 // Shows the right axis with `label`; label and tick labels in a darker `colour` (its series').
 void showRightAxis(QCustomPlot* plot, const QString& label, const QColor& colour);
-// Inserts a row at `row` holding a title of `font`; the row takes no more height than it needs.
+// Inserts a row at `row` holding a title of `font`; the row takes no more height than it needs, and
+// the title wraps onto more lines where the plot is narrower than its text (never clipped).
 QCPTextElement* addTitleRow(QCustomPlot* plot, int row, const QString& text, const QFont& font);
 // Inserts a row at `row` holding the legend, entries side by side without a border.
 void addLegendRow(QCustomPlot* plot, int row);

@@ -4,6 +4,7 @@
 // forward tokens/s on the same token blocks.
 #include "app/cli/commands.h"
 #include "app/cli/stage_common.h"
+#include "core/eval/throughput.h"
 #include "core/io/error.h"
 #include "core/plan/apply.h"
 
@@ -40,14 +41,7 @@ Measured measure(MoeModel& model, const torch::Tensor& ids, int64_t repeats)
     for (int i = 0; i < model.spec().numLayers; ++i)
         if (const auto w = model.layer(i); w.moe && w.moe->condensed)
             m.parameters += w.moe->condensedWeights.size();
-    model.forward(ids.narrow(0, 0, 1)); // warm-up
-    double best = 0;
-    for (int64_t r = 0; r < repeats; ++r) {
-        const auto start = std::chrono::steady_clock::now();
-        model.forward(ids);
-        best = std::max(best, double(ids.numel()) / secondsSince(start));
-    }
-    m.tokensPerSecond = best;
+    m.tokensPerSecond = measureThroughput(model, ids, static_cast<int>(repeats)).tokensPerSecond;
     return m;
 }
 

@@ -3,12 +3,15 @@
 // task (accuracy), with each plan's parameters and bytes from the plan accounting. The results are
 // stored as the session's evaluations, which the Compare view draws.
 // Each plan is applied (core/plan/apply.h) to its own fresh copy of the model, with factors from the
-// session's tensor store, so tokens/s is that of the compressed model.
+// session's tensor store, so tokens/s is that of the compressed model. tokens/s is measured apart from
+// the quality pass (core/eval/throughput.h): the same windows for every model, a warm-up pass, then the
+// fastest of three forward passes (one for a streamed model), so the order of the models does not bias it.
 #include "app/gui/demo_paths.h"
 #include "app/gui/worker.h"
 #include "app/gui/worker_core.h"
 #include "core/eval/kl.h"
 #include "core/eval/multiple_choice.h"
+#include "core/eval/throughput.h"
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
 #include "core/model/residency.h"
@@ -16,6 +19,8 @@
 #include "core/plan/plan.h"
 
 #include <torch/torch.h>
+
+#include <algorithm>
 
 namespace moewb::gui {
 
@@ -63,14 +68,23 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
         questions = encodeQuestions(task, tokenizer, mo);
     }
 
+    // Speed on the first (at most 8) windows: the same tokens for every model.
+    const torch::Tensor speedIds = blocks.ids.slice(0, 0, std::min<int64_t>(blocks.count(), 8));
+    const auto speed = [&speedIds](const MoeModel& model) {
+        const Throughput t = measureThroughput(model, speedIds, model.resident() ? 3 : 1);
+        return std::pair{t.tokensPerSecond, nlohmann::json{{"tokens", t.tokens}, {"repeats", t.repeats},
+                                                {"warm_up", t.warmedUp}, {"best_seconds", t.bestSeconds}}};
+    };
+
     const double steps = 2.0 * (1 + plans.size());
     int step = 0;
     const auto part = [this, job, &step, steps](double f) { return progress(job, (step + f) / steps); };
     EvalOptions eo;
     eo.progress = part;
     mo.progress = part;
-    const auto evaluateOne = [&](const std::string& name, const std::string& planName, const LogitsFn& logits,
+    const auto evaluateOne = [&](const std::string& name, const std::string& planName, const MoeModel& model,
                                  const ReferenceDistribution* reference, const Plan& plan) {
+        const LogitsFn logits = modelLogits(model);
         Evaluation ev;
         ev.name = name;
         ev.plan = planName;
@@ -79,8 +93,9 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
             const KlResult kl = compareWithReference(*reference, logits, eo);
             ev.metrics["perplexity"] = kl.candidate.perplexity;
             ev.metrics["kl"] = kl.meanKl;
-            ev.metrics["tokens_per_s"] = kl.candidate.run.tokensPerSecond;
         }
+        const auto [tokensPerSecond, speedDetails] = speed(model);
+        ev.metrics["tokens_per_s"] = tokensPerSecond;
         ev.metrics["params"] = static_cast<double>(account.result.total());
         ev.metrics["bytes"] = static_cast<double>(account.resultBytes);
         ++step;
@@ -89,7 +104,7 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
         ++step;
         ev.details = {{"text", textPath.toStdString()}, {"windows", blocks.count()},
             {"window_length", blocks.length()}, {"questions", questions.size()},
-            {"applied", "applyPlan"}};
+            {"applied", "applyPlan"}, {"speed", speedDetails}};
         m_session.setEvaluation(std::move(ev));
     };
 
@@ -105,7 +120,10 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
         const PlanAccounting account = accountPlan(spec, Plan{});
         ev.metrics["perplexity"] = reference.perplexity.perplexity;
         ev.metrics["kl"] = 0;
-        ev.metrics["tokens_per_s"] = reference.perplexity.run.tokensPerSecond;
+        const auto [tokensPerSecond, speedDetails] = speed(*m_model);
+        ev.metrics["tokens_per_s"] = tokensPerSecond;
+        ev.details = {{"text", textPath.toStdString()}, {"windows", blocks.count()},
+            {"window_length", blocks.length()}, {"questions", questions.size()}, {"speed", speedDetails}};
         ev.metrics["params"] = static_cast<double>(account.source.total());
         ev.metrics["bytes"] = static_cast<double>(account.sourceBytes);
         ++step;
@@ -118,7 +136,7 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
         stage(job, tr("Evaluating plan %1").arg(QString::fromStdString(plan.name)));
         auto applied = moewb::openModel(m_model->path(), m_model->options());
         applyPlan(*applied, plan, sessionTensorSource(m_session));
-        evaluateOne(plan.name, plan.name, modelLogits(*applied), &reference, plan);
+        evaluateOne(plan.name, plan.name, *applied, &reference, plan);
     }
     stage(job, tr("Saving session"));
     m_session.save(workingSessionPath());

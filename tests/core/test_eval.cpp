@@ -1,10 +1,12 @@
 // core/eval: perplexity against the reference's own loss on the golden models, KL divergence (exact
 // and top-K) against direct computation, zero-shot multiple choice against a hand-computed case and
-// against the golden float64 logits, lm-evaluation-harness encoding rules, cancellation.
+// against the golden float64 logits, lm-evaluation-harness encoding rules, cancellation, and the
+// throughput measurement (warm-up untimed, fastest pass) against a model with known delays.
 #include "core/calib/dataset.h"
 #include "core/eval/kl.h"
 #include "core/eval/multiple_choice.h"
 #include "core/eval/perplexity.h"
+#include "core/eval/throughput.h"
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
 #include "core/model/moe_model.h"
@@ -16,6 +18,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <thread>
 
 namespace fs = std::filesystem;
 using namespace moewb;
@@ -324,4 +327,32 @@ TEST_CASE("multiple choice end to end: task file, tokenizer, golden model, again
     }
     std::ofstream(dir / "one.jsonl") << "{\"context\": \"x\", \"choices\": [\"a\"], \"gold\": 0}\n";
     CHECK_THROWS_WITH_AS(readMultipleChoiceTask(dir / "one.jsonl"), doctest::Contains("at least 2"), Error);
+}
+
+TEST_CASE("throughput: the warm-up pass is not timed, the fastest timed pass counts")
+{
+    using namespace std::chrono_literals;
+    const auto ids = torch::zeros({2, 5}, torch::kInt64);
+    int calls = 0;
+    // A model whose first call pays a one-time cost (300 ms) and whose later calls take 20, 200, 100 ms
+    // (far apart, so a loaded machine's late wake-ups do not change which pass is fastest).
+    const LogitsFn slowFirst = [&](const torch::Tensor& batch, const ProgressFn&) {
+        const std::chrono::milliseconds delays[] = {300ms, 20ms, 200ms, 100ms};
+        std::this_thread::sleep_for(delays[std::min(calls++, 3)]);
+        return torch::zeros({batch.size(0), batch.size(1), 3});
+    };
+    const Throughput warm = measureThroughput(slowFirst, ids, 3, true);
+    CHECK(calls == 4);
+    CHECK(warm.tokens == 10);
+    CHECK(warm.repeats == 3);
+    CHECK(warm.warmedUp);
+    CHECK(warm.bestSeconds >= 0.020);
+    CHECK(warm.bestSeconds < 0.100); // the 20 ms pass, not the 300 ms warm-up or the slower ones
+    CHECK(warm.tokensPerSecond == doctest::Approx(10.0 / warm.bestSeconds));
+    calls = 0;
+    const Throughput cold = measureThroughput(slowFirst, ids, 1, false);
+    CHECK(calls == 1);
+    CHECK(cold.bestSeconds >= 0.300); // without a warm-up the one-time cost is in the only pass
+    CHECK_THROWS_AS(measureThroughput(slowFirst, ids, 0, true), Error);
+    CHECK_THROWS_AS(measureThroughput(slowFirst, torch::zeros({0, 5}, torch::kInt64), 1, true), Error);
 }

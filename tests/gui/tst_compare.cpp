@@ -89,6 +89,8 @@ void TestCompare::applyAndEvaluateOnDemoModel()
             metric(v, "params"), metric(v, "bytes"), metric(v, "tokens_per_s"));
     QCOMPARE(metric(variants[0], "kl"), 0.0);
     QVERIFY(metric(variants[1], "kl") > 0);
+    for (const auto& v : variants) // measured apart from the quality pass (core/eval/throughput.h)
+        QVERIFY(metric(v, "tokens_per_s") > 0);
     QVERIFY(metric(variants[0], "perplexity") > 1 && metric(variants[1], "perplexity") > 1);
     const double acc = metric(variants[1], "acc:tasks");
     QVERIFY(acc >= 0 && acc <= 1);

@@ -1,6 +1,6 @@
 // The views without a model: the metric switch keeps every metric's rows and the marks, the bar
 // chart holds importance and pruning counts, convergence curves grow per layer and switch with the
-// selection, the KT table shows one row per block, and repaints are coalesced.
+// selection (a narrow plot wraps its title), the KT table shows one row per block, and repaints are coalesced.
 #include "widgets/block_table.h"
 #include "widgets/convergence_plot.h"
 #include "widgets/heatmap_view.h"
@@ -22,6 +22,7 @@ private Q_SLOTS:
     void logScaleBlanksNonPositive();
     void barChartHoldsImportanceAndCounts();
     void convergenceGrowsPerLayer();
+    void narrowPlotWrapsTitle();
     void blockTableRows();
     void repaintsAreCoalesced();
 };
@@ -95,6 +96,31 @@ void TestViews::convergenceGrowsPerLayer()
     QTRY_COMPARE(plot.plot()->graph(0)->dataCount(), 1);
     plot.clear();
     QCOMPARE(plot.points(3), 0);
+}
+
+// In a dock narrower than its title the title wraps onto more lines inside the plot instead of being
+// clipped at both ends; in a wide plot it keeps one line.
+void TestViews::narrowPlotWrapsTitle()
+{
+    ConvergencePlot plot;
+    plot.show(); // a hidden widget defers its resize events, and the plot lays out on them
+    plot.showLayer(1);
+    for (int g = 0; g < 25; ++g)
+        plot.addPoint(1, g, 3.0, 4.0, 5.0);
+    auto* title = qobject_cast<QCPTextElement*>(plot.plot()->plotLayout()->element(0, 0));
+    QVERIFY(title);
+    QTRY_VERIFY(title->text().contains(QStringLiteral("25"))); // after the coalesced redraw
+    const QFontMetrics metrics(title->font());
+    const int oneLine = metrics.horizontalAdvance(title->text());
+    const int lineHeight = metrics.height();
+    plot.resize(oneLine / 2 + 40, 300);
+    plot.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    QVERIFY2(title->outerRect().width() <= plot.plot()->width(),
+        qPrintable(QStringLiteral("title %1 px wide in a %2 px plot").arg(title->outerRect().width()).arg(plot.plot()->width())));
+    QVERIFY(title->rect().height() >= 2 * lineHeight); // wrapped: two lines or more
+    plot.resize(oneLine + 200, 300);
+    plot.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    QVERIFY(title->rect().height() < 2 * lineHeight);
 }
 
 void TestViews::blockTableRows()

@@ -1,0 +1,43 @@
+#include "core/eval/throughput.h"
+
+#include "core/io/error.h"
+#include "core/model/moe_model.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+
+namespace moewb {
+
+Throughput measureThroughput(const LogitsFn& model, const torch::Tensor& ids, int repeats, bool warmUp)
+{
+    if (repeats < 1)
+        fail("throughput: at least one timed pass is needed (got {})", repeats);
+    if (!ids.defined() || ids.dim() != 2 || ids.numel() == 0)
+        fail("throughput: token ids must be [n, s] and not empty");
+    torch::NoGradGuard noGrad;
+    Throughput t;
+    t.tokens = ids.numel();
+    t.repeats = repeats;
+    t.warmedUp = warmUp;
+    // A pass ends when its logits exist: reading one value waits for a GPU to finish the pass.
+    const auto pass = [&] { model(ids, {}).reshape(-1)[0].item<float>(); };
+    if (warmUp)
+        pass();
+    for (int r = 0; r < repeats; ++r) {
+        const auto start = std::chrono::steady_clock::now();
+        pass();
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (r == 0 || seconds < t.bestSeconds)
+            t.bestSeconds = seconds;
+    }
+    t.tokensPerSecond = t.bestSeconds > 0 ? double(t.tokens) / t.bestSeconds : 0;
+    return t;
+}
+
+Throughput measureThroughput(const MoeModel& model, const torch::Tensor& ids, int repeats)
+{
+    return measureThroughput(modelLogits(model), ids, repeats, model.resident());
+}
+
+} // namespace moewb
