@@ -346,6 +346,18 @@
             <translation>LoRA-Erholung von %1 (Rang %2, %3 Schritte)</translation>
         </message>
         <message>
+            <source>LoRA recovery of %1 by distillation (rank %2, %3 steps, T %4, weight %5)</source>
+            <translation>LoRA-Erholung von %1 durch Destillation (Rang %2, %3 Schritte, T %4, Gewicht %5)</translation>
+        </message>
+        <message>
+            <source>Distillation loss (nats)</source>
+            <translation>Destillationsverlust (nats)</translation>
+        </message>
+        <message>
+            <source>Cross-entropy loss (nats)</source>
+            <translation>Kreuzentropie-Verlust (nats)</translation>
+        </message>
+        <message>
             <source>&amp;Decompose (low rank)</source>
             <translation>&amp;Zerlegen (niedriger Rang)</translation>
         </message>
@@ -906,6 +918,10 @@
         <message>
             <source>Applying plan %1</source>
             <translation>Plan %1 wird angewendet</translation>
+        </message>
+        <message>
+            <source>Opening the original model as the teacher</source>
+            <translation>Originalmodell wird als Lehrer geöffnet</translation>
         </message>
         <message>
             <source>Reading training text</source>
@@ -1539,6 +1555,38 @@
             <translation>LoRA-Alpha:</translation>
         </message>
         <message>
+            <source>Language modelling</source>
+            <translation>Sprachmodellierung</translation>
+        </message>
+        <message>
+            <source>Distillation from the original</source>
+            <translation>Destillation vom Original</translation>
+        </message>
+        <message>
+            <source>Language modelling: next-token cross-entropy on the training text. Distillation: the plan's model learns the original model's next-token distributions (KL divergence); it recovers more, and keeps a second copy of the model in memory</source>
+            <translation>Sprachmodellierung: Kreuzentropie des nächsten Tokens auf dem Trainingstext. Destillation: das Modell des Plans lernt die Verteilungen des nächsten Tokens des Originalmodells (KL-Divergenz); das stellt mehr wieder her und hält eine zweite Kopie des Modells im Speicher</translation>
+        </message>
+        <message>
+            <source>Objective:</source>
+            <translation>Zielfunktion:</translation>
+        </message>
+        <message>
+            <source>Distillation temperature T: both distributions are softened by T and the KL is scaled by T²</source>
+            <translation>Destillationstemperatur T: beide Verteilungen werden durch T abgeflacht, und die KL wird mit T² skaliert</translation>
+        </message>
+        <message>
+            <source>Temperature:</source>
+            <translation>Temperatur:</translation>
+        </message>
+        <message>
+            <source>Distillation weight A: the loss is A · T² KL + (1 − A) · cross-entropy (1: pure distillation)</source>
+            <translation>Destillationsgewicht A: der Verlust ist A · T² KL + (1 − A) · Kreuzentropie (1: reine Destillation)</translation>
+        </message>
+        <message>
+            <source>Distillation weight:</source>
+            <translation>Destillationsgewicht:</translation>
+        </message>
+        <message>
             <source>Recover</source>
             <translation>Wiederherstellen</translation>
         </message>
@@ -1561,6 +1609,18 @@
         <message>
             <source>LoRA alpha must be above 0.</source>
             <translation>LoRA-Alpha muss größer als 0 sein.</translation>
+        </message>
+        <message>
+            <source>Unknown objective '%1' (lm or distill).</source>
+            <translation>Unbekannte Zielfunktion „%1“ (lm oder distill).</translation>
+        </message>
+        <message>
+            <source>The distillation temperature must be above 0.</source>
+            <translation>Die Destillationstemperatur muss größer als 0 sein.</translation>
+        </message>
+        <message>
+            <source>The distillation weight must be between 0 and 1.</source>
+            <translation>Das Destillationsgewicht muss zwischen 0 und 1 liegen.</translation>
         </message>
     </context>
     <context>

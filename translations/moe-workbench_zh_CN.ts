@@ -346,6 +346,18 @@
             <translation>%1 的 LoRA 恢复（秩 %2，%3 步）</translation>
         </message>
         <message>
+            <source>LoRA recovery of %1 by distillation (rank %2, %3 steps, T %4, weight %5)</source>
+            <translation>%1 的 LoRA 蒸馏恢复（秩 %2，%3 步，T %4，权重 %5）</translation>
+        </message>
+        <message>
+            <source>Distillation loss (nats)</source>
+            <translation>蒸馏损失（nats）</translation>
+        </message>
+        <message>
+            <source>Cross-entropy loss (nats)</source>
+            <translation>交叉熵损失（nats）</translation>
+        </message>
+        <message>
             <source>&amp;Decompose (low rank)</source>
             <translation>低秩分解(&amp;D)</translation>
         </message>
@@ -906,6 +918,10 @@
         <message>
             <source>Applying plan %1</source>
             <translation>正在应用方案 %1</translation>
+        </message>
+        <message>
+            <source>Opening the original model as the teacher</source>
+            <translation>正在打开原始模型作为教师模型</translation>
         </message>
         <message>
             <source>Reading training text</source>
@@ -1539,6 +1555,38 @@
             <translation>LoRA alpha：</translation>
         </message>
         <message>
+            <source>Language modelling</source>
+            <translation>语言建模</translation>
+        </message>
+        <message>
+            <source>Distillation from the original</source>
+            <translation>从原始模型蒸馏</translation>
+        </message>
+        <message>
+            <source>Language modelling: next-token cross-entropy on the training text. Distillation: the plan's model learns the original model's next-token distributions (KL divergence); it recovers more, and keeps a second copy of the model in memory</source>
+            <translation>语言建模：训练文本上的下一词元交叉熵。蒸馏：计划的模型学习原始模型的下一词元分布（KL 散度）；恢复效果更好，但内存中需保留模型的第二份副本</translation>
+        </message>
+        <message>
+            <source>Objective:</source>
+            <translation>目标：</translation>
+        </message>
+        <message>
+            <source>Distillation temperature T: both distributions are softened by T and the KL is scaled by T²</source>
+            <translation>蒸馏温度 T：两个分布都按 T 软化，KL 按 T² 缩放</translation>
+        </message>
+        <message>
+            <source>Temperature:</source>
+            <translation>温度：</translation>
+        </message>
+        <message>
+            <source>Distillation weight A: the loss is A · T² KL + (1 − A) · cross-entropy (1: pure distillation)</source>
+            <translation>蒸馏权重 A：损失为 A · T² KL + (1 − A) · 交叉熵（1：纯蒸馏）</translation>
+        </message>
+        <message>
+            <source>Distillation weight:</source>
+            <translation>蒸馏权重：</translation>
+        </message>
+        <message>
             <source>Recover</source>
             <translation>恢复</translation>
         </message>
@@ -1561,6 +1609,18 @@
         <message>
             <source>LoRA alpha must be above 0.</source>
             <translation>LoRA alpha 必须大于 0。</translation>
+        </message>
+        <message>
+            <source>Unknown objective '%1' (lm or distill).</source>
+            <translation>未知目标“%1”（lm 或 distill）。</translation>
+        </message>
+        <message>
+            <source>The distillation temperature must be above 0.</source>
+            <translation>蒸馏温度必须大于 0。</translation>
+        </message>
+        <message>
+            <source>The distillation weight must be between 0 and 1.</source>
+            <translation>蒸馏权重必须在 0 到 1 之间。</translation>
         </message>
     </context>
     <context>

@@ -17,7 +17,7 @@ const QColor kPerplexity(0xe0, 0x7a, 0x1e);
 LossCurve::LossCurve(QWidget* parent)
     : QWidget(parent)
 {
-    m_plot = fillWithPlot(this, tr("Step"), tr("Training loss (nats)"));
+    m_plot = fillWithPlot(this, tr("Step"), QString()); // the loss's label: start()
     showRightAxis(m_plot, tr("Held-out perplexity"), kPerplexity);
     m_loss = m_plot->addGraph(m_plot->xAxis, m_plot->yAxis);
     m_loss->setName(tr("training loss"));
@@ -32,8 +32,9 @@ LossCurve::LossCurve(QWidget* parent)
     start(QString(), 0);
 }
 
-void LossCurve::start(const QString& title, long long steps)
+void LossCurve::start(const QString& title, long long steps, const QString& lossLabel)
 {
+    m_plot->yAxis->setLabel(lossLabel.isEmpty() ? tr("Training loss (nats)") : lossLabel);
     m_title = title;
     m_steps = steps;
     m_lossValues.clear();
@@ -53,6 +54,11 @@ void LossCurve::addPoint(long long step, double loss, double perplexity)
     if (!std::isnan(perplexity))
         m_perplexity->addData(static_cast<double>(step), perplexity);
     scheduleReplot();
+}
+
+QString LossCurve::lossLabel() const
+{
+    return m_plot->yAxis->label();
 }
 
 int LossCurve::lossPoints() const

@@ -16,13 +16,15 @@ class LossCurve : public QWidget {
 public:
     explicit LossCurve(QWidget* parent = nullptr);
 
-    void start(const QString& title, long long steps); // clears the curve
+    // Clears the curve; `lossLabel` names the loss on the left axis (empty: "Training loss (nats)").
+    void start(const QString& title, long long steps, const QString& lossLabel = {});
     // `loss` or `perplexity` NaN: that series gets no point at this step.
     void addPoint(long long step, double loss, double perplexity);
     int lossPoints() const;
     int perplexityPoints() const;
     double lossAt(int index) const; // in the order added
     QString title() const { return m_title; }
+    QString lossLabel() const;
     QCustomPlot* plot() const { return m_plot; }
 
 private:

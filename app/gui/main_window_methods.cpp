@@ -73,7 +73,8 @@ int MainWindow::runMethod()
         // The steps' losses arrive on the Recover tab's curve (Worker::lossPointReady).
         const QString plan = QStringLiteral("cd-moe-%1x%2").arg(p.condenseLayers).arg(p.condenseExperts);
         const int steps = p.condenseFinetuneSteps;
-        m_recover->lossCurve()->start(tr("CD-MoE fine-tuning of %1 (%2 steps)").arg(plan).arg(steps), steps);
+        m_recover->lossCurve()->start(tr("CD-MoE fine-tuning of %1 (%2 steps)").arg(plan).arg(steps), steps,
+            tr("Cross-entropy loss (nats)"));
         showRecover();
     }
     return m_worker->runMethod(m_settings);
@@ -110,9 +111,21 @@ int MainWindow::recover(const RecoverSettings& settings)
         showRecover();
         return 0;
     }
-    m_recover->lossCurve()->start(
-        tr("LoRA recovery of %1 (rank %2, %3 steps)").arg(settings.plan).arg(settings.rank).arg(settings.steps),
-        settings.steps);
+    if (settings.objective == QLatin1String("distill"))
+        m_recover->lossCurve()->start(
+            tr("LoRA recovery of %1 by distillation (rank %2, %3 steps, T %4, weight %5)")
+                .arg(settings.plan)
+                .arg(settings.rank)
+                .arg(settings.steps)
+                .arg(settings.temperature)
+                .arg(settings.distillWeight),
+            settings.steps, tr("Distillation loss (nats)"));
+    else
+        m_recover->lossCurve()->start(tr("LoRA recovery of %1 (rank %2, %3 steps)")
+                                          .arg(settings.plan)
+                                          .arg(settings.rank)
+                                          .arg(settings.steps),
+            settings.steps, tr("Cross-entropy loss (nats)"));
     showRecover();
     m_recoverJob = m_worker->recover(settings);
     m_recover->setRunning(true);

@@ -58,6 +58,11 @@ struct RecoverSettings {
     double lr = 1e-3;
     int rank = 8;
     double alpha = 16.0;
+    // The objective (`finetune --objective`): "lm" (next-token cross-entropy) or "distill" (knowledge
+    // distillation from the original model: alpha T^2 KL + (1 - alpha) CE, core/train/lora.h).
+    QString objective = QStringLiteral("lm");
+    double temperature = 1.0; // distillation temperature T (> 0)
+    double distillWeight = 1.0; // distillation weight A in [0, 1] (1: pure distillation)
     int batchSize = 4, sequenceLength = 128;
     int evalEvery = 10, evalBlocks = 4;
     quint64 seed = 0;

@@ -16,6 +16,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace moewb::gui {
 
 RecoverPanel::RecoverPanel(QWidget* parent)
@@ -67,6 +69,31 @@ RecoverPanel::RecoverPanel(QWidget* parent)
     m_alpha->setRange(0.0, 4096.0);
     m_alpha->setToolTip(tr("Adapter scale alpha / rank"));
     form->addRow(tr("LoRA alpha:"), m_alpha);
+    m_objective = new QComboBox(box);
+    m_objective->setObjectName(QStringLiteral("objective"));
+    m_objective->addItem(tr("Language modelling"), QStringLiteral("lm"));
+    m_objective->addItem(tr("Distillation from the original"), QStringLiteral("distill"));
+    m_objective->setToolTip(tr("Language modelling: next-token cross-entropy on the training text. "
+                               "Distillation: the plan's model learns the original model's next-token "
+                               "distributions (KL divergence); it recovers more, and keeps a second copy "
+                               "of the model in memory"));
+    form->addRow(tr("Objective:"), m_objective);
+    m_temperature = new QDoubleSpinBox(box);
+    m_temperature->setObjectName(QStringLiteral("temperature"));
+    m_temperature->setDecimals(2);
+    m_temperature->setRange(0.0, 100.0);
+    m_temperature->setSingleStep(0.5);
+    m_temperature->setToolTip(tr("Distillation temperature T: both distributions are softened by T "
+                                 "and the KL is scaled by T\u00b2"));
+    form->addRow(tr("Temperature:"), m_temperature);
+    m_distillWeight = new QDoubleSpinBox(box);
+    m_distillWeight->setObjectName(QStringLiteral("distillWeight"));
+    m_distillWeight->setDecimals(2);
+    m_distillWeight->setRange(0.0, 1.0);
+    m_distillWeight->setSingleStep(0.1);
+    m_distillWeight->setToolTip(tr("Distillation weight A: the loss is A \u00b7 T\u00b2 KL + (1 \u2212 A) "
+                                   "\u00b7 cross-entropy (1: pure distillation)"));
+    form->addRow(tr("Distillation weight:"), m_distillWeight);
     m_problem = new QLabel(box);
     m_problem->setWordWrap(true);
     m_problem->setStyleSheet(QStringLiteral("color: #b00020"));
@@ -94,6 +121,7 @@ RecoverPanel::RecoverPanel(QWidget* parent)
     for (auto* spinBox : findChildren<QDoubleSpinBox*>())
         connect(spinBox, &QDoubleSpinBox::valueChanged, this, &RecoverPanel::refresh);
     connect(m_plan, &QComboBox::currentIndexChanged, this, &RecoverPanel::refresh);
+    connect(m_objective, &QComboBox::currentIndexChanged, this, &RecoverPanel::refresh);
     setSettings(loadSettings());
 }
 
@@ -123,6 +151,9 @@ void RecoverPanel::setSettings(const RecoverSettings& s)
     m_lr->setValue(s.lr);
     m_rank->setValue(s.rank);
     m_alpha->setValue(s.alpha);
+    m_objective->setCurrentIndex(std::max(0, m_objective->findData(s.objective)));
+    m_temperature->setValue(s.temperature);
+    m_distillWeight->setValue(s.distillWeight);
     refresh();
 }
 
@@ -136,6 +167,9 @@ RecoverSettings RecoverPanel::settings() const
     s.lr = m_lr->value();
     s.rank = m_rank->value();
     s.alpha = m_alpha->value();
+    s.objective = m_objective->currentData().toString();
+    s.temperature = m_temperature->value();
+    s.distillWeight = m_distillWeight->value();
     return s;
 }
 
@@ -147,6 +181,14 @@ QString RecoverPanel::problemOf(const RecoverSettings& s)
         return tr("The learning rate must be above 0.");
     if (s.alpha <= 0.0)
         return tr("LoRA alpha must be above 0.");
+    if (s.objective != QLatin1String("lm") && s.objective != QLatin1String("distill"))
+        return tr("Unknown objective '%1' (lm or distill).").arg(s.objective);
+    if (s.objective == QLatin1String("distill")) {
+        if (s.temperature <= 0.0)
+            return tr("The distillation temperature must be above 0.");
+        if (s.distillWeight < 0.0 || s.distillWeight > 1.0)
+            return tr("The distillation weight must be between 0 and 1.");
+    }
     return {};
 }
 
@@ -164,6 +206,10 @@ void RecoverPanel::refresh()
     const QString red = QStringLiteral("QAbstractSpinBox { border: 2px solid #b00020; }");
     m_lr->setStyleSheet(m_lr->value() <= 0.0 ? red : QString());
     m_alpha->setStyleSheet(m_alpha->value() <= 0.0 ? red : QString());
+    const bool distill = m_objective->currentData().toString() == QLatin1String("distill");
+    m_temperature->setEnabled(distill);
+    m_distillWeight->setEnabled(distill);
+    m_temperature->setStyleSheet(distill && m_temperature->value() <= 0.0 ? red : QString());
     m_start->setEnabled(p.isEmpty() && !m_running);
 }
 
@@ -178,6 +224,9 @@ RecoverSettings RecoverPanel::loadSettings()
     r.lr = s.value(QStringLiteral("lr"), r.lr).toDouble();
     r.rank = s.value(QStringLiteral("rank"), r.rank).toInt();
     r.alpha = s.value(QStringLiteral("alpha"), r.alpha).toDouble();
+    r.objective = s.value(QStringLiteral("objective"), r.objective).toString();
+    r.temperature = s.value(QStringLiteral("temperature"), r.temperature).toDouble();
+    r.distillWeight = s.value(QStringLiteral("distillWeight"), r.distillWeight).toDouble();
     return r;
 }
 
@@ -191,6 +240,9 @@ void RecoverPanel::saveSettings(const RecoverSettings& r)
     s.setValue(QStringLiteral("lr"), r.lr);
     s.setValue(QStringLiteral("rank"), r.rank);
     s.setValue(QStringLiteral("alpha"), r.alpha);
+    s.setValue(QStringLiteral("objective"), r.objective);
+    s.setValue(QStringLiteral("temperature"), r.temperature);
+    s.setValue(QStringLiteral("distillWeight"), r.distillWeight);
 }
 
 } // namespace moewb::gui

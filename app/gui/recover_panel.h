@@ -1,6 +1,7 @@
 // The Recover tab (Run ▸ Recover, issue #18): LoRA recovery fine-tuning of a session plan, with the
-// plan, training text, held-out text, steps, learning rate, LoRA rank and alpha on the left (checked
-// as typed, remembered in QSettings) and the live loss curve with held-out perplexity points
+// plan, training text, held-out text, steps, learning rate, LoRA rank and alpha, the objective
+// (language modelling, or distillation from the original model with its temperature and weight) on
+// the left (checked as typed, remembered in QSettings) and the live loss curve with held-out perplexity points
 // (widgets/loss_curve.h) on the right. The window runs it on the worker (Worker::recover).
 #pragma once
 #include "app/gui/job_types.h"
@@ -49,6 +50,8 @@ private:
     QLineEdit *m_train = nullptr, *m_heldOut = nullptr;
     QSpinBox *m_steps = nullptr, *m_rank = nullptr;
     QDoubleSpinBox *m_lr = nullptr, *m_alpha = nullptr;
+    QComboBox* m_objective = nullptr; // item data: "lm" | "distill"
+    QDoubleSpinBox *m_temperature = nullptr, *m_distillWeight = nullptr; // enabled for "distill"
     QLabel* m_problem = nullptr;
     QPushButton* m_start = nullptr;
     widgets::LossCurve* m_curve = nullptr;

@@ -4,6 +4,7 @@
 #include "app/gui/model_tree.h"
 #include "app/gui/parameters_dock.h"
 #include "app/gui/preferences_dialog.h"
+#include "app/gui/recover_panel.h"
 #include "widgets/block_table.h"
 #include "widgets/compare_view.h"
 #include "widgets/rank_editor.h"
@@ -78,6 +79,18 @@ QStringList saveScreenshots(MainWindow& window, const QString& directory)
     window.centralTabs()->setCurrentWidget(window.rankEditor());
     QApplication::processEvents();
     save(window.rankEditor(), QStringLiteral("ranks.png"));
+    // The Recover tab's form with Distillation chosen (default settings otherwise; nothing runs).
+    RecoverPanel* recover = window.recoverPanel();
+    const RecoverSettings recoverBefore = recover->settings();
+    RecoverSettings distill;
+    distill.plan = recoverBefore.plan;
+    distill.objective = QStringLiteral("distill");
+    distill.temperature = 2.0;
+    recover->setSettings(distill);
+    window.centralTabs()->setCurrentWidget(recover);
+    QApplication::processEvents();
+    save(recover, QStringLiteral("recover-distill.png"));
+    recover->setSettings(recoverBefore);
     for (auto* dock : hidden)
         dock->show();
     window.centralTabs()->setCurrentWidget(window.importance());

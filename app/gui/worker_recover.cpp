@@ -1,7 +1,9 @@
 // Run ▸ Recover on the worker thread (issue #18): LoRA recovery fine-tuning of a session plan, as
 // `moe-compress finetune` does it (core/train/lora.h): a copy of the model on the CPU with the plan
 // applied, adapters on attention, experts and shared experts, AdamW with warm-up and decay, held-out
-// perplexity at intervals and early stopping; every step's loss goes to the GUI as it is made. The
+// perplexity at intervals and early stopping; the objective is the next-token cross-entropy or
+// distillation from the original model (a second copy without the plan, on the same device, as the
+// teacher, like `finetune --objective distill`); every step's loss goes to the GUI as it is made. The
 // adapters become the plan "<plan>-lora" (the plan's steps + low-rank deltas) and their tensors go
 // into the session, so Apply & evaluate and export see the recovered model.
 #include "app/gui/demo_paths.h"
@@ -46,10 +48,23 @@ void WorkerCore::recover(int job, const RecoverSettings& r)
     const std::string name = plan.name + "-lora";
     const QString run = QString::fromStdString(name);
 
+    FinetuneOptions fo;
+    fo.objective = parseObjective(r.objective.toStdString());
     stage(job, tr("Applying plan %1").arg(r.plan));
     auto model = trainingCopy(*m_model, m_device.toStdString(), plan, sessionTensorSource(m_session));
     if (!checkpoint(job))
         throw Cancelled();
+
+    std::unique_ptr<MoeModel> teacher; // distillation: the original model, no plan
+    if (fo.objective == FinetuneObjective::Distill) {
+        stage(job, tr("Opening the original model as the teacher"));
+        teacher = residentCopy(*m_model, m_device.toStdString());
+        fo.teacher = teacher.get();
+        fo.temperature = r.temperature;
+        fo.distillWeight = r.distillWeight;
+        if (!checkpoint(job))
+            throw Cancelled();
+    }
 
     stage(job, tr("Reading training text"));
     const Tokenizer tokenizer = Tokenizer::fromFile(trainingTokenizerPath(*m_model));
@@ -67,7 +82,6 @@ void WorkerCore::recover(int job, const RecoverSettings& r)
     lo.alpha = r.alpha;
     lo.seed = r.seed;
     auto adapters = attachLora(*model, lo);
-    FinetuneOptions fo;
     fo.steps = r.steps;
     fo.lr = r.lr;
     fo.batchSize = r.batchSize;
@@ -104,7 +118,9 @@ void WorkerCore::recover(int job, const RecoverSettings& r)
             {{"rank", lo.rank}, {"alpha", lo.alpha}, {"dropout", lo.dropout},
                 {"targets", "attention,experts,shared"}, {"steps", result.steps}, {"lr", fo.lr},
                 {"batch", fo.batchSize}, {"seq_len", fo.seqLen}, {"accumulation", fo.accumulation},
-                {"seed", lo.seed}, {"train", trainPath.toStdString()}, {"valid", heldOutPath.toStdString()},
+                {"seed", lo.seed}, {"objective", objectiveName(fo.objective)},
+                {"temperature", fo.temperature}, {"distill_weight", fo.distillWeight},
+                {"train", trainPath.toStdString()}, {"valid", heldOutPath.toStdString()},
                 {"best_step", result.bestStep}}}};
     for (auto& d : loraDeltas(adapters, prefix))
         recovered.steps.push_back(d);

@@ -4,11 +4,17 @@
 
 namespace moewb::gui {
 
-std::unique_ptr<MoeModel> trainingCopy(
-    const MoeModel& open, const std::string& device, const Plan& plan, PlanTensorSource tensors)
+std::unique_ptr<MoeModel> residentCopy(const MoeModel& open, const std::string& device)
 {
     auto model = MoeModel::open(open.path(), ComputeOptions{torch::kFloat, torch::Device(device)});
     model->makeResident();
+    return model;
+}
+
+std::unique_ptr<MoeModel> trainingCopy(
+    const MoeModel& open, const std::string& device, const Plan& plan, PlanTensorSource tensors)
+{
+    auto model = residentCopy(open, device);
     applyPlan(*model, plan, std::move(tensors));
     return model;
 }

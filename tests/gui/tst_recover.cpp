@@ -2,7 +2,9 @@
 // for a few steps on tiny settings runs on the worker; the loss curve gets one point per step (and
 // held-out perplexity points at step 0 and every evaluated step), its values are the losses core's
 // finetuneLora reports for the same settings run here directly, and the plan '<plan>-lora' is in the
-// session (the base plan's steps followed by low-rank deltas) and in the Compare view.
+// session (the base plan's steps followed by low-rank deltas) and in the Compare view. The same with
+// distillation from the original model (T 2, weight 0.5): core's losses for those settings, the
+// objective in the plan's parameters; its temperature and weight are checked as typed.
 #include "core/calib/dataset.h"
 #include "core/io/tokenizer.h"
 #include "core/model/moe_model.h"
@@ -18,6 +20,10 @@
 #include "widgets/compare_view.h"
 #include "widgets/loss_curve.h"
 
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QPushButton>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -27,11 +33,76 @@
 
 using namespace moewb::test; // demo(), waitForJob(), ...
 
+namespace {
+
+// Recover's tiny settings on the demo: 2 x 32 tokens a step, LoRA rank 2, alpha 4.
+moewb::gui::RecoverSettings tinyRecover(const QString& plan, int steps)
+{
+    moewb::gui::RecoverSettings r;
+    r.plan = plan;
+    r.trainPath = demo("calib.txt");
+    r.heldOutPath = demo("eval.txt");
+    r.steps = steps;
+    r.lr = 1e-3;
+    r.rank = 2;
+    r.alpha = 4;
+    r.batchSize = 2;
+    r.sequenceLength = 32;
+    r.evalEvery = 2;
+    r.evalBlocks = 2;
+    return r;
+}
+
+// The fine-tuning Recover ran with `r`, directly through core on the saved session's plan `r.plan`
+// (distillation: the original Qwen demo as the teacher): its per-step losses.
+std::vector<double> coreLosses(const moewb::Session& session, const moewb::gui::RecoverSettings& r)
+{
+    using namespace moewb;
+    const auto base = session.plans().find(r.plan.toStdString());
+    if (base == session.plans().end())
+        return {};
+    const ComputeOptions compute{torch::kFloat, torch::kCPU};
+    auto model = MoeModel::open(demo("models/qwen").toStdString(), compute);
+    model->makeResident();
+    applyPlan(*model, base->second.plan, sessionTensorSource(session));
+    const auto tokenizer = Tokenizer::fromFile(model->path() / "tokenizer.json");
+    const auto train = tokenize(readTextCorpus(r.trainPath.toStdString()), tokenizer);
+    const auto heldOut = r.heldOutPath == QLatin1String("-")
+        ? std::vector<int32_t>{}
+        : tokenize(readTextCorpus(r.heldOutPath.toStdString()), tokenizer);
+    LoraOptions lo;
+    lo.rank = r.rank;
+    lo.alpha = r.alpha;
+    auto adapters = attachLora(*model, lo);
+    FinetuneOptions fo;
+    fo.steps = r.steps;
+    fo.lr = r.lr;
+    fo.batchSize = r.batchSize;
+    fo.seqLen = r.sequenceLength;
+    fo.evalEvery = r.evalEvery;
+    fo.evalBlocks = r.evalBlocks;
+    fo.warmupSteps = 0; // the GUI caps warm-up at a tenth of the steps
+    fo.objective = parseObjective(r.objective.toStdString());
+    std::unique_ptr<MoeModel> teacher;
+    if (fo.objective == FinetuneObjective::Distill) {
+        teacher = MoeModel::open(demo("models/qwen").toStdString(), compute);
+        teacher->makeResident();
+        fo.teacher = teacher.get();
+        fo.temperature = r.temperature;
+        fo.distillWeight = r.distillWeight;
+    }
+    return finetuneLora(*model, adapters, train, heldOut, fo).losses;
+}
+
+} // namespace
+
 class TestRecover : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
     void recoverFewSteps();
+    void recoverByDistillation();
+    void distillationChecks();
     void cancelStoresNothing();
 };
 
@@ -47,18 +118,7 @@ void TestRecover::recoverFewSteps()
     QCoreApplication::processEvents();
     const QString base = QStringLiteral("expert-drop-layerwise-0.25");
 
-    moewb::gui::RecoverSettings r;
-    r.plan = base;
-    r.trainPath = demo("calib.txt");
-    r.heldOutPath = demo("eval.txt");
-    r.steps = 3;
-    r.lr = 1e-3;
-    r.rank = 2;
-    r.alpha = 4;
-    r.batchSize = 2;
-    r.sequenceLength = 32;
-    r.evalEvery = 2;
-    r.evalBlocks = 2;
+    moewb::gui::RecoverSettings r = tinyRecover(base, 3);
     // Refused without a plan or with a learning rate of 0.
     moewb::gui::RecoverSettings bad = r;
     bad.lr = 0;
@@ -91,30 +151,17 @@ void TestRecover::recoverFewSteps()
     for (size_t i = basePlan->second.plan.steps.size(); i < steps.size(); ++i)
         QVERIFY(std::holds_alternative<ApplyDelta>(steps[i]));
 
-    auto model = MoeModel::open(demo("models/qwen").toStdString(), ComputeOptions{torch::kFloat, torch::kCPU});
-    model->makeResident();
-    applyPlan(*model, basePlan->second.plan, sessionTensorSource(session));
-    const auto tokenizer = Tokenizer::fromFile(model->path() / "tokenizer.json");
-    const auto train = tokenize(readTextCorpus(demo("calib.txt").toStdString()), tokenizer);
-    const auto heldOut = tokenize(readTextCorpus(demo("eval.txt").toStdString()), tokenizer);
-    LoraOptions lo;
-    lo.rank = 2;
-    lo.alpha = 4;
-    auto adapters = attachLora(*model, lo);
-    FinetuneOptions fo;
-    fo.steps = 3;
-    fo.lr = 1e-3;
-    fo.batchSize = 2;
-    fo.seqLen = 32;
-    fo.evalEvery = 2;
-    fo.evalBlocks = 2;
-    fo.warmupSteps = 0; // the GUI caps warm-up at a tenth of the steps
-    const FinetuneResult direct = finetuneLora(*model, adapters, train, heldOut, fo);
-    QCOMPARE(direct.losses.size(), size_t(3));
+    QCOMPARE(curve->lossLabel(), QStringLiteral("Cross-entropy loss (nats)"));
+    const auto direct = coreLosses(session, r);
+    QCOMPARE(direct.size(), size_t(3));
     for (int i = 0; i < 3; ++i) {
-        qInfo("step %d: GUI loss %.6f, core loss %.6f", i + 1, curve->lossAt(i), direct.losses[static_cast<size_t>(i)]);
-        QVERIFY(std::abs(curve->lossAt(i) - direct.losses[static_cast<size_t>(i)]) < 1e-3);
+        qInfo("step %d: GUI loss %.6f, core loss %.6f", i + 1, curve->lossAt(i),
+            direct[static_cast<size_t>(i)]);
+        QVERIFY(std::abs(curve->lossAt(i) - direct[static_cast<size_t>(i)]) < 1e-3);
     }
+    QCOMPARE(
+        QString::fromStdString(lora->second.plan.parameters.at("lora").at("objective").get<std::string>()),
+        QStringLiteral("lm"));
 
     QVERIFY(inCompare(w, base + QStringLiteral("-lora")));
 
@@ -148,6 +195,115 @@ void TestRecover::recoverFewSteps()
             qInfo("step %lld: held-out perplexity %.3f", p.step, p.heldOutPerplexity);
     }
     QVERIFY(saveTabScreenshot(w, w.recoverPanel(), QSize(1200, 560), shots, QStringLiteral("recover.png")));
+}
+
+// Distillation (T 2, weight 0.5) for 2 steps after Expert Drop 25 %: the curve's losses are core's
+// for the same settings with the original model as the teacher (an LM run's, or one with T 1, would
+// differ), the axis says what the loss is, and '<plan>-lora' records the objective, T and A.
+void TestRecover::recoverByDistillation()
+{
+    MOEWB_REQUIRE_DEMO_MODEL("qwen");
+    moewb::gui::MainWindow w;
+    QVERIFY(openDemoModel(w, "qwen"));
+    moewb::gui::RunSettings s = demoRun(QStringLiteral("expert-drop"), 2, 32);
+    s.methodParameters.dropRatio = 0.25;
+    w.setRunSettings(s);
+    QVERIFY(waitForJob(w, w.runMethod()));
+    QCoreApplication::processEvents();
+    const QString base = QStringLiteral("expert-drop-layerwise-0.25");
+
+    moewb::gui::RecoverSettings r = tinyRecover(base, 2);
+    r.heldOutPath = QStringLiteral("-");
+    r.objective = QStringLiteral("distill");
+    r.temperature = 2.0;
+    r.distillWeight = 0.5;
+    moewb::gui::RecoverSettings bad = r; // refused: T <= 0
+    bad.temperature = 0;
+    QCOMPARE(w.recover(bad), 0);
+
+    QVERIFY(waitForJob(w, w.recover(r)));
+    QCoreApplication::processEvents();
+    auto* curve = w.lossCurve();
+    QCOMPARE(curve->lossPoints(), 2);
+    QCOMPARE(curve->lossLabel(), QStringLiteral("Distillation loss (nats)"));
+
+    using namespace moewb;
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("distill.h5"));
+    QVERIFY(waitForJob(w, w.saveSessionAs(file)));
+    const Session session = Session::open(file.toStdString());
+    const auto lora = session.plans().find(base.toStdString() + "-lora");
+    QVERIFY(lora != session.plans().end());
+    const auto& parameters = lora->second.plan.parameters.at("lora");
+    QCOMPARE(
+        QString::fromStdString(parameters.at("objective").get<std::string>()), QStringLiteral("distill"));
+    QCOMPARE(parameters.at("temperature").get<double>(), 2.0);
+    QCOMPARE(parameters.at("distill_weight").get<double>(), 0.5);
+
+    const auto direct = coreLosses(session, r);
+    moewb::gui::RecoverSettings lm = r;
+    lm.objective = QStringLiteral("lm");
+    const auto lmDirect = coreLosses(session, lm);
+    QCOMPARE(direct.size(), size_t(2));
+    QCOMPARE(lmDirect.size(), size_t(2));
+    for (int i = 0; i < 2; ++i) {
+        qInfo("step %d: GUI loss %.6f, core distillation loss %.6f, core LM loss %.6f", i + 1,
+            curve->lossAt(i), direct[static_cast<size_t>(i)], lmDirect[static_cast<size_t>(i)]);
+        QVERIFY(std::abs(curve->lossAt(i) - direct[static_cast<size_t>(i)]) < 1e-3);
+    }
+    QVERIFY(std::abs(direct[0] - lmDirect[0]) > 0.05); // the objective matters at step 1
+    QVERIFY(inCompare(w, base + QStringLiteral("-lora")));
+}
+
+// The panel's objective fields: temperature and weight enabled only for distillation, T <= 0 and A
+// outside [0, 1] refused there (and ignored for LM), remembered in QSettings group `recover`.
+void TestRecover::distillationChecks()
+{
+    using moewb::gui::RecoverPanel;
+    moewb::gui::RecoverSettings r;
+    r.plan = QStringLiteral("p");
+    QVERIFY(RecoverPanel::problemOf(r).isEmpty());
+    r.temperature = 0; // not used by the LM objective
+    QVERIFY(RecoverPanel::problemOf(r).isEmpty());
+    r.objective = QStringLiteral("distill");
+    QVERIFY(RecoverPanel::problemOf(r).contains(QStringLiteral("temperature")));
+    r.temperature = -1;
+    QVERIFY(!RecoverPanel::problemOf(r).isEmpty());
+    r.temperature = 2;
+    QVERIFY(RecoverPanel::problemOf(r).isEmpty());
+    r.distillWeight = 1.5;
+    QVERIFY(RecoverPanel::problemOf(r).contains(QStringLiteral("weight")));
+    r.distillWeight = 0;
+    QVERIFY(RecoverPanel::problemOf(r).isEmpty());
+    r.objective = QStringLiteral("kd");
+    QVERIFY(!RecoverPanel::problemOf(r).isEmpty());
+
+    RecoverPanel panel;
+    panel.setPlans({QStringLiteral("p")});
+    auto* temperature = panel.findChild<QDoubleSpinBox*>(QStringLiteral("temperature"));
+    auto* weight = panel.findChild<QDoubleSpinBox*>(QStringLiteral("distillWeight"));
+    auto* objective = panel.findChild<QComboBox*>(QStringLiteral("objective"));
+    QVERIFY(temperature && weight && objective);
+    r.objective = QStringLiteral("lm");
+    r.temperature = 0;
+    panel.setSettings(r);
+    QVERIFY(!temperature->isEnabled() && !weight->isEnabled());
+    QVERIFY(panel.startButton()->isEnabled());
+    objective->setCurrentIndex(objective->findData(QStringLiteral("distill")));
+    QVERIFY(temperature->isEnabled() && weight->isEnabled());
+    QVERIFY(!panel.startButton()->isEnabled()); // T 0
+    QVERIFY(!panel.problem().isEmpty());
+    temperature->setValue(1.5);
+    weight->setValue(0.25);
+    QVERIFY(panel.startButton()->isEnabled());
+    QCOMPARE(panel.settings().objective, QStringLiteral("distill"));
+
+    RecoverPanel::saveSettings(panel.settings());
+    const auto loaded = RecoverPanel::loadSettings();
+    QCOMPARE(loaded.objective, QStringLiteral("distill"));
+    QCOMPARE(loaded.temperature, 1.5);
+    QCOMPARE(loaded.distillWeight, 0.25);
+    QSettings().remove(QStringLiteral("recover"));
 }
 
 // Cancel during fine-tuning: the job ends as cancelled soon after (at the next step), and no
