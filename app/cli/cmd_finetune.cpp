@@ -7,6 +7,8 @@
 // adapters become low-rank deltas: a new plan "<plan>-lora" (the plan's steps + apply_delta steps) and
 // their tensors in the session, so eval, apply and export see the recovered model. With --objective
 // distill the teacher is the original model (the same folder, no plan, same device and precision).
+// With --valid the kept step is the one with the lowest held-out value of the training objective:
+// perplexity for lm, the distillation objective (A T^2 KL + (1 - A) CE) for distill.
 #include "app/cli/commands.h"
 #include "app/cli/progress.h"
 #include "app/cli/stage_common.h"
@@ -35,6 +37,15 @@ struct FinetuneCommandOptions {
     FinetuneOptions fit;
     bool json = false;
 };
+
+// The index of the kept step's evaluation in result.heldOut.
+size_t bestEvaluation(const FinetuneResult& result)
+{
+    for (size_t i = 0; i < result.heldOut.size(); ++i)
+        if (result.heldOut[i].first == result.bestStep)
+            return i;
+    fail("finetune: the kept step {} was not evaluated", result.bestStep);
+}
 
 std::vector<int32_t> tokenizeText(const std::string& path, const Tokenizer& tokenizer)
 {
@@ -114,6 +125,9 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
             throw;
         }
     }
+    const bool distill = o.fit.objective == FinetuneObjective::Distill;
+    const bool withKl = distill && result.heldOutKl.size() == result.heldOut.size() && !result.heldOut.empty();
+    const char* criterion = distill ? "distillation objective" : "perplexity";
     const std::string name = o.planName.empty() ? plan.name + "-lora" : o.planName;
     const std::string prefix = planTensorPrefix("lora", name);
     removeSessionTensors(session, prefix);
@@ -130,6 +144,13 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
                                       {"distill_weight", o.fit.distillWeight},
                                       {"train", o.train}, {"valid", o.valid}, {"best_step", result.bestStep},
                                       {"data", train.pairs.empty() ? "text" : "instruction pairs"}}}};
+    if (withKl) { // what picked best_step, and its held-out values
+        auto& lora = recovered.parameters["lora"];
+        lora["selected_by"] = criterion;
+        lora["best_held_out_perplexity"] = result.bestPerplexity;
+        lora["best_held_out_objective"] = result.bestObjective;
+        lora["best_held_out_kl"] = result.heldOutKl.at(bestEvaluation(result));
+    }
     for (auto& d : loraDeltas(adapters, prefix))
         recovered.steps.push_back(d);
     session.setPlan(recovered);
@@ -137,8 +158,11 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
     session.save(o.session);
 
     nlohmann::json heldOut = nlohmann::json::array();
-    for (const auto& [step, ppl] : result.heldOut)
-        heldOut.push_back({{"step", step}, {"perplexity", ppl}});
+    for (size_t i = 0; i < result.heldOut.size(); ++i) {
+        heldOut.push_back({{"step", result.heldOut[i].first}, {"perplexity", result.heldOut[i].second}});
+        if (withKl)
+            heldOut.back().update({{"kl", result.heldOutKl[i]}, {"objective", result.heldOutObjective[i]}});
+    }
     if (o.json) {
         std::cout << nlohmann::json{{"session", o.session}, {"plan", name}, {"base_plan", plan.name},
                                     {"adapters", adapters.size()}, {"lora_parameters", loraParams},
@@ -146,7 +170,9 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
                                     {"distill_weight", o.fit.distillWeight},
                                     {"steps", result.steps}, {"resumed_from_step", result.resumedFromStep},
                                     {"instruction_pairs", train.pairs.size()}, {"early_stopped", result.earlyStopped},
-                                    {"best_step", result.bestStep}, {"held_out", heldOut}, {"losses", result.losses},
+                                    {"best_step", result.bestStep},
+                                    {"selected_by", result.heldOut.empty() ? nlohmann::json() : nlohmann::json(criterion)},
+                                    {"held_out", heldOut}, {"losses", result.losses},
                                     {"seconds", result.seconds}}
                          .dump(2)
                   << "\n";
@@ -163,8 +189,14 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
                    o.fit.distillWeight);
     if (!result.losses.empty())
         fmt::print("  training loss {:.4f} (first step) -> {:.4f} (last step)\n", result.losses.front(), result.losses.back());
-    for (const auto& [step, ppl] : result.heldOut)
-        fmt::print("  held-out perplexity at step {:>5}: {:.3f}{}\n", step, ppl, step == result.bestStep ? "  <- kept" : "");
+    if (!result.heldOut.empty())
+        fmt::print("  the kept step has the lowest held-out {}{}\n", criterion, distill ? " (A T^2 KL + (1 - A) CE)" : "");
+    const char* klName = o.fit.temperature == 1 ? "KL" : "T^2 KL";
+    for (size_t i = 0; i < result.heldOut.size(); ++i) {
+        const auto [step, ppl] = result.heldOut[i];
+        const std::string kl = withKl ? fmt::format(", {} {:.5f}", klName, result.heldOutKl[i]) : std::string();
+        fmt::print("  held-out perplexity at step {:>5}: {:.3f}{}{}\n", step, ppl, kl, step == result.bestStep ? "  <- kept" : "");
+    }
 }
 
 } // namespace
@@ -179,7 +211,8 @@ void registerFinetune(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--model", o->model, "Model folder (default: the session's source)")->check(CLI::ExistingDirectory);
     cmd->add_option("--train", o->train, "Training text (plain or JSONL with a 'text' field), or JSONL instruction pairs "
                                          "({prompt, response} or {instruction, input, output}: loss on the response)")->required()->check(CLI::ExistingFile);
-    cmd->add_option("--valid", o->valid, "Held-out text: perplexity every --eval-every steps, early stop")->check(CLI::ExistingFile);
+    cmd->add_option("--valid", o->valid, "Held-out text: perplexity (distill: and KL) every --eval-every steps; the "
+                                         "best step by the objective's held-out value is kept, early stop")->check(CLI::ExistingFile);
     cmd->add_option("--tokenizer", o->tokenizer, "tokenizer.json (default: MODEL/tokenizer.json)")->check(CLI::ExistingFile);
     cmd->add_option("--plan-name", o->planName, "Name of the recovered plan (default: PLAN-lora)");
     cmd->add_option("--steps", o->fit.steps, "Optimizer steps")->check(CLI::NonNegativeNumber)->capture_default_str();

@@ -5,6 +5,7 @@
 // layers' K best sets; LayerSearch / BlockSearch records and the plan are written into the session.
 #include "app/cli/commands.h"
 #include "app/cli/progress.h"
+#include "app/cli/search_options.h"
 #include "app/cli/search_report.h"
 #include "app/cli/stage_common.h"
 #include "core/io/error.h"
@@ -27,10 +28,10 @@ namespace fs = std::filesystem;
 struct SearchCommandOptions {
     std::string model, session, calib, tokenizer, dtype = "fp32", device = "cpu", planName = "moe-i2-search";
     double ratio = -1;  // < 0: the session's allocation ratio, else 0.25
-    int K = 3, T = 3, population = 100, generations = 50;
+    SearchCliOptions search;
     uint64_t seed = 0, calibSeed = 0;
-    int64_t samples = 32, sequenceLength = 512, sequencesPerPass = 8, batchTokens = 2048;
-    bool json = false, noBlocks = false, forceGenetic = false, recompute = false;
+    int64_t samples = 32, sequenceLength = 512, batchTokens = 2048;
+    bool json = false, recompute = false;
     std::string baseline;
 };
 
@@ -86,14 +87,8 @@ void run(const SearchCommandOptions& o, const GlobalOptions& global)
         for (size_t i = 0; i < a->layers.size() && i < a->overridden.size(); ++i)
             if (a->overridden[i])
                 so.analysis.overrides[a->layers[i]] = a->counts[i];
-    so.search.genetic.population = o.population;
-    so.search.genetic.generations = o.generations;
-    so.search.genetic.keep = o.K;
+    applySearchOptions(o.search, so);
     so.search.genetic.seed = o.seed;
-    so.search.genetic.forceGenetic = o.forceGenetic;
-    so.search.kt.blockSize = o.T;
-    so.search.kt.sequencesPerPass = o.sequencesPerPass;
-    so.search.blockSearch = !o.noBlocks;
     so.search.planName = o.planName;
     so.recompute = o.recompute;
     if (!o.baseline.empty())
@@ -149,16 +144,8 @@ void registerSearch(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--batch-tokens", o->batchTokens, "Calibration pass: tokens through a layer at once")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    cmd->add_option("--K", o->K, "Candidate sets kept per layer")->check(CLI::Range(1, 16))->capture_default_str();
-    cmd->add_option("--T", o->T, "MoE layers per block")->check(CLI::Range(1, 8))->capture_default_str();
-    cmd->add_option("--population", o->population, "Genetic population N")->check(CLI::Range(2, 100000))->capture_default_str();
-    cmd->add_option("--generations", o->generations, "Generations G")->check(CLI::Range(1, 100000))->capture_default_str();
+    addSearchOptions(*cmd, o->search);
     cmd->add_option("--seed", o->seed, "Search seed")->capture_default_str();
-    cmd->add_flag("--force-genetic", o->forceGenetic, "Search genetically even where enumeration is cheaper");
-    cmd->add_flag("--no-blocks", o->noBlocks, "Skip the KT block search: the plan takes each layer's best set");
-    cmd->add_option("--sequences-per-pass", o->sequencesPerPass, "Block search: calibration sequences per forward")
-        ->check(CLI::PositiveNumber)
-        ->capture_default_str();
     cmd->add_option("--dtype", o->dtype, "Compute dtype")->check(CLI::IsMember({"fp32", "fp64", "bf16"}))->capture_default_str();
     cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
     cmd->add_option("--plan-name", o->planName, "Name of the plan in the session")->capture_default_str();

@@ -5,6 +5,7 @@
 #include "app/cli/lowrank_report.h"
 #include "app/cli/progress.h"
 #include "app/cli/run_command.h"
+#include "app/cli/search_options.h"
 #include "app/cli/stage_common.h"
 #include "core/io/error.h"
 #include "core/pipeline/moe_i2_stages.h"
@@ -16,10 +17,10 @@ namespace {
 
 struct MoeI2Options {
     double ratio = 0.25, rate = 0.3, alpha = 0.15;
-    int K = 3, T = 3, population = 100, generations = 50;
+    SearchCliOptions search;
     std::string svd = "activation";
     std::vector<std::string> layerRanks, expertRanks;
-    bool noBlocks = false, forceGenetic = false, recompute = false;
+    bool recompute = false;
 };
 
 Plan runMoeI2(RunContext& ctx, const MoeI2Options& m)
@@ -34,13 +35,8 @@ Plan runMoeI2(RunContext& ctx, const MoeI2Options& m)
         SearchStageOptions so;
         so.analysis.ratio = m.ratio;
         so.analysis.batchTokens = o.batchTokens;
-        so.search.genetic.population = m.population;
-        so.search.genetic.generations = m.generations;
-        so.search.genetic.keep = m.K;
+        applySearchOptions(m.search, so);
         so.search.genetic.seed = o.seed;
-        so.search.genetic.forceGenetic = m.forceGenetic;
-        so.search.kt.blockSize = m.T;
-        so.search.blockSearch = !m.noBlocks;
         pruningName = (o.planName.empty() ? std::string("moe-i2") : o.planName) + (m.rate > 0 ? "-pruning" : "");
         so.search.planName = pruningName;
         so.recompute = m.recompute;
@@ -60,6 +56,7 @@ Plan runMoeI2(RunContext& ctx, const MoeI2Options& m)
         pruning = *out.plan;
         ctx.details["pruning_plan"] = pruningName;
         ctx.details["search_reused"] = out.reused;
+        ctx.details["sequences_per_pass"] = m.search.sequencesPerPass; // memory bound, not in the search's key
         if (m.rate <= 0) {
             ctx.details["reused"] = reused;
             return pruning;
@@ -114,12 +111,7 @@ RunMethod moeI2Method()
         const std::string g = "moe-i2";
         cmd.add_option("--ratio", m->ratio, "moe-i2: fraction of all routed experts to remove (0: low-rank only)")
             ->check(CLI::Range(0.0, 0.95))->capture_default_str()->group(g);
-        cmd.add_option("--K", m->K, "moe-i2: candidate sets kept per layer")->check(CLI::Range(1, 16))->capture_default_str()->group(g);
-        cmd.add_option("--T", m->T, "moe-i2: MoE layers per KT block")->check(CLI::Range(1, 8))->capture_default_str()->group(g);
-        cmd.add_option("--population", m->population, "moe-i2: genetic population")->check(CLI::Range(2, 100000))->capture_default_str()->group(g);
-        cmd.add_option("--generations", m->generations, "moe-i2: generations")->check(CLI::Range(1, 100000))->capture_default_str()->group(g);
-        cmd.add_flag("--no-blocks", m->noBlocks, "moe-i2: skip the KT block search (each layer's best set)")->group(g);
-        cmd.add_flag("--force-genetic", m->forceGenetic, "moe-i2: search genetically even where enumeration is cheaper")->group(g);
+        addSearchOptions(cmd, m->search, g + ": ", g);
         cmd.add_option("--decomp-rate", m->rate, "moe-i2: fraction of surviving expert parameters removed by low rank (0: pruning only)")
             ->check(CLI::Range(0.0, 0.99))->capture_default_str()->group(g);
         cmd.add_option("--alpha", m->alpha, "moe-i2: importance exponent of the rank allocation")->check(CLI::Range(0.0, 10.0))->capture_default_str()->group(g);

@@ -1,7 +1,8 @@
 // Recovery fine-tuning with LoRA (MoE-I² stage 3, methods.md 1.6): low-rank adapters on the attention
 // and expert matrices of a compressed model (factored experts get one adapter per factor, so merging
 // keeps every shape), trained with AdamW (linear warm-up, then linear decay) on a text file, with
-// gradient accumulation, held-out perplexity at intervals and early stopping on it. Only the adapters
+// gradient accumulation, held-out evaluation at intervals and early stopping on the held-out value of
+// the training objective (lm: perplexity; distill: the distillation objective). Only the adapters
 // train; every other weight is untouched (no gradient is ever taken for it). The result is a list of
 // low-rank deltas (plan steps `apply_delta`, kind low_rank) whose tensors go to the session.
 #pragma once
@@ -68,8 +69,12 @@ struct FinetuneOptions {
     bool resume = false;
     // The objective (see FinetuneObjective). Distill needs `teacher`: the original model (no plan, no
     // adapters, the same vocabulary), run without gradients on its own device for every micro-batch;
-    // its logits move to the student's device. Lm needs teacher == nullptr. Held-out evaluation and
-    // early stopping stay on perplexity whatever the objective. temperature > 0, distillWeight in [0, 1].
+    // its logits move to the student's device. Lm needs teacher == nullptr. Held-out evaluation
+    // measures perplexity and, for Distill, the held-out distillation objective (the same loss over the
+    // evaluation windows; the teacher runs on them without gradients, its logits computed once when
+    // they fit in 2^26 values, else at every evaluation). The best adapters and early stopping follow
+    // the held-out value of the training objective: perplexity for Lm (mean CE = log perplexity), the
+    // distillation objective for Distill. temperature > 0, distillWeight in [0, 1].
     FinetuneObjective objective = FinetuneObjective::Lm;
     double temperature = 1.0, distillWeight = 1.0;
     const MoeModel* teacher = nullptr;
@@ -88,15 +93,21 @@ struct FinetuneReport {
     int64_t step = 0, steps = 0;
     double loss = 0, lr = 0; // loss: the objective's (distillation: the weighted sum)
     std::optional<double> heldOutPerplexity;
+    // At an evaluation: the held-out value of the training objective (lm: mean CE = log perplexity;
+    // distill: alpha T^2 KL + (1 - alpha) CE) and, for distill, its T^2 KL term (at T = 1 the KL).
+    std::optional<double> heldOutObjective, heldOutKl;
 };
 
 struct FinetuneResult {
     std::vector<double> losses;                            // per step
     std::vector<std::pair<int64_t, double>> heldOut;       // (step, perplexity); step 0 = before training
+    std::vector<double> heldOutObjective; // per evaluation, as heldOut: the training objective on the held-out windows
+    std::vector<double> heldOutKl;        // per evaluation (distill; empty for lm): T^2 KL(teacher || student)
     int64_t steps = 0;
     bool earlyStopped = false;
-    int64_t bestStep = 0;
-    double bestPerplexity = 0;
+    int64_t bestStep = 0;      // the evaluation of the lowest held-out objective (first of equals): the kept adapters
+    double bestPerplexity = 0; // held-out perplexity at bestStep
+    double bestObjective = 0;  // held-out objective at bestStep (lm: log bestPerplexity)
     double seconds = 0;
     int64_t resumedFromStep = 0; // 0: started fresh
 };
@@ -104,8 +115,9 @@ struct FinetuneResult {
 // Mean next-token cross-entropy (nats) of the model on windows of seqLen+1 tokens [n, seqLen+1].
 double lmLoss(const MoeModel& model, const torch::Tensor& windows, bool withGrad);
 
-// Trains `adapters` (attached to `model`) on random windows of `train`; held-out perplexity on the
-// first evalBlocks windows of `heldOut` (empty: no evaluation, no early stop). `onStep` returning
+// Trains `adapters` (attached to `model`) on random windows of `train`; held-out evaluation on the
+// first evalBlocks windows of `heldOut` (consecutive windows of seqLen + 1 tokens from its start when
+// it holds that many; empty: no evaluation, no early stop). `onStep` returning
 // false stops (moewb::Cancelled after restoring the best adapters).
 FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters, const std::vector<int32_t>& train,
                             const std::vector<int32_t>& heldOut, const FinetuneOptions& options,

@@ -1,16 +1,18 @@
 // The LoRA training loop (lora.h finetuneLora): AdamW with linear warm-up and decay, gradient
-// accumulation, text windows or padded instruction pairs with a masked loss, held-out perplexity and
-// early stopping, and checkpoint/resume. Everything random in a step is drawn from the seed and the
-// step number (batches) or from torch's generator of the model's device, saved in the checkpoint
-// (adapter dropout), so a resumed run computes exactly what an uninterrupted one does. A checkpoint
-// resumes on any device (its tensors are loaded onto the model's); bit-identical continuation needs
-// the device it was written on. The objective is next-token cross-entropy or distillation from a
-// teacher (the original model; lora.h FinetuneObjective).
+// accumulation, text windows or padded instruction pairs with a masked loss, held-out evaluation of
+// the training objective with early stopping on it, and checkpoint/resume. Everything random in a
+// step is drawn from the seed and the step number (batches) or from torch's generator of the model's
+// device, saved in the checkpoint (adapter dropout), so a resumed run computes exactly what an
+// uninterrupted one does. A checkpoint resumes on any device (its tensors are loaded onto the
+// model's); bit-identical continuation needs the device it was written on. The objective is
+// next-token cross-entropy or distillation from a teacher (the original model; lora.h
+// FinetuneObjective; lora_objective.* computes it and its held-out value).
 #include "core/train/lora.h"
 
 #include "core/io/atomic_file.h"
 #include "core/io/error.h"
 #include "core/io/splitmix.h"
+#include "core/train/lora_objective.h"
 #include "core/train/schedule.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -117,11 +119,15 @@ void saveCheckpoint(const fs::path& path, const nlohmann::json& id, const LoopSt
     nlohmann::json heldOut = nlohmann::json::array();
     for (const auto& [step, ppl] : s.result.heldOut)
         heldOut.push_back({step, ppl});
+    // held_out_objective, held_out_kl and best_objective came with early stopping on the held-out
+    // distillation objective; a distillation checkpoint without them is refused (loadCheckpoint).
     const nlohmann::json state{{"format", "moewb-lora-checkpoint"}, {"version", 1}, {"identity", id}, {"step", s.step},
                                {"since_best", s.sinceBest}, {"stopped", s.stopped}, {"losses", s.result.losses},
-                               {"held_out", heldOut}, {"best_step", s.result.bestStep},
-                               {"best_perplexity", s.result.bestPerplexity}, {"early_stopped", s.result.earlyStopped},
-                               {"seconds", s.result.seconds}, {"best", s.best.size()}};
+                               {"held_out", heldOut}, {"held_out_objective", s.result.heldOutObjective},
+                               {"held_out_kl", s.result.heldOutKl}, {"best_step", s.result.bestStep},
+                               {"best_perplexity", s.result.bestPerplexity}, {"best_objective", s.result.bestObjective},
+                               {"early_stopped", s.result.earlyStopped}, {"seconds", s.result.seconds},
+                               {"best", s.best.size()}};
     archive.write("state", bytesTensor(state.dump()));
     for (size_t i = 0; i < params.size(); ++i)
         archive.write("param" + std::to_string(i), params[i].detach());
@@ -191,67 +197,27 @@ void loadCheckpoint(const fs::path& path, const nlohmann::json& id, LoopState& s
         s.result.heldOut.emplace_back(h.at(0).get<int64_t>(), h.at(1).get<double>());
     s.result.bestStep = state.at("best_step").get<int64_t>();
     s.result.bestPerplexity = state.at("best_perplexity").get<double>();
+    if (state.contains("best_objective")) {
+        s.result.heldOutObjective = state.at("held_out_objective").get<std::vector<double>>();
+        s.result.heldOutKl = state.at("held_out_kl").get<std::vector<double>>();
+        s.result.bestObjective = state.at("best_objective").get<double>();
+    } else if (id.contains("objective") && !s.result.heldOut.empty()) {
+        fail("{}: a distillation checkpoint written before held-out evaluation measured the distillation objective "
+             "(its best step was picked by perplexity); remove it or start without --resume",
+             path.string());
+    } else { // an older LM checkpoint: its criterion, perplexity, is unchanged
+        s.result.heldOutObjective.clear();
+        for (const auto& h : s.result.heldOut)
+            s.result.heldOutObjective.push_back(std::log(h.second));
+        s.result.bestObjective = std::log(s.result.bestPerplexity);
+    }
     s.result.earlyStopped = state.at("early_stopped").get<bool>();
     s.result.seconds = state.at("seconds").get<double>();
     s.result.steps = s.step;
     s.result.resumedFromStep = s.step;
 }
 
-// What a distillation run needs, checked before anything is computed.
-void checkObjective(const MoeModel& model, const FinetuneOptions& o)
-{
-    if (o.objective == FinetuneObjective::Lm) {
-        if (o.teacher)
-            fail("fine-tuning: a teacher model is only used by the distillation objective (objective is lm)");
-        return;
-    }
-    if (!o.teacher)
-        fail("fine-tuning: the distillation objective needs a teacher model (the original, uncompressed model)");
-    if (o.teacher == &model)
-        fail("fine-tuning: the teacher must be another model than the one being fine-tuned");
-    if (o.teacher->spec().vocabSize != model.spec().vocabSize)
-        fail("fine-tuning: the teacher's vocabulary ({} tokens) differs from the student's ({} tokens)",
-             o.teacher->spec().vocabSize, model.spec().vocabSize);
-    if (!(o.temperature > 0))
-        fail("fine-tuning: the distillation temperature must be positive (got {})", o.temperature);
-    if (!(o.distillWeight >= 0 && o.distillWeight <= 1))
-        fail("fine-tuning: the distillation weight must lie in [0, 1] (got {})", o.distillWeight);
-}
-
-// The objective on one micro-batch (differentiable in the student's adapters).
-torch::Tensor objectiveLoss(const MoeModel& model, const LmBatch& batch, const FinetuneOptions& o)
-{
-    torch::Tensor teacher;
-    if (o.objective == FinetuneObjective::Distill) {
-        torch::NoGradGuard noGrad;
-        teacher = o.teacher->forward(batch.inputs).logits; // on the teacher's device; the loss moves it
-    }
-    ForwardOptions fo;
-    fo.enableGrad = true;
-    auto logits = model.forward(batch.inputs, {}, fo).logits;
-    if (o.objective == FinetuneObjective::Lm)
-        return maskedLmLoss(logits, batch.targets);
-    auto loss = maskedDistillLoss(logits, teacher, batch.targets, o.temperature) * o.distillWeight;
-    if (o.distillWeight < 1)
-        loss = loss + maskedLmLoss(logits, batch.targets) * (1 - o.distillWeight);
-    return loss;
-}
-
 } // namespace
-
-const char* objectiveName(FinetuneObjective objective)
-{
-    return objective == FinetuneObjective::Distill ? "distill" : "lm";
-}
-
-FinetuneObjective parseObjective(const std::string& name)
-{
-    if (name == "lm")
-        return FinetuneObjective::Lm;
-    if (name == "distill")
-        return FinetuneObjective::Distill;
-    fail("fine-tuning: unknown objective '{}' (lm, distill)", name);
-}
 
 FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters, const std::vector<int32_t>& train,
                             const std::vector<int32_t>& heldOut, const FinetuneOptions& o,
@@ -298,9 +264,28 @@ FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters,
         for (size_t i = 0; i < params.size(); ++i)
             params[i].copy_(s.best[i]);
     };
-    auto heldOutPpl = [&] {
-        torch::NoGradGuard guard;
-        return std::exp(lmLoss(model, evalWindows, false));
+    HeldOutEvaluator evaluateHeldOut(model, evalWindows, o);
+    // Records an evaluation after `step` steps; true when it is the best so far (the training
+    // objective's held-out value; for lm compared as perplexity, exactly as before).
+    auto record = [&](int64_t step, const HeldOutScore& h, FinetuneReport* report) {
+        s.result.heldOut.emplace_back(step, h.perplexity);
+        s.result.heldOutObjective.push_back(h.objective);
+        if (h.kl)
+            s.result.heldOutKl.push_back(*h.kl);
+        if (report) {
+            report->heldOutPerplexity = h.perplexity;
+            report->heldOutObjective = h.objective;
+            report->heldOutKl = h.kl;
+        }
+        const bool best = step == 0 ||
+            (o.objective == FinetuneObjective::Lm ? h.perplexity < s.result.bestPerplexity
+                                                  : h.objective < s.result.bestObjective);
+        if (best) {
+            s.result.bestPerplexity = h.perplexity;
+            s.result.bestObjective = h.objective;
+            s.result.bestStep = step;
+        }
+        return best;
     };
     double before = 0; // seconds of the runs a resume continues
     const bool resumed = o.resume && fs::exists(o.checkpoint);
@@ -308,8 +293,7 @@ FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters,
         loadCheckpoint(o.checkpoint, id, s, params, optimizer, model.options().device);
         before = s.result.seconds;
     } else if (evaluate) {
-        s.result.bestPerplexity = heldOutPpl();
-        s.result.heldOut.emplace_back(0, s.result.bestPerplexity);
+        record(0, evaluateHeldOut(), nullptr);
         snapshot();
     }
     auto elapsed = [&] { return before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
@@ -336,16 +320,15 @@ FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters,
             lossSum += loss.item<double>();
         }
         optimizer.step();
-        FinetuneReport report{step + 1, o.steps, lossSum / double(o.accumulation), lr, std::nullopt};
+        FinetuneReport report;
+        report.step = step + 1;
+        report.steps = o.steps;
+        report.loss = lossSum / double(o.accumulation);
+        report.lr = lr;
         s.result.losses.push_back(report.loss);
         s.result.steps = step + 1;
         if (evaluate && ((step + 1) % o.evalEvery == 0 || step + 1 == o.steps)) {
-            const double ppl = heldOutPpl();
-            report.heldOutPerplexity = ppl;
-            s.result.heldOut.emplace_back(step + 1, ppl);
-            if (ppl < s.result.bestPerplexity) {
-                s.result.bestPerplexity = ppl;
-                s.result.bestStep = step + 1;
+            if (record(step + 1, evaluateHeldOut(), &report)) {
                 s.sinceBest = 0;
                 snapshot();
             } else if (o.patience > 0 && ++s.sinceBest >= o.patience) {

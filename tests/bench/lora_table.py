@@ -28,8 +28,11 @@ for model in ("qwen", "mixtral", "deepseek"):
                 ho = {h["step"]: h["perplexity"] for h in t["held_out"]}
                 rec = f"{t['steps']} steps, {t['seconds']:.0f} s, {t['lora_parameters']:,} LoRA parameters; "
                 if ho:
-                    rec += (f"held-out ppl {ho.get(0, float('nan')):.2f} -> {ho.get(t['best_step'], float('nan')):.2f} "
-                            f"(step {t['best_step']} kept{', stopped early' if t['early_stopped'] else ''})")
+                    kl = {h["step"]: h["kl"] for h in t["held_out"] if "kl" in h}  # distillation, selected by it
+                    rec += f"held-out ppl {ho.get(0, float('nan')):.2f} -> {ho.get(t['best_step'], float('nan')):.2f}"
+                    if kl:
+                        rec += f", KL {kl.get(0, float('nan')):.4f} -> {kl.get(t['best_step'], float('nan')):.4f}"
+                    rec += f" (step {t['best_step']} kept{', stopped early' if t['early_stopped'] else ''})"
                 else:
                     rec += "no held-out text: the last step's adapters"
             print(f"| {model} | {label} | {m['parameters']:,} ({100 * m['parameters'] / r['parameters']:.1f}%) | "

@@ -3,7 +3,8 @@
 # instruction pairs with checkpoints, --resume of a finished run (no step, the same result), a
 # checkpoint of other settings refused, the PEFT adapter export (--peft) beside the un-merged standard
 # weights, --peft refused for adapters on routed experts, and --objective distill (the teacher: the
-# session's source model).
+# session's source model; with --valid it keeps the step of the lowest held-out distillation
+# objective and prints the held-out KL).
 #   test_finetune_cli.sh MOE_COMPRESS SOURCE_DIR
 set -u
 bin=$1
@@ -47,5 +48,13 @@ expect 0 "distillation from the original model" -- "$bin" -t 1 finetune "$tmp/s.
     --train "$tmp/pairs.jsonl" --steps 2 --batch 2 -s 32 --targets attention --objective distill --temperature 2
 expect 0 '"objective": "distill"' -- "$bin" -t 1 finetune "$tmp/s.h5" --plan ed --plan-name ed-kd2 \
     --train "$tmp/pairs.jsonl" --steps 1 --batch 2 -s 32 --targets attention --objective distill --distill-weight 0.5 --json
+# With held-out text, distillation keeps the step of the lowest held-out distillation objective and
+# reports the held-out KL beside the perplexity at each evaluation (steps 0, 1, 2).
+kdv=(finetune "$tmp/s.h5" --plan ed --plan-name ed-kdv --train "$tmp/pairs.jsonl" --valid "$demo/eval.txt" --steps 2
+    --batch 2 -s 32 --targets attention --objective distill --eval-every 1 --eval-blocks 2)
+expect 0 'the kept step has the lowest held-out distillation objective' -- "$bin" -t 1 "${kdv[@]}"
+check "the held-out KL at each of the 3 evaluations" test "$(grep -c 'held-out perplexity at step .*, KL ' "$tmp/out")" -eq 3
+expect 0 '"selected_by": "distillation objective"' -- "$bin" -t 1 "${kdv[@]}" --json
+check "the held-out KL in the JSON" test "$(grep -c '"kl": ' "$tmp/out")" -eq 3
 
 [[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }

@@ -19,7 +19,8 @@ small=(-n 8 -s 64 --population 16 --generations 4 --K 2 --T 2 --eval-text "$demo
 json() { python3 -c "import json,sys; d=json.load(open('$tmp/out')); print($1)"; }
 
 expect 0 '"method": "moe-i2"' -- "$bin" -t 1 run --method moe-i2 "$model" --calib "$demo/calib.txt" \
-    --session "$tmp/s.h5" "${small[@]}" --ratio 0.25 --decomp-rate 0.3 --tasks "$tmp/tasks.jsonl" --json
+    --session "$tmp/s.h5" "${small[@]}" --ratio 0.25 --decomp-rate 0.3 --tasks "$tmp/tasks.jsonl" --sequences-per-pass 3 --json
+check "--sequences-per-pass reaches the run" [ "$(json "d['details']['sequences_per_pass']")" = 3 ]
 check "compressed model is smaller" [ "$(json "d['parameters']['compressed'] < d['parameters']['original']")" = True ]
 check "perplexity and KL measured" [ "$(json "d['evaluation']['perplexity'] > 1 and d['evaluation']['kl'] > 0")" = True ]
 check "task accuracy measured" [ "$(json "0 <= d['evaluation']['tasks']['acc'] <= 1")" = True ]

@@ -5,7 +5,8 @@
 // instruction pairs are batched with the prompt and the padding masked (hand-computed loss); a run
 // interrupted and resumed from its checkpoint ends exactly where an uninterrupted one does; the
 // distillation objective (hand-computed loss, zero KL and gradients for a student equal to its
-// teacher, KL to the original lowered by training, refusals, objective in the checkpoint identity).
+// teacher, KL to the original lowered by training, refusals, objective in the checkpoint identity;
+// with held-out text the kept step minimises the held-out distillation objective, and resumes).
 #include "core/export/export.h"
 #include "core/io/error.h"
 #include "core/io/safetensors.h"
@@ -18,7 +19,10 @@
 #include "support/paths.h"
 #include "support/temp_dir.h"
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <tuple>
 
 #include <doctest/doctest.h>
 #include <torch/torch.h>
@@ -634,4 +638,130 @@ TEST_CASE("distillation refusals, and the objective in the checkpoint's identity
     mixed.distillWeight = 0.5;
     CHECK_THROWS_WITH_AS(finetuneLora(*student, adapters, text, {}, mixed), doctest::Contains("other settings"), Error);
     CHECK(finetuneLora(*student, adapters, text, {}, o).resumedFromStep == 2);
+}
+
+namespace {
+
+// The held-out distillation objective recomputed independently (torch's kl_div and cross_entropy on
+// the first `blocks` consecutive windows of seqLen + 1 tokens): A T^2 KL + (1 - A) CE.
+double heldOutDistillObjective(const MoeModel& student, const MoeModel& teacher, const std::vector<int32_t>& held,
+                               const FinetuneOptions& o)
+{
+    torch::NoGradGuard g;
+    const int64_t span = o.seqLen + 1;
+    const auto w = torch::tensor(std::vector<int64_t>(held.begin(), held.begin() + o.evalBlocks * span)).reshape({-1, span});
+    const auto inputs = w.narrow(1, 0, o.seqLen), targets = w.narrow(1, 1, o.seqLen).reshape({-1});
+    const auto s = student.forward(inputs).logits.reshape({-1, 256}), t = teacher.forward(inputs).logits.reshape({-1, 256});
+    namespace F = torch::nn::functional;
+    const double T = o.temperature;
+    const double kl = F::kl_div(torch::log_softmax(s / T, -1), torch::log_softmax(t / T, -1),
+                                F::KLDivFuncOptions().reduction(torch::kBatchMean).log_target(true)).item<double>();
+    const double ce = F::cross_entropy(s, targets).item<double>();
+    return o.distillWeight * T * T * kl + (1 - o.distillWeight) * ce;
+}
+
+size_t argmin(const std::vector<double>& v)
+{
+    return static_cast<size_t>(std::min_element(v.begin(), v.end()) - v.begin()); // the first of equals
+}
+
+} // namespace
+
+TEST_CASE("distillation with held-out text keeps the step of the lowest held-out distillation objective")
+{
+    auto teacher = open("mixtral");
+    const auto train = periodic(3000, 256), held = periodic(600, 256);
+    LoraOptions lo;
+    lo.rank = 4;
+    lo.dropout = 0.1;
+    FinetuneOptions base = smallLoraRun();
+    base.steps = 12;
+    base.lr = 5e-3;
+    base.objective = FinetuneObjective::Distill;
+    base.temperature = 2.0;
+    base.teacher = teacher.get();
+    auto run = [&](const FinetuneOptions& fo, const std::function<bool(const FinetuneReport&)>& onStep) {
+        auto student = open("mixtral");
+        applyPlan(*student, compressedPlan(student->spec()));
+        auto adapters = attachLora(*student, lo);
+        auto result = finetuneLora(*student, adapters, train, held, fo, onStep);
+        return std::tuple{result, loraTensors(adapters, "x"), std::move(student)};
+    };
+    std::vector<double> reportedKl;
+    const auto [whole, wholeTensors, student] = run(base, [&](const FinetuneReport& r) {
+        if (r.heldOutKl)
+            reportedKl.push_back(*r.heldOutKl);
+        return true;
+    });
+    REQUIRE(whole.heldOut.size() == 7); // steps 0, 2, ..., 12
+    REQUIRE(whole.heldOutObjective.size() == 7);
+    REQUIRE(whole.heldOutKl.size() == 7);
+    CHECK(std::vector<double>(whole.heldOutKl.begin() + 1, whole.heldOutKl.end()) == reportedKl);
+    for (size_t i = 0; i < 7; ++i) {
+        CAPTURE(i);
+        MESSAGE("step " << whole.heldOut[i].first << ": perplexity " << whole.heldOut[i].second << ", T^2 KL "
+                        << whole.heldOutKl[i] << ", objective " << whole.heldOutObjective[i]);
+        CHECK(whole.heldOutObjective[i] ==
+              doctest::Approx(base.distillWeight * whole.heldOutKl[i] +
+                              (1 - base.distillWeight) * std::log(whole.heldOut[i].second))
+                  .epsilon(1e-12));
+    }
+    const size_t best = argmin(whole.heldOutObjective);
+    CHECK(whole.bestStep == whole.heldOut[best].first);
+    CHECK(whole.bestObjective == whole.heldOutObjective[best]);
+    CHECK(whole.bestPerplexity == whole.heldOut[best].second);
+    CHECK(whole.heldOutObjective[best] < whole.heldOutObjective.front()); // training helped
+    std::vector<double> perplexities;
+    for (const auto& h : whole.heldOut)
+        perplexities.push_back(h.second);
+    // Here the criteria disagree (measured: perplexity lowest at step 4, the KL at step 12).
+    CHECK(whole.bestStep != whole.heldOut[argmin(perplexities)].first);
+    // The adapters kept are the ones of that step: their held-out objective, recomputed, is the best value.
+    CHECK(heldOutDistillObjective(*student, *teacher, held, base) == doctest::Approx(whole.bestObjective).epsilon(1e-9));
+
+    // Interrupted after step 3 and resumed: the uninterrupted run's evaluations, best step and adapters.
+    test::TempDir dir;
+    FinetuneOptions fo = base;
+    fo.checkpoint = dir.path / "kd.pt";
+    fo.checkpointEvery = 2;
+    fo.resume = true;
+    CHECK_THROWS_AS(run(fo, [](const FinetuneReport& r) { return r.step < 3; }), Cancelled);
+    [[maybe_unused]] const auto [resumed, resumedTensors, resumedStudent] = run(fo, {});
+    CHECK(resumed.resumedFromStep == 3);
+    CHECK(resumed.losses == whole.losses);
+    CHECK(resumed.heldOut == whole.heldOut);
+    CHECK(resumed.heldOutKl == whole.heldOutKl);
+    CHECK(resumed.heldOutObjective == whole.heldOutObjective);
+    CHECK(resumed.bestStep == whole.bestStep);
+    CHECK(resumed.bestObjective == whole.bestObjective);
+    for (const auto& [name, t] : wholeTensors)
+        CHECK_MESSAGE(torch::equal(t, resumedTensors.at(name)), name);
+
+    // The LM objective reports its held-out mean cross-entropy (log perplexity), no KL, and keeps the
+    // step of the lowest perplexity.
+    FinetuneOptions lm = base;
+    lm.objective = FinetuneObjective::Lm;
+    lm.teacher = nullptr;
+    [[maybe_unused]] const auto [lmRun, lmTensors, lmStudent] = run(lm, {});
+    CHECK(lmRun.heldOutKl.empty());
+    REQUIRE(lmRun.heldOutObjective.size() == lmRun.heldOut.size());
+    perplexities.clear();
+    for (size_t i = 0; i < lmRun.heldOut.size(); ++i) {
+        perplexities.push_back(lmRun.heldOut[i].second);
+        CHECK(lmRun.heldOutObjective[i] == doctest::Approx(std::log(lmRun.heldOut[i].second)).epsilon(1e-12));
+    }
+    CHECK(lmRun.bestStep == lmRun.heldOut[argmin(perplexities)].first);
+    CHECK(lmRun.bestPerplexity == perplexities[argmin(perplexities)]);
+
+    // A mixed objective, A x T^2 KL + (1 - A) x CE, likewise (its CE is log perplexity).
+    FinetuneOptions mixed = base;
+    mixed.steps = 4;
+    mixed.distillWeight = 0.5;
+    [[maybe_unused]] const auto [mix, mixTensors, mixStudent] = run(mixed, {});
+    REQUIRE(mix.heldOutObjective.size() == 3);
+    for (size_t i = 0; i < 3; ++i)
+        CHECK(mix.heldOutObjective[i] ==
+              doctest::Approx(0.5 * mix.heldOutKl.at(i) + 0.5 * std::log(mix.heldOut[i].second)).epsilon(1e-12));
+    CHECK(mix.bestStep == mix.heldOut[argmin(mix.heldOutObjective)].first);
+    CHECK(heldOutDistillObjective(*mixStudent, *teacher, held, mixed) == doctest::Approx(mix.bestObjective).epsilon(1e-9));
 }
