@@ -52,9 +52,17 @@ Located locate(const fs::path& path)
     return out;
 }
 
-std::string billions(uint64_t n)
+// 2.41B, 3.88M, 12.3K: the demo models' "0.00B" said nothing.
+std::string shortCount(uint64_t n)
 {
-    return fmt::format("{:.2f}B", static_cast<double>(n) / 1e9);
+    const double x = static_cast<double>(n);
+    if (x >= 1e9)
+        return fmt::format("{:.2f}B", x / 1e9);
+    if (x >= 1e6)
+        return fmt::format("{:.2f}M", x / 1e6);
+    if (x >= 1e3)
+        return fmt::format("{:.1f}K", x / 1e3);
+    return fmt::format("{}", n);
 }
 std::string gib(uint64_t bytes)
 {
@@ -288,9 +296,9 @@ void printHuman(const Inspection& in)
             grouped(c.activeByComponent[comp]));
     }
     fmt::print("  {:<16}{:>20}{:>20}\n", "total", grouped(c.total), grouped(c.active));
-    fmt::print("  {:<16}{:>20}{:>20}\n", "", billions(c.total), billions(c.active));
-    fmt::print("  {:<16}{:>20}{:>20}\n", "non-embedding", billions(c.totalNonEmbedding),
-        billions(c.activeNonEmbedding));
+    fmt::print("  {:<16}{:>20}{:>20}\n", "", shortCount(c.total), shortCount(c.active));
+    fmt::print("  {:<16}{:>20}{:>20}\n", "non-embedding", shortCount(c.totalNonEmbedding),
+        shortCount(c.activeNonEmbedding));
 
     if (in.fromCheckpoint)
         fmt::print("\nBytes by dtype (checkpoint: {} file(s), experts {})\n", in.files,

@@ -23,6 +23,8 @@ expect 0 'reload check on calibration blocks' -- "$bin" -t 1 export "$tmp/s.h5" 
 check "the folder holds weights, config, card and provenance" \
     test -f "$x/model.safetensors" -a -f "$x/config.json" -a -f "$x/README.md" -a -f "$x/moewb_export.json"
 expect 0 'Qwen2MoeForCausalLM' -- "$bin" inspect "$x"
+# Parameter totals in a unit that says something: the Qwen demo's 3,883,648 / 2,114,176 (not "0.00B").
+expect 0 '3.88M *2.11M' -- "$bin" inspect "$src/resources/demo/models/qwen"
 expect 1 'exists and is not empty; choose a new folder or pass --force' -- \
     "$bin" export "$tmp/s.h5" "$x" --plan moe-i2-search
 expect 0 '"passed": true' -- "$bin" -t 1 export "$tmp/s.h5" "$x" --plan moe-i2-search --force --json \
