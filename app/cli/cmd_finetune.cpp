@@ -38,15 +38,6 @@ struct FinetuneCommandOptions {
     bool json = false;
 };
 
-// The index of the kept step's evaluation in result.heldOut.
-size_t bestEvaluation(const FinetuneResult& result)
-{
-    for (size_t i = 0; i < result.heldOut.size(); ++i)
-        if (result.heldOut[i].first == result.bestStep)
-            return i;
-    fail("finetune: the kept step {} was not evaluated", result.bestStep);
-}
-
 std::vector<int32_t> tokenizeText(const std::string& path, const Tokenizer& tokenizer)
 {
     auto ids = tokenize(readTextCorpus(path), tokenizer);
@@ -144,13 +135,7 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
                                       {"distill_weight", o.fit.distillWeight},
                                       {"train", o.train}, {"valid", o.valid}, {"best_step", result.bestStep},
                                       {"data", train.pairs.empty() ? "text" : "instruction pairs"}}}};
-    if (withKl) { // what picked best_step, and its held-out values
-        auto& lora = recovered.parameters["lora"];
-        lora["selected_by"] = criterion;
-        lora["best_held_out_perplexity"] = result.bestPerplexity;
-        lora["best_held_out_objective"] = result.bestObjective;
-        lora["best_held_out_kl"] = result.heldOutKl.at(bestEvaluation(result));
-    }
+    recovered.parameters["lora"].update(heldOutSelection(result, o.fit.objective)); // what picked best_step
     for (auto& d : loraDeltas(adapters, prefix))
         recovered.steps.push_back(d);
     session.setPlan(recovered);

@@ -122,6 +122,7 @@ void WorkerCore::recover(int job, const RecoverSettings& r)
                 {"temperature", fo.temperature}, {"distill_weight", fo.distillWeight},
                 {"train", trainPath.toStdString()}, {"valid", heldOutPath.toStdString()},
                 {"best_step", result.bestStep}}}};
+    recovered.parameters["lora"].update(heldOutSelection(result, fo.objective)); // as finetune records it
     for (auto& d : loraDeltas(adapters, prefix))
         recovered.steps.push_back(d);
     m_session.setPlan(recovered);

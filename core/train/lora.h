@@ -10,6 +10,8 @@
 #include "core/plan/plan.h"
 #include "core/train/lora_data.h"
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -111,6 +113,12 @@ struct FinetuneResult {
     double seconds = 0;
     int64_t resumedFromStep = 0; // 0: started fresh
 };
+
+// For a recovered plan's "lora" parameters (the CLI's finetune and the GUI's Recover write the same):
+// after a distillation run with held-out evaluations, what picked best_step and its held-out values
+// {selected_by, best_held_out_perplexity, best_held_out_objective, best_held_out_kl}; otherwise an
+// empty object (a perplexity-selected run records best_step alone, as before).
+nlohmann::json heldOutSelection(const FinetuneResult& result, FinetuneObjective objective);
 
 // Mean next-token cross-entropy (nats) of the model on windows of seqLen+1 tokens [n, seqLen+1].
 double lmLoss(const MoeModel& model, const torch::Tensor& windows, bool withGrad);

@@ -108,4 +108,16 @@ HeldOutScore HeldOutEvaluator::operator()()
     return {std::exp(t.ce.item<double>()), t.loss.item<double>(), t.kl.item<double>()};
 }
 
+nlohmann::json heldOutSelection(const FinetuneResult& result, FinetuneObjective objective)
+{
+    if (objective != FinetuneObjective::Distill || result.heldOut.empty()
+        || result.heldOutKl.size() != result.heldOut.size())
+        return nlohmann::json::object();
+    for (size_t i = 0; i < result.heldOut.size(); ++i)
+        if (result.heldOut[i].first == result.bestStep)
+            return {{"selected_by", "distillation objective"}, {"best_held_out_perplexity", result.bestPerplexity},
+                {"best_held_out_objective", result.bestObjective}, {"best_held_out_kl", result.heldOutKl[i]}};
+    fail("fine-tuning: the kept step {} was not evaluated", result.bestStep);
+}
+
 } // namespace moewb

@@ -718,6 +718,12 @@ TEST_CASE("distillation with held-out text keeps the step of the lowest held-out
     CHECK(whole.bestStep != whole.heldOut[argmin(perplexities)].first);
     // The adapters kept are the ones of that step: their held-out objective, recomputed, is the best value.
     CHECK(heldOutDistillObjective(*student, *teacher, held, base) == doctest::Approx(whole.bestObjective).epsilon(1e-9));
+    // What a recovered plan records (CLI finetune and GUI Recover): the criterion and the kept step's values.
+    const auto record = heldOutSelection(whole, FinetuneObjective::Distill);
+    CHECK(record.at("selected_by") == "distillation objective");
+    CHECK(record.at("best_held_out_kl").get<double>() == whole.heldOutKl[best]);
+    CHECK(record.at("best_held_out_objective").get<double>() == whole.bestObjective);
+    CHECK(record.at("best_held_out_perplexity").get<double>() == whole.heldOut[best].second);
 
     // Interrupted after step 3 and resumed: the uninterrupted run's evaluations, best step and adapters.
     test::TempDir dir;
@@ -752,6 +758,7 @@ TEST_CASE("distillation with held-out text keeps the step of the lowest held-out
     }
     CHECK(lmRun.bestStep == lmRun.heldOut[argmin(perplexities)].first);
     CHECK(lmRun.bestPerplexity == perplexities[argmin(perplexities)]);
+    CHECK(heldOutSelection(lmRun, FinetuneObjective::Lm).empty()); // best_step alone, as before
 
     // A mixed objective, A x T^2 KL + (1 - A) x CE, likewise (its CE is log perplexity).
     FinetuneOptions mixed = base;
