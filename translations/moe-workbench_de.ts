@@ -1595,8 +1595,8 @@
             <translation>LoRA-Adapter auf dem Modell des Plans feinabstimmen; das Ergebnis ist der Plan „&lt;Plan&gt;-lora“</translation>
         </message>
         <message>
-            <source>Adapters on attention, experts and shared experts; the best held-out perplexity's adapters are kept. Cancel with Esc.</source>
-            <translation>Adapter auf Attention, Experten und geteilten Experten; die Adapter mit der besten Held-out-Perplexität werden behalten. Abbrechen mit Esc.</translation>
+            <source>Adapters on attention, experts and shared experts; the adapters of the best held-out evaluation are kept (lowest perplexity, or for distillation the lowest distillation loss). Cancel with Esc.</source>
+            <translation>Adapter auf Attention, Experten und geteilten Experten; die Adapter der besten Held-out-Auswertung werden behalten (niedrigste Perplexität, bei Destillation niedrigster Destillationsverlust). Abbrechen mit Esc.</translation>
         </message>
         <message>
             <source>The session has no plan yet: run a method first.</source>

@@ -1595,8 +1595,8 @@
             <translation>在方案的模型上微调 LoRA 适配器；结果为方案“&lt;方案&gt;-lora”</translation>
         </message>
         <message>
-            <source>Adapters on attention, experts and shared experts; the best held-out perplexity's adapters are kept. Cancel with Esc.</source>
-            <translation>适配器加在注意力、专家和共享专家上；保留留出集困惑度最佳时的适配器。按 Esc 取消。</translation>
+            <source>Adapters on attention, experts and shared experts; the adapters of the best held-out evaluation are kept (lowest perplexity, or for distillation the lowest distillation loss). Cancel with Esc.</source>
+            <translation>适配器加在注意力、专家和共享专家上；保留留出集评估最佳时的适配器（困惑度最低；蒸馏时为蒸馏损失最低）。按 Esc 取消。</translation>
         </message>
         <message>
             <source>The session has no plan yet: run a method first.</source>

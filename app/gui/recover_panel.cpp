@@ -101,8 +101,9 @@ RecoverPanel::RecoverPanel(QWidget* parent)
     m_start = new QPushButton(tr("Recover"), box);
     m_start->setToolTip(tr("Fine-tune LoRA adapters on the plan's model; the result is the plan '<plan>-lora'"));
     form->addRow(QString(), m_start);
-    auto* note = new QLabel(tr("Adapters on attention, experts and shared experts; the best held-out "
-                               "perplexity's adapters are kept. Cancel with Esc."),
+    auto* note = new QLabel(tr("Adapters on attention, experts and shared experts; the adapters of the best "
+                               "held-out evaluation are kept (lowest perplexity, or for distillation the "
+                               "lowest distillation loss). Cancel with Esc."),
         box);
     note->setWordWrap(true);
     form->addRow(note);

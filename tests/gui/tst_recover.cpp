@@ -94,6 +94,21 @@ std::vector<double> coreLosses(const moewb::Session& session, const moewb::gui::
     return finetuneLora(*model, adapters, train, heldOut, fo).losses;
 }
 
+// Opens the Qwen demo and runs Expert Drop 25 % on 2 x 32 calibration tokens: the plan Recover starts
+// from. Returns its name (empty when a step failed).
+QString expertDropOnQwen(moewb::gui::MainWindow& w)
+{
+    if (!openDemoModel(w, "qwen"))
+        return {};
+    moewb::gui::RunSettings s = demoRun(QStringLiteral("expert-drop"), 2, 32);
+    s.methodParameters.dropRatio = 0.25;
+    w.setRunSettings(s);
+    if (!waitForJob(w, w.runMethod()))
+        return {};
+    QCoreApplication::processEvents();
+    return QStringLiteral("expert-drop-layerwise-0.25");
+}
+
 } // namespace
 
 class TestRecover : public QObject {
@@ -110,13 +125,8 @@ void TestRecover::recoverFewSteps()
 {
     MOEWB_REQUIRE_DEMO_MODEL("qwen");
     moewb::gui::MainWindow w;
-    QVERIFY(openDemoModel(w, "qwen"));
-    moewb::gui::RunSettings s = demoRun(QStringLiteral("expert-drop"), 2, 32);
-    s.methodParameters.dropRatio = 0.25;
-    w.setRunSettings(s);
-    QVERIFY(waitForJob(w, w.runMethod()));
-    QCoreApplication::processEvents();
-    const QString base = QStringLiteral("expert-drop-layerwise-0.25");
+    const QString base = expertDropOnQwen(w);
+    QVERIFY(!base.isEmpty());
 
     moewb::gui::RecoverSettings r = tinyRecover(base, 3);
     // Refused without a plan or with a learning rate of 0.
@@ -204,13 +214,8 @@ void TestRecover::recoverByDistillation()
 {
     MOEWB_REQUIRE_DEMO_MODEL("qwen");
     moewb::gui::MainWindow w;
-    QVERIFY(openDemoModel(w, "qwen"));
-    moewb::gui::RunSettings s = demoRun(QStringLiteral("expert-drop"), 2, 32);
-    s.methodParameters.dropRatio = 0.25;
-    w.setRunSettings(s);
-    QVERIFY(waitForJob(w, w.runMethod()));
-    QCoreApplication::processEvents();
-    const QString base = QStringLiteral("expert-drop-layerwise-0.25");
+    const QString base = expertDropOnQwen(w);
+    QVERIFY(!base.isEmpty());
 
     moewb::gui::RecoverSettings r = tinyRecover(base, 2);
     r.heldOutPath = QStringLiteral("-");
