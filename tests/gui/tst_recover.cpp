@@ -180,8 +180,7 @@ void TestRecover::recoverFewSteps()
     const QString shots = qEnvironmentVariable("MOEWB_SCREENSHOTS");
     if (shots.isEmpty())
         return;
-    s.samples = 8;
-    s.sequenceLength = 64;
+    moewb::gui::RunSettings s = demoRun(QStringLiteral("expert-drop"), 8, 64);
     s.methodParameters.dropRatio = 0.5;
     w.setRunSettings(s);
     QVERIFY(waitForJob(w, w.runMethod()));
