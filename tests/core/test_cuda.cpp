@@ -27,6 +27,7 @@
 
 using namespace moewb;
 using moewb::test::GoldenSet;
+using moewb::test::residentGolden;
 using moewb::test::periodic;
 using moewb::test::smallLoraRun;
 
@@ -55,13 +56,6 @@ TokenBlocks demoCalibration(int64_t n, int64_t s)
     const auto dir = moewb::test::sourceDir() / "resources/demo";
     return loadTextBlocks(dir / "calib.txt", Tokenizer::fromFile(dir / "models/qwen/tokenizer.json"),
                           BlockOptions{n, s, BlockSelection::Random, 1});
-}
-
-std::unique_ptr<MoeModel> residentGolden(const std::string& name, const torch::Device& device)
-{
-    auto m = MoeModel::open(GoldenSet(name).dir(), ComputeOptions{torch::kDouble, device});
-    m->makeResident();
-    return m;
 }
 
 void checkClose(const std::vector<double>& a, const std::vector<double>& b, double rel)
@@ -163,7 +157,7 @@ TEST_CASE("LoRA fine-tuning on cuda:0 follows the CPU run, and resumes from its 
     lo.dropout = 0.0; // CPU and GPU draw dropout masks from different generators
     auto run = [&](const torch::Device& device, const LoraOptions& l, const FinetuneOptions& fo,
                    const std::function<bool(const FinetuneReport&)>& onStep) {
-        auto model = residentGolden("mixtral", device);
+        auto model = residentGolden("mixtral", ComputeOptions{torch::kDouble, device});
         auto adapters = attachLora(*model, l);
         REQUIRE(adapters.front().down.device() == device);
         auto result = finetuneLora(*model, adapters, periodic(800, 40), periodic(300, 40), fo, onStep);
@@ -204,7 +198,7 @@ TEST_CASE("CD-MoE fine-tuning on cuda:0 follows the CPU run")
     if (!haveCuda())
         return;
     auto run = [&](const torch::Device& device) {
-        auto model = residentGolden("qwen2_moe", device);
+        auto model = residentGolden("qwen2_moe", ComputeOptions{torch::kDouble, device});
         const int layer = model->spec().moeLayerIndices().back();
         applyPlan(*model, Plan{"cd", "cd-moe", {}, {CondenseLayer{layer, {3, 1}, {0.3, 0.2}}}});
         CondenseFinetuneOptions fo;

@@ -1,12 +1,33 @@
-// Training data and a small run shared by the LoRA tests (test_lora, test_cuda).
+// Models, training data and a small run shared by the LoRA tests (test_lora, test_lora_distill, test_cuda).
 #pragma once
+#include "core/model/moe_model.h"
+#include "core/plan/plan.h"
 #include "core/train/lora.h"
+#include "support/golden.h"
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace moewb::test {
+
+// A golden model, resident (float64 on the CPU unless told otherwise).
+inline std::unique_ptr<MoeModel> residentGolden(const std::string& name,
+                                                ComputeOptions options = ComputeOptions{torch::kDouble, torch::kCPU})
+{
+    auto m = MoeModel::open(GoldenSet(name).dir(), options);
+    m->makeResident();
+    return m;
+}
+
+// A compressed golden Mixtral: one expert removed, one factored (plain SVD at rank 4).
+inline Plan compressedMixtralPlan(const ModelSpec& spec)
+{
+    const int l = spec.moeLayerIndices().front();
+    return Plan{"c", "moe-i2", {}, {RemoveExperts{l, {1}}, FactorExperts{l, {{2, 4, SvdMode::Plain}}, {}}}};
+}
 
 // A token stream with a learnable period, ids below min(vocab, 41).
 inline std::vector<int32_t> periodic(int64_t n, int vocab)
