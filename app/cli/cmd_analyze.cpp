@@ -7,6 +7,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/progress.h"
 #include "app/cli/stage_common.h"
+#include "app/cli/validators.h"
 #include "core/analysis/session_analysis.h"
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
@@ -196,7 +197,7 @@ void registerAnalyze(CLI::App& app, GlobalOptions& global)
         ->capture_default_str();
     cmd->add_option("--field", options->field, "JSONL field holding the text")->capture_default_str();
     cmd->add_option("-n,--blocks,--samples", options->blocks, "Calibration blocks (n)")
-        ->check(CLI::PositiveNumber)
+        ->check(positiveNumber())
         ->capture_default_str();
     cmd->add_option("-s,--block-len,--seq-len", options->blockLength,
                     "Tokens per block (s; default: min(512, max_position_embeddings))")
@@ -207,11 +208,11 @@ void registerAnalyze(CLI::App& app, GlobalOptions& global)
         ->capture_default_str();
     cmd->add_option("--override", options->overrides, "Fix a layer's pruning count by hand: LAYER=COUNT (repeatable)");
     cmd->add_option("--batch-tokens", options->batchTokens, "Tokens through a layer at once")
-        ->check(CLI::PositiveNumber)
+        ->check(positiveNumber())
         ->capture_default_str();
     cmd->add_option("--block-inputs-mib", options->blockInputsMiB,
                     "Store the block inputs (for the block search) when all of them fit in this many MiB (0: never)")
-        ->check(CLI::NonNegativeNumber)
+        ->check(nonNegativeNumber())
         ->capture_default_str();
     cmd->add_option("--device", options->device, "cpu, cuda or cuda:N")->capture_default_str();
     cmd->add_option("--dtype", options->dtype, "Compute dtype (auto: bf16 for bf16 checkpoints where bf16 is fast)")

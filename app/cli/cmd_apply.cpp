@@ -4,6 +4,7 @@
 // forward tokens/s on the same token blocks.
 #include "app/cli/commands.h"
 #include "app/cli/stage_common.h"
+#include "app/cli/validators.h"
 #include "core/eval/throughput.h"
 #include "core/io/error.h"
 #include "core/plan/apply.h"
@@ -97,9 +98,9 @@ void registerApply(CLI::App& app, GlobalOptions& global)
     cmd->add_option("model", o->model, "Model folder (config.json + safetensors)")->required()->check(CLI::ExistingDirectory);
     cmd->add_option("--session", o->session, "Session file holding the plan")->required()->check(CLI::ExistingFile);
     cmd->add_option("--plan", o->plan, "Plan to apply")->required();
-    cmd->add_option("-n,--blocks", o->blocks, "Token blocks per timed forward")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("-n,--blocks", o->blocks, "Token blocks per timed forward")->check(positiveNumber())->capture_default_str();
     cmd->add_option("-s,--block-len", o->length, "Tokens per block")->check(CLI::Range(int64_t{2}, int64_t{1} << 20))->capture_default_str();
-    cmd->add_option("--repeats", o->repeats, "Timed forwards (best counts)")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--repeats", o->repeats, "Timed forwards (best counts)")->check(positiveNumber())->capture_default_str();
     cmd->add_option("--dtype", o->dtype, "Compute dtype")->check(CLI::IsMember({"fp32", "fp64", "bf16"}))->capture_default_str();
     cmd->add_flag("--json", o->json, "Print the results as JSON");
     cmd->callback([o, &global] { run(*o, global); });

@@ -6,6 +6,7 @@
 #include "app/cli/lowrank_report.h"
 #include "app/cli/progress.h"
 #include "app/cli/stage_common.h"
+#include "app/cli/validators.h"
 #include "core/io/error.h"
 #include "core/pipeline/moe_i2_stages.h"
 
@@ -82,7 +83,7 @@ void registerDecompose(CLI::App& app, GlobalOptions& global)
     cmd->add_flag("--no-pruning", o->noPruning, "Decompose the unpruned model (low-rank only)");
     cmd->add_option("--calib", o->calib, "Calibration text or .ids (default: the session's)")->check(CLI::ExistingFile);
     cmd->add_option("--tokenizer", o->tokenizer, "tokenizer.json (default: MODEL/tokenizer.json)")->check(CLI::ExistingFile);
-    cmd->add_option("-n,--blocks,--samples", o->samples, "Calibration blocks with --calib")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("-n,--blocks,--samples", o->samples, "Calibration blocks with --calib")->check(positiveNumber())->capture_default_str();
     cmd->add_option("-s,--block-len,--seq-len", o->sequenceLength, "Tokens per calibration block with --calib")
         ->check(CLI::Range(int64_t{2}, int64_t{1} << 20))
         ->capture_default_str();
@@ -95,7 +96,7 @@ void registerDecompose(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--layer-rank", o->layerRanks, "Average rank of one layer's experts, L=R (repeatable)");
     cmd->add_option("--expert-rank", o->expertRanks, "Rank of one expert, L:E=R, 0 = keep dense (repeatable)");
     cmd->add_option("--plan-name", o->planName, "Name of the result plan (default: moe-i2, or moe-i2-lowrank with --no-pruning)");
-    cmd->add_option("--batch-tokens", o->batchTokens, "Tokens through a layer at once")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--batch-tokens", o->batchTokens, "Tokens through a layer at once")->check(positiveNumber())->capture_default_str();
     cmd->add_option("--dtype", o->dtype, "Compute dtype")->check(CLI::IsMember({"fp32", "fp64", "bf16"}))->capture_default_str();
     cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
     cmd->add_flag("--recompute", o->recompute, "Decompose again even when the session holds this plan");

@@ -7,6 +7,7 @@
 #include "app/cli/eval_report.h"
 #include "app/cli/progress.h"
 #include "app/cli/stage_common.h"
+#include "app/cli/validators.h"
 #include "core/eval/perplexity.h"
 #include "core/io/error.h"
 #include "core/io/param_count.h"
@@ -333,17 +334,17 @@ void registerEval(CLI::App& app, GlobalOptions& global)
            "Tokens per window (default: min(512, max_position_embeddings))")
         ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
     cmd->add_option("-n,--blocks", options->blocks, "Windows to evaluate (0 = every whole window)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(nonNegativeNumber());
     cmd->add_option(
            "--top-k", options->topK, "KL: keep the reference's top K tokens per position (0 = exact)")
-        ->check(CLI::NonNegativeNumber)
+        ->check(nonNegativeNumber())
         ->capture_default_str();
     cmd->add_option("--max-reference-mib", options->maxReferenceMiB,
            "KL: memory allowed for the reference's distributions")
-        ->check(CLI::PositiveNumber)
+        ->check(positiveNumber())
         ->capture_default_str();
     cmd->add_option("--batch-tokens", options->batchTokens, "Tokens per forward pass")
-        ->check(CLI::PositiveNumber)
+        ->check(positiveNumber())
         ->capture_default_str();
     cmd->add_option("--dtype", options->dtype,
            "Compute dtype (auto: bf16 for bf16 checkpoints where bf16 is fast, else fp32)")

@@ -7,6 +7,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/progress.h"
 #include "app/cli/stage_common.h"
+#include "app/cli/validators.h"
 #include "core/calib/dataset.h"
 #include "core/export/export.h"
 #include "core/export/provenance.h"
@@ -243,10 +244,10 @@ void registerExport(CLI::App& app, GlobalOptions& global)
     cmd->add_flag("--dry-run", o->dryRun, "Print the deployability report only; write nothing");
     cmd->add_flag("--no-verify", o->noVerify, "Skip reloading the folder and comparing logits");
     cmd->add_option("--verify-blocks", o->verifyBlocks, "Calibration blocks for the reload check")
-        ->check(CLI::PositiveNumber)
+        ->check(positiveNumber())
         ->capture_default_str();
     cmd->add_option("--verify-len", o->verifyLength, "Tokens per block for the reload check")
-        ->check(CLI::PositiveNumber)
+        ->check(positiveNumber())
         ->capture_default_str();
     cmd->add_flag("--peft", o->peft, "Standard kind: write the plan's LoRA adapters as a PEFT adapter "
                                      "(adapter_config.json + adapter_model.safetensors) beside the un-merged weights");

@@ -12,6 +12,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/progress.h"
 #include "app/cli/stage_common.h"
+#include "app/cli/validators.h"
 #include "core/calib/dataset.h"
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
@@ -200,31 +201,31 @@ void registerFinetune(CLI::App& app, GlobalOptions& global)
                                          "best step by the objective's held-out value is kept, early stop")->check(CLI::ExistingFile);
     cmd->add_option("--tokenizer", o->tokenizer, "tokenizer.json (default: MODEL/tokenizer.json)")->check(CLI::ExistingFile);
     cmd->add_option("--plan-name", o->planName, "Name of the recovered plan (default: PLAN-lora)");
-    cmd->add_option("--steps", o->fit.steps, "Optimizer steps")->check(CLI::NonNegativeNumber)->capture_default_str();
-    cmd->add_option("--lr", o->fit.lr, "Peak learning rate")->check(CLI::PositiveNumber)->capture_default_str();
-    cmd->add_option("--warmup", o->fit.warmupSteps, "Warm-up steps (then linear decay)")->check(CLI::NonNegativeNumber)->capture_default_str();
-    cmd->add_option("--weight-decay", o->fit.weightDecay, "AdamW weight decay")->check(CLI::NonNegativeNumber)->capture_default_str();
-    cmd->add_option("--batch", o->fit.batchSize, "Sequences per micro-batch")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--steps", o->fit.steps, "Optimizer steps")->check(nonNegativeNumber())->capture_default_str();
+    cmd->add_option("--lr", o->fit.lr, "Peak learning rate")->check(positiveNumber())->capture_default_str();
+    cmd->add_option("--warmup", o->fit.warmupSteps, "Warm-up steps (then linear decay)")->check(nonNegativeNumber())->capture_default_str();
+    cmd->add_option("--weight-decay", o->fit.weightDecay, "AdamW weight decay")->check(nonNegativeNumber())->capture_default_str();
+    cmd->add_option("--batch", o->fit.batchSize, "Sequences per micro-batch")->check(positiveNumber())->capture_default_str();
     cmd->add_option("-s,--seq-len", o->fit.seqLen, "Tokens per sequence")->check(CLI::Range(int64_t{2}, int64_t{1} << 16))->capture_default_str();
-    cmd->add_option("--accumulation", o->fit.accumulation, "Micro-batches per step")->check(CLI::PositiveNumber)->capture_default_str();
-    cmd->add_option("--eval-every", o->fit.evalEvery, "Steps between held-out evaluations")->check(CLI::PositiveNumber)->capture_default_str();
-    cmd->add_option("--eval-blocks", o->fit.evalBlocks, "Held-out windows per evaluation")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--accumulation", o->fit.accumulation, "Micro-batches per step")->check(positiveNumber())->capture_default_str();
+    cmd->add_option("--eval-every", o->fit.evalEvery, "Steps between held-out evaluations")->check(positiveNumber())->capture_default_str();
+    cmd->add_option("--eval-blocks", o->fit.evalBlocks, "Held-out windows per evaluation")->check(positiveNumber())->capture_default_str();
     cmd->add_option("--patience", o->fit.patience, "Evaluations without improvement before stopping (0: never)")->capture_default_str();
     cmd->add_option("--lora-rank", o->lora.rank, "Adapter rank")->check(CLI::Range(1, 4096))->capture_default_str();
-    cmd->add_option("--lora-alpha", o->lora.alpha, "Adapter alpha (scale alpha / rank)")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--lora-alpha", o->lora.alpha, "Adapter alpha (scale alpha / rank)")->check(positiveNumber())->capture_default_str();
     cmd->add_option("--dropout", o->lora.dropout, "Dropout on the adapter inputs")->check(CLI::Range(0.0, 0.9))->capture_default_str();
     cmd->add_option("--targets", o->targets, "Modules with adapters: attention, experts, shared, dense")->capture_default_str();
     cmd->add_option("--device", o->device, "cpu, cuda or cuda:N (model and adapters live there)")->capture_default_str();
     cmd->add_option("--seed", o->fit.seed, "Seed (adapter init and batches)")->capture_default_str();
     cmd->add_option("--checkpoint", o->checkpoint, "Checkpoint file of the run (default: SESSION.PLAN-lora.ckpt)");
     cmd->add_option("--checkpoint-every", o->fit.checkpointEvery, "Steps between checkpoints (0: only when stopped or done)")
-        ->check(CLI::NonNegativeNumber)->capture_default_str();
+        ->check(nonNegativeNumber())->capture_default_str();
     cmd->add_flag("--resume", o->fit.resume, "Continue the run in --checkpoint (same settings); a fresh start when absent");
     cmd->add_option("--objective", o->objective, "lm: next-token cross-entropy; distill: KL to the original model's "
                                                  "logits (the teacher: the same model folder without the plan)")
         ->check(CLI::IsMember({"lm", "distill"}))->capture_default_str();
     cmd->add_option("--temperature", o->fit.temperature, "Distillation temperature T (the loss is scaled by T^2)")
-        ->check(CLI::PositiveNumber)->capture_default_str();
+        ->check(positiveNumber())->capture_default_str();
     cmd->add_option("--distill-weight", o->fit.distillWeight, "Distillation weight A: A * KL + (1 - A) * cross-entropy")
         ->check(CLI::Range(0.0, 1.0))->capture_default_str();
     cmd->add_flag("--json", o->json, "Print the results as JSON");

@@ -6,6 +6,7 @@
 
 #include "app/cli/progress.h"
 #include "app/cli/stage_common.h"
+#include "app/cli/validators.h"
 #include "core/calib/dataset.h"
 #include "core/eval/kl.h"
 #include "core/eval/multiple_choice.h"
@@ -297,18 +298,18 @@ void registerRun(CLI::App& app, GlobalOptions& global)
         ->check(CLI::ExistingFile);
     cmd->add_option("--tokenizer", o->tokenizer, "tokenizer.json (default: MODEL/tokenizer.json)");
     cmd->add_option("--plan-name", o->planName, "Name of the result plan (default: the method's)");
-    cmd->add_option("-n,--samples,--blocks", o->samples, "Calibration blocks")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("-n,--samples,--blocks", o->samples, "Calibration blocks")->check(positiveNumber())->capture_default_str();
     cmd->add_option("-s,--seq-len,--block-len", o->sequenceLength, "Tokens per calibration block")
         ->check(CLI::Range(int64_t{2}, int64_t{1} << 20))
         ->capture_default_str();
     cmd->add_option("--calib-seed", o->calibSeed, "Seed drawing the calibration windows")->capture_default_str();
     cmd->add_option("--seed", o->seed, "Seed of the method's random choices")->capture_default_str();
     cmd->add_option("--eval-text", o->evalText, "Held-out text for perplexity and KL (default: the calibration file)");
-    cmd->add_option("--eval-blocks", o->evalBlocks, "Evaluation windows (0 = all)")->check(CLI::NonNegativeNumber)->capture_default_str();
-    cmd->add_option("--eval-len", o->evalLength, "Tokens per evaluation window (default: --seq-len)")->check(CLI::NonNegativeNumber);
+    cmd->add_option("--eval-blocks", o->evalBlocks, "Evaluation windows (0 = all)")->check(nonNegativeNumber())->capture_default_str();
+    cmd->add_option("--eval-len", o->evalLength, "Tokens per evaluation window (default: --seq-len)")->check(nonNegativeNumber());
     cmd->add_option("--tasks", o->tasks, "Multiple-choice questions (JSONL) for task accuracy");
     cmd->add_flag("--no-eval", o->noEval, "Skip the evaluation");
-    cmd->add_option("--batch-tokens", o->batchTokens, "Tokens through a layer at once")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("--batch-tokens", o->batchTokens, "Tokens through a layer at once")->check(positiveNumber())->capture_default_str();
     cmd->add_option("--dtype", o->dtype, "Compute dtype")->check(CLI::IsMember({"fp32", "fp64", "bf16"}))->capture_default_str();
     cmd->add_option("--device", o->device, "cpu or cuda[:N]")->capture_default_str();
     cmd->add_flag("--json", o->json, "Print the summary as JSON");

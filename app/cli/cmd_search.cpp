@@ -8,6 +8,7 @@
 #include "app/cli/search_options.h"
 #include "app/cli/search_report.h"
 #include "app/cli/stage_common.h"
+#include "app/cli/validators.h"
 #include "core/io/error.h"
 #include "core/pipeline/search_stage.h"
 #include "core/search/baselines.h"
@@ -134,7 +135,7 @@ void registerSearch(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--calib", o->calib, "Calibration text (plain or JSONL) or token ids (.ids); default: the session's")
         ->check(CLI::ExistingFile);
     cmd->add_option("--tokenizer", o->tokenizer, "tokenizer.json (default: MODEL/tokenizer.json)")->check(CLI::ExistingFile);
-    cmd->add_option("-n,--blocks,--samples", o->samples, "Calibration blocks (n)")->check(CLI::PositiveNumber)->capture_default_str();
+    cmd->add_option("-n,--blocks,--samples", o->samples, "Calibration blocks (n)")->check(positiveNumber())->capture_default_str();
     cmd->add_option("-s,--block-len,--seq-len", o->sequenceLength, "Tokens per calibration block (s)")
         ->check(CLI::Range(int64_t{2}, int64_t{1} << 20))
         ->capture_default_str();
@@ -142,7 +143,7 @@ void registerSearch(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--ratio", o->ratio, "Fraction of all routed experts to remove (default: the session's, else 0.25)")
         ->check(CLI::Range(0.0, 1.0));
     cmd->add_option("--batch-tokens", o->batchTokens, "Calibration pass: tokens through a layer at once")
-        ->check(CLI::PositiveNumber)
+        ->check(positiveNumber())
         ->capture_default_str();
     addSearchOptions(*cmd, o->search);
     cmd->add_option("--seed", o->seed, "Search seed")->capture_default_str();

@@ -3,6 +3,7 @@
 // writes tokenizer.json + tokenizer_config.json, then reloads them and reports the tokens and
 // characters per token of the training text under the new tokenizer.
 #include "app/cli/commands.h"
+#include "app/cli/validators.h"
 #include "core/io/bpe_trainer.h"
 #include "core/io/error.h"
 #include "core/io/text_format.h"
@@ -83,11 +84,11 @@ void registerTrainTokenizer(CLI::App& app, GlobalOptions&)
         ->check(CLI::Range(std::size_t{257}, std::size_t{1} << 20))
         ->capture_default_str();
     cmd->add_option("--min-frequency", options->minFrequency, "Stop when the best pair occurs fewer times")
-        ->check(CLI::PositiveNumber)
+        ->check(positiveNumber())
         ->capture_default_str();
     cmd->add_option(
            "--model-max-length", options->modelMaxLength, "model_max_length in tokenizer_config.json")
-        ->check(CLI::PositiveNumber)
+        ->check(positiveNumber())
         ->capture_default_str();
     cmd->callback([options] { run(*options); });
 }

@@ -1,6 +1,7 @@
 // moe-compress: the headless MoE Workbench pipeline.
 #include "app/cli/commands.h"
 #include "app/cli/run_command.h"
+#include "app/cli/validators.h"
 #include "core/io/error.h"
 #include "core/io/version.h"
 #include "core/model/residency.h"
@@ -26,7 +27,7 @@ int main(int argc, char** argv)
     bool showVersion = false;
     app.add_flag("-V,--version", showVersion, "Print version information and exit");
     app.add_option("-t,--threads", global.threads, "CPU threads for tensor work (0 = all cores)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(moewb::cli::nonNegativeNumber());
     app.add_option("--residency", global.residency,
                    "Model weights: auto (in memory when they fit in half of the available memory, or on the GPU), "
                    "resident (always in memory) or stream (one layer per pass: models larger than memory)")

@@ -8,6 +8,7 @@
 #include "app/cli/progress.h"
 #include "app/cli/run_command.h"
 #include "app/cli/stage_common.h"
+#include "app/cli/validators.h"
 #include "core/calib/dataset.h"
 #include "core/compress/condense.h"
 #include "core/io/error.h"
@@ -149,13 +150,13 @@ RunMethod condenseMethod()
         cmd.add_option("--finetune-steps", m->fit.steps, "condense: fine-tuning steps of the condensed layers' experts (0: none)")
             ->check(CLI::Range(int64_t(0), int64_t(1000000)))->capture_default_str()->group(g);
         cmd.add_option("--finetune-lr", m->fit.lr, "condense: fine-tuning peak learning rate (AdamW)")
-            ->check(CLI::PositiveNumber)->capture_default_str()->group(g);
+            ->check(positiveNumber())->capture_default_str()->group(g);
         cmd.add_option("--finetune-batch", m->fit.batchSize, "condense: fine-tuning sequences per step")
             ->check(CLI::Range(int64_t(1), int64_t(4096)))->capture_default_str()->group(g);
         cmd.add_option("--finetune-warmup", m->fit.warmupSteps, "condense: linear warm-up steps, then linear decay to 0")
             ->check(CLI::Range(int64_t(0), int64_t(1000000)))->capture_default_str()->group(g);
         cmd.add_option("--finetune-weight-decay", m->fit.weightDecay, "condense: AdamW weight decay")
-            ->check(CLI::NonNegativeNumber)->capture_default_str()->group(g);
+            ->check(nonNegativeNumber())->capture_default_str()->group(g);
         cmd.add_flag("--finetune-no-shared", m->noSharedFinetune, "condense: fine-tune only the kept routed experts")
             ->group(g);
         cmd.add_option("--train", m->train, "condense: fine-tuning text (plain, or JSONL with a 'text' field)")

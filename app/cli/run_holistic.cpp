@@ -7,6 +7,7 @@
 #include "app/cli/progress.h"
 #include "app/cli/run_command.h"
 #include "app/cli/stage_common.h"
+#include "app/cli/validators.h"
 #include "core/compress/expert_drop.h"
 #include "core/compress/layer_drop.h"
 #include "core/compress/slimming.h"
@@ -60,12 +61,12 @@ void addDropN(CLI::App& run)
         return;
     const std::string g = "layer-drop / block-drop";
     run.add_option("--drop-n", opts().dropN, "layer-drop, block-drop: MoE sublayers or decoder blocks to drop")
-        ->check(CLI::PositiveNumber)
+        ->check(positiveNumber())
         ->capture_default_str()
         ->group(g);
     run.add_option("--max-span", opts().maxSpan,
                    "layer-drop, block-drop: longest run of blocks whose similarity is measured and cached (0: all)")
-        ->check(CLI::NonNegativeNumber)
+        ->check(nonNegativeNumber())
         ->capture_default_str()
         ->group(g);
 }
@@ -86,7 +87,7 @@ void addSlimming(CLI::App& run)
     run.add_flag("--shared-experts", opts().sharedExperts, "wanda, sparsegpt: also prune the shared expert MLP")
         ->group(g);
     run.add_option("--sparsegpt-block", opts().sparseGptBlock, "sparsegpt: columns per lazy batch")
-        ->check(CLI::PositiveNumber)
+        ->check(positiveNumber())
         ->capture_default_str()
         ->group(g);
     run.add_option("--damping", opts().damping, "sparsegpt: H += damping x mean(diag H) x I")
@@ -250,7 +251,7 @@ RunMethod expertDropMethod()
                     ->group(g);
                 run.add_option("--preserve-n", opts().preserveN,
                                "expert-drop: experts kept per layer (global: on average) instead of --drop-ratio")
-                    ->check(CLI::NonNegativeNumber)
+                    ->check(nonNegativeNumber())
                     ->group(g);
                 run.add_option("--expert-score", opts().expertScore,
                                "expert-drop: auto, softmax (full softmax mass) or gate (scattered top-k weights; "

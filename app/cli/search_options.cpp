@@ -1,5 +1,6 @@
 // The search options `search` and `run --method moe-i2` share (search_options.h).
 #include "app/cli/search_options.h"
+#include "app/cli/validators.h"
 
 #include <cctype>
 
@@ -25,7 +26,7 @@ void addSearchOptions(CLI::App& cmd, SearchCliOptions& o, const std::string& pre
         cmd.add_flag("--no-blocks", o.noBlocks, text("skip the KT block search: the plan takes each layer's best set")),
         cmd.add_option("--sequences-per-pass", o.sequencesPerPass,
                        text("block search: calibration sequences per forward (bounds memory)"))
-            ->check(CLI::PositiveNumber)
+            ->check(positiveNumber())
             ->capture_default_str()};
     if (!group.empty())
         for (auto* option : added)

@@ -1,0 +1,34 @@
+// Option checks with messages a person can read. CLI11 2.1's PositiveNumber and NonNegativeNumber
+// answer "--lr: Value 0 not in range 0.000000 to 1797693134862315708...(300 more digits).000000" (and
+// "0 not in range 0" for a positive one); these say "--lr: must be above 0 (got 0)".
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <string>
+
+namespace moewb::cli {
+
+namespace validators_detail {
+
+inline CLI::Validator numberAbove(bool allowZero)
+{
+    return CLI::Validator(
+        [allowZero](std::string& text) -> std::string {
+            char* end = nullptr;
+            const double value = std::strtod(text.c_str(), &end);
+            if (text.empty() || end != text.c_str() + text.size())
+                return "'" + text + "' is not a number";
+            if (allowZero ? value >= 0 : value > 0)
+                return {};
+            return std::string(allowZero ? "must be 0 or more" : "must be above 0") + " (got " + text + ")";
+        },
+        allowZero ? ">= 0" : "> 0");
+}
+
+} // namespace validators_detail
+
+inline CLI::Validator positiveNumber() { return validators_detail::numberAbove(false); }
+inline CLI::Validator nonNegativeNumber() { return validators_detail::numberAbove(true); }
+
+} // namespace moewb::cli
