@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <chrono>
 

@@ -12,7 +12,7 @@
 #include "core/train/trainer.h"
 
 #include <fmt/format.h>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cmath>
 #include <unistd.h>

@@ -14,7 +14,8 @@
 #include "core/search/search_inputs.h"
 
 #include <fmt/format.h>
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <QThread>
 #include <algorithm>

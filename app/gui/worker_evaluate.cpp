@@ -18,7 +18,7 @@
 #include "core/plan/apply.h"
 #include "core/plan/plan.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <algorithm>
 

@@ -14,7 +14,7 @@
 #include "core/model/residency.h"
 #include "core/plan/apply.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <QDir>
 #include <QFileInfo>

@@ -8,7 +8,7 @@
 #include "core/pipeline/moe_i2_stages.h"
 #include "core/plan/apply.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace moewb::gui {
 

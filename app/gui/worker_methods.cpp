@@ -19,7 +19,7 @@
 #include "core/train/condense_finetune.h"
 
 #include <fmt/format.h>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cmath>
 #include <limits>

@@ -16,7 +16,7 @@
 #include "core/plan/apply.h"
 #include "core/train/lora.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <cmath>
 #include <limits>

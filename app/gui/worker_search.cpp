@@ -12,7 +12,7 @@
 #include "core/search/search_inputs.h"
 
 #include <fmt/format.h>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace moewb::gui {
 

@@ -4,7 +4,8 @@
 #include "core/model/moe_block.h"
 #include "core/model/routing.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <algorithm>
 #include <cmath>

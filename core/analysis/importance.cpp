@@ -6,6 +6,7 @@
 #include "core/pipeline/compute_counter.h"
 
 #include <cmath>
+#include <torch/utils.h>
 
 namespace moewb {
 

@@ -7,7 +7,7 @@
 #include "core/io/strict_json.h"
 #include "core/io/tokenizer.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <algorithm>
 #include <cctype>

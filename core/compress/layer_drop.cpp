@@ -4,7 +4,8 @@
 #include "core/io/error.h"
 #include "core/session/session.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <algorithm>
 #include <cmath>

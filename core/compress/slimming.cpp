@@ -4,7 +4,8 @@
 #include "core/io/error.h"
 #include "core/io/tensor_layout.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <algorithm>
 #include <cctype>

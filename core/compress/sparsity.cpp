@@ -3,7 +3,8 @@
 
 #include "core/io/error.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <cmath>
 #include <cstdio>

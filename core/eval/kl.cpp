@@ -3,7 +3,7 @@
 #include "core/eval/batching.h"
 #include "core/eval/block_pass.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <limits>
 

@@ -1,7 +1,7 @@
 #include "core/eval/eval_types.h"
 #include "core/model/moe_model.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace moewb {
 

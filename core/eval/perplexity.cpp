@@ -4,7 +4,8 @@
 #include "core/eval/block_pass.h"
 #include "core/eval/run_meter.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <cmath>
 

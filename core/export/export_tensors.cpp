@@ -7,7 +7,8 @@
 #include "core/model/tensor_load.h"
 
 #include <fmt/format.h>
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 namespace moewb::detail {
 

@@ -8,7 +8,8 @@
 #include "core/io/splitmix.h"
 #include "core/model/ops.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <chrono>
 #include <cmath>

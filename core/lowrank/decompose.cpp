@@ -7,7 +7,7 @@
 #include "core/model/moe_block.h"
 #include "core/model/projection.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <chrono>
 #include <cmath>

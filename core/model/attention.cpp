@@ -2,7 +2,7 @@
 
 #include "core/model/ops.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 #include <cmath>
 
 namespace moewb {

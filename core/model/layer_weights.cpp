@@ -1,6 +1,6 @@
 #include "core/model/layer_weights.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace moewb {
 

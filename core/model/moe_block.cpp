@@ -1,6 +1,6 @@
 #include "core/model/moe_block.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace moewb {
 

@@ -1,6 +1,6 @@
 #include "core/model/ops.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 #include <limits>
 
 namespace moewb {

@@ -2,7 +2,7 @@
 
 #include "core/io/error.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 #include <cstring>
 
 namespace moewb {

@@ -7,7 +7,7 @@
 #include "core/model/projection.h"
 #include "core/session/session.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <algorithm>
 

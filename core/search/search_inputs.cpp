@@ -3,7 +3,7 @@
 #include "core/analysis/calibration.h"
 #include "core/io/error.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <algorithm>
 

@@ -7,7 +7,9 @@
 #include "core/train/lora_data.h"
 #include "core/train/schedule.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
+#include <torch/optim/adamw.h>
 
 #include <algorithm>
 #include <chrono>

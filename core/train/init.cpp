@@ -6,7 +6,7 @@
 #include "core/io/safetensors.h"
 #include "core/io/tensor_layout.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace moewb {
 

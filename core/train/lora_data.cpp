@@ -6,7 +6,8 @@
 #include "core/io/tokenizer.h"
 
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/nn/functional/loss.h>
 
 #include <algorithm>
 #include <fstream>

@@ -17,7 +17,10 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
+#include <torch/optim/adamw.h>
+#include <torch/serialize.h>
 
 #include <chrono>
 #include <cmath>

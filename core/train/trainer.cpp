@@ -4,7 +4,12 @@
 #include "core/io/splitmix.h"
 #include "core/train/init.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
+#include <torch/optim/adamw.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/serialize.h>
+#include <torch/nn/utils/clip_grad.h>
 
 #include <chrono>
 #include <cmath>

@@ -3,7 +3,7 @@
 #include "core/io/safetensors.h"
 #include "core/train/trainer.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace moewb {
 

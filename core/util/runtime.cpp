@@ -1,6 +1,9 @@
 #include "core/util/runtime.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
 #include <malloc.h>
 #include <unistd.h>
 

@@ -7,7 +7,7 @@
 #include "support/temp_dir.h"
 
 #include <doctest/doctest.h>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <fstream>
 #include <numeric>

@@ -19,7 +19,9 @@
 #include "support/temp_dir.h"
 
 #include <doctest/doctest.h>
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/cuda.h>
+#include <torch/utils.h>
 
 #include <cstdio>
 #include <filesystem>

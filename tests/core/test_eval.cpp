@@ -15,6 +15,7 @@
 #include "support/temp_dir.h"
 
 #include <doctest/doctest.h>
+#include <torch/utils.h>
 
 #include <cmath>
 #include <fstream>

@@ -10,6 +10,7 @@
 #include "support/golden.h"
 
 #include <doctest/doctest.h>
+#include <torch/utils.h>
 
 #include <cmath>
 #include <cstring>

@@ -23,7 +23,9 @@
 #include <tuple>
 
 #include <doctest/doctest.h>
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
+#include <torch/nn/functional/loss.h>
 
 using namespace moewb;
 using moewb::test::GoldenSet;

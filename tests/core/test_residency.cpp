@@ -6,7 +6,7 @@
 #include "support/golden.h"
 
 #include <doctest/doctest.h>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 using namespace moewb;
 

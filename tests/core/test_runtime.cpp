@@ -2,7 +2,8 @@
 #include "core/util/runtime.h"
 
 #include <doctest/doctest.h>
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 TEST_CASE("initRuntime sets LibTorch's intra-op threads")
 {

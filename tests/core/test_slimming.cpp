@@ -9,6 +9,7 @@
 #include "support/golden.h"
 
 #include <doctest/doctest.h>
+#include <torch/utils.h>
 
 #include <map>
 

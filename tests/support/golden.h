@@ -6,7 +6,7 @@
 #include "support/paths.h"
 
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
+#include <torch/types.h>
 
 #include <fstream>
 #include <memory>
