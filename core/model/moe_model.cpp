@@ -4,7 +4,8 @@
 #include "core/io/tensor_layout.h"
 #include "core/model/ops.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 namespace moewb {
 
@@ -30,7 +31,12 @@ std::unique_ptr<MoeModel> MoeModel::open(const std::filesystem::path& path, Comp
                                          const std::function<void(ModelSpec&)>& adjustSpec)
 {
     std::unique_ptr<MoeModel> model(new MoeModel);
-    model->m_path = path;
+    // Absolute, so the sessions, exports and GUI comparisons that keep model.path() still find the
+    // model from another working directory. Messages below keep the path as the user wrote it.
+    std::filesystem::path absolute = std::filesystem::absolute(path).lexically_normal();
+    if (!absolute.has_filename() && absolute.has_parent_path())
+        absolute = absolute.parent_path(); // "models/qwen/" -> ".../models/qwen"
+    model->m_path = absolute;
     model->m_spec = loadModelSpec(path / "config.json");
     if (adjustSpec)
         adjustSpec(model->m_spec);

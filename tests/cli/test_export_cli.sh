@@ -14,8 +14,13 @@ failures=0
 source "$(dirname "$0")/lib.sh"
 
 for i in $(seq 8); do seq 3 255; done | tr '\n' ' ' >"$tmp/calib.ids"
-expect 0 'plan .moe-i2-search.' -- "$bin" -t 1 search "$golden/qwen2_moe" --session "$tmp/s.h5" \
+# The session is made with a relative model path from the source folder; every export below runs
+# from ctest's folder, so the session must hold the model's absolute path.
+expect 0 'plan .moe-i2-search.' -- bash -c 'cd "$1" && shift && exec "$@"' _ "$src" \
+    "$bin" -t 1 search tests/reference/golden/qwen2_moe --session "$tmp/s.h5" \
     --calib "$tmp/calib.ids" -n 8 -s 64 --ratio 0.25 --no-blocks
+check "the session names the model by its absolute path" \
+    grep -qaF "$(cd "$src" && pwd -P)/tests/reference/golden/qwen2_moe" "$tmp/s.h5"
 x=$tmp/exported
 expect 0 'loads in:' -- "$bin" -t 1 export "$tmp/s.h5" "$x" --plan moe-i2-search --dry-run
 check "--dry-run writes nothing" test ! -e "$x"

@@ -209,3 +209,23 @@ TEST_CASE("differentiable forward: gradients match finite differences")
         CHECK(analytic == doctest::Approx(numeric).epsilon(1e-5));
     }
 }
+
+TEST_CASE("a model opened by a relative path keeps its absolute path (sessions name it from anywhere)")
+{
+    namespace fs = std::filesystem;
+    const fs::path before = fs::current_path();
+    const fs::path golden = moewb::test::referenceDir() / "golden";
+    fs::current_path(golden);
+    std::unique_ptr<MoeModel> model;
+    try {
+        model = MoeModel::open("./qwen2_moe/", ComputeOptions{torch::kFloat, torch::kCPU});
+    } catch (...) {
+        fs::current_path(before);
+        throw;
+    }
+    const fs::path expected = fs::current_path() / "qwen2_moe"; // getcwd: the folder as the OS names it
+    fs::current_path(before);
+    CHECK(model->path().is_absolute());
+    CHECK(model->path() == expected);
+    CHECK(fs::exists(model->path() / "config.json")); // from the test's own working directory
+}
