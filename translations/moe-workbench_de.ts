@@ -715,10 +715,6 @@
             <translation>Demo-Kalibriertext</translation>
         </message>
         <message>
-            <source>Browse…</source>
-            <translation>Durchsuchen…</translation>
-        </message>
-        <message>
             <source>Calibration text</source>
             <translation>Kalibriertext</translation>
         </message>
@@ -741,6 +737,62 @@
         <message>
             <source>Sampling seed:</source>
             <translation>Stichproben-Seed:</translation>
+        </message>
+        <message>
+            <source>Apply &amp;&amp; evaluate</source>
+            <translation>Anwenden &amp;&amp; bewerten</translation>
+        </message>
+        <message>
+            <source>Held-out text:</source>
+            <translation>Held-out-Text:</translation>
+        </message>
+        <message>
+            <source>demo evaluation text</source>
+            <translation>Demo-Bewertungstext</translation>
+        </message>
+        <message>
+            <source>Held-out text</source>
+            <translation>Held-out-Text</translation>
+        </message>
+        <message>
+            <source>Consecutive windows from the start of the text; perplexity and KL are averaged over them</source>
+            <translation>Aufeinanderfolgende Fenster ab dem Textanfang; Perplexität und KL werden über sie gemittelt</translation>
+        </message>
+        <message>
+            <source>Windows:</source>
+            <translation>Fenster:</translation>
+        </message>
+        <message>
+            <source>Tokens per window, at most the model&apos;s context length</source>
+            <translation>Tokens je Fenster, höchstens die Kontextlänge des Modells</translation>
+        </message>
+        <message>
+            <source>Window length (tokens):</source>
+            <translation>Fensterlänge (Tokens):</translation>
+        </message>
+        <message>
+            <source>Multiple-choice tasks:</source>
+            <translation>Multiple-Choice-Aufgaben:</translation>
+        </message>
+        <message>
+            <source>demo tasks</source>
+            <translation>Demo-Aufgaben</translation>
+        </message>
+        <message>
+            <source>Multiple-choice tasks</source>
+            <translation>Multiple-Choice-Aufgaben</translation>
+        </message>
+        <message>
+            <source>JSON Lines (*.jsonl);;All files (*)</source>
+            <translation>JSON Lines (*.jsonl);;Alle Dateien (*)</translation>
+        </message>
+        <message>
+            <source>All</source>
+            <translation>Alle</translation>
+        </message>
+        <message>
+            <source>Questions (at most):</source>
+            <translation>Fragen (höchstens):</translation>
         </message>
     </context>
     <context>

@@ -715,10 +715,6 @@
             <translation>演示校准文本</translation>
         </message>
         <message>
-            <source>Browse…</source>
-            <translation>浏览…</translation>
-        </message>
-        <message>
             <source>Calibration text</source>
             <translation>校准文本</translation>
         </message>
@@ -741,6 +737,62 @@
         <message>
             <source>Sampling seed:</source>
             <translation>采样种子：</translation>
+        </message>
+        <message>
+            <source>Apply &amp;&amp; evaluate</source>
+            <translation>应用并评估</translation>
+        </message>
+        <message>
+            <source>Held-out text:</source>
+            <translation>留出文本：</translation>
+        </message>
+        <message>
+            <source>demo evaluation text</source>
+            <translation>演示评估文本</translation>
+        </message>
+        <message>
+            <source>Held-out text</source>
+            <translation>留出文本</translation>
+        </message>
+        <message>
+            <source>Consecutive windows from the start of the text; perplexity and KL are averaged over them</source>
+            <translation>从文本开头起的连续窗口；困惑度和 KL 取其平均</translation>
+        </message>
+        <message>
+            <source>Windows:</source>
+            <translation>窗口数：</translation>
+        </message>
+        <message>
+            <source>Tokens per window, at most the model&apos;s context length</source>
+            <translation>每个窗口的词元数，至多为模型的上下文长度</translation>
+        </message>
+        <message>
+            <source>Window length (tokens):</source>
+            <translation>窗口长度（词元）：</translation>
+        </message>
+        <message>
+            <source>Multiple-choice tasks:</source>
+            <translation>多项选择任务：</translation>
+        </message>
+        <message>
+            <source>demo tasks</source>
+            <translation>演示任务</translation>
+        </message>
+        <message>
+            <source>Multiple-choice tasks</source>
+            <translation>多项选择任务</translation>
+        </message>
+        <message>
+            <source>JSON Lines (*.jsonl);;All files (*)</source>
+            <translation>JSON Lines (*.jsonl);;所有文件 (*)</translation>
+        </message>
+        <message>
+            <source>All</source>
+            <translation>全部</translation>
+        </message>
+        <message>
+            <source>Questions (at most):</source>
+            <translation>问题数（至多）：</translation>
         </message>
     </context>
     <context>

@@ -35,6 +35,7 @@ MainWindow::MainWindow(QWidget* parent)
     setWindowIcon(QIcon(QStringLiteral(":/icons/moe-workbench.svg")));
     m_worker = new Worker(this);
     m_preferences = Preferences::load();
+    m_evalSettings = m_preferences.evaluation;
     createViews();
     createMenus();
     connectWorker();

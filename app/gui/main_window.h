@@ -47,7 +47,9 @@ public:
     int runAll();
     int decompose(); // low rank on the search's plan (plan "moe-i2"); the Ranks tab shows it
     int applyAndEvaluate(); // the original and the session's plans; the Compare view shows them
+    // What Apply & evaluate measures on: Edit ▸ Preferences sets it (setPreferences); tests set it here.
     void setEvalSettings(const EvalSettings& settings) { m_evalSettings = settings; }
+    const EvalSettings& evalSettings() const { return m_evalSettings; }
     void cancel();
     // main_window_methods.cpp: Run ▸ Run method (the Parameters dock's method other than MoE-I²) and
     // Run ▸ Recover (LoRA fine-tuning of a session plan); each returns the job id (0: refused).

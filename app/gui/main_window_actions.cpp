@@ -168,6 +168,7 @@ void MainWindow::setPreferences(const Preferences& preferences)
     const Preferences before = m_preferences;
     m_preferences = preferences;
     m_preferences.save();
+    m_evalSettings = preferences.evaluation;
     if (preferences.threads != before.threads) {
         if (m_worker->busy()) // a queued job would become the current one and hide the run's results
             statusBar()->showMessage(tr("The thread count applies from the next start."), 5000);

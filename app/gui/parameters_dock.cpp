@@ -1,5 +1,6 @@
 #include "app/gui/parameters_dock.h"
 
+#include "app/gui/file_row.h"
 #include "app/gui/method_form.h"
 
 #include "core/util/runtime.h"
@@ -8,7 +9,6 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
-#include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -17,7 +17,6 @@
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSpinBox>
-#include <QToolButton>
 #include <QVBoxLayout>
 
 namespace moewb::gui {
@@ -117,20 +116,8 @@ QWidget* ParametersDock::buildForm()
     connect(m_methodForm, &MethodForm::changed, this, &ParametersDock::onChanged);
 
     auto* calib = group(tr("Calibration"));
-    auto* fileRow = new QHBoxLayout;
-    m_calibration = new QLineEdit(page);
-    m_calibration->setPlaceholderText(tr("demo calibration text"));
-    auto* browse = new QToolButton(page);
-    browse->setText(QStringLiteral("\u2026"));
-    browse->setToolTip(tr("Choose a calibration text (plain text or JSONL)"));
-    fileRow->addWidget(m_calibration, 1);
-    fileRow->addWidget(browse);
-    connect(browse, &QToolButton::clicked, this, [this] {
-        const QString file = QFileDialog::getOpenFileName(
-            this, tr("Calibration text"), QString(), tr("Text (*.txt *.jsonl);;All files (*)"));
-        if (!file.isEmpty())
-            m_calibration->setText(file);
-    });
+    auto* fileRow = fileChooserRow(page, m_calibration, tr("demo calibration text"), tr("Calibration text"),
+        tr("Text (*.txt *.jsonl);;All files (*)"), tr("Choose a calibration text (plain text or JSONL)"));
     calib->addRow(tr("Text:"), fileRow);
     m_samples = spin(page, "samples", 1, 4096);
     calib->addRow(tr("Samples (n):"), m_samples);

@@ -24,6 +24,12 @@ Preferences Preferences::load()
     p.samples = s.value(QStringLiteral("samples"), p.samples).toInt();
     p.sequenceLength = s.value(QStringLiteral("sequenceLength"), p.sequenceLength).toInt();
     p.calibrationSeed = s.value(QStringLiteral("calibrationSeed"), p.calibrationSeed).toULongLong();
+    EvalSettings& e = p.evaluation;
+    e.textPath = s.value(QStringLiteral("evalTextPath"), e.textPath).toString();
+    e.windows = s.value(QStringLiteral("evalWindows"), e.windows).toInt();
+    e.windowLength = s.value(QStringLiteral("evalWindowLength"), e.windowLength).toInt();
+    e.tasksPath = s.value(QStringLiteral("evalTasksPath"), e.tasksPath).toString();
+    e.maxQuestions = s.value(QStringLiteral("evalMaxQuestions"), e.maxQuestions).toInt();
     return p;
 }
 
@@ -38,6 +44,11 @@ void Preferences::save() const
     s.setValue(QStringLiteral("samples"), samples);
     s.setValue(QStringLiteral("sequenceLength"), sequenceLength);
     s.setValue(QStringLiteral("calibrationSeed"), calibrationSeed);
+    s.setValue(QStringLiteral("evalTextPath"), evaluation.textPath);
+    s.setValue(QStringLiteral("evalWindows"), evaluation.windows);
+    s.setValue(QStringLiteral("evalWindowLength"), evaluation.windowLength);
+    s.setValue(QStringLiteral("evalTasksPath"), evaluation.tasksPath);
+    s.setValue(QStringLiteral("evalMaxQuestions"), evaluation.maxQuestions);
 }
 
 RunSettings Preferences::defaultRunSettings() const

@@ -1,4 +1,5 @@
-// Preferences (language, threads, compute device, default calibration settings) and the other
+// Preferences (language, threads, compute device, default calibration settings, what Apply & evaluate
+// measures on) and the other
 // things the workbench remembers between runs through QSettings: the window layout, recent models
 // (main_window_actions.cpp) and the last run parameters.
 #pragma once
@@ -19,6 +20,8 @@ struct Preferences {
     int samples = 16;
     int sequenceLength = 128;
     quint64 calibrationSeed = 0;
+    // Run ▸ Apply & evaluate: held-out text, its windows, the multiple-choice tasks.
+    EvalSettings evaluation;
 
     static Preferences load();
     void save() const;

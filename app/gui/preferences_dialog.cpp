@@ -1,17 +1,16 @@
 #include "app/gui/preferences_dialog.h"
 
+#include "app/gui/file_row.h"
 #include "app/gui/i18n.h"
 #include "core/util/runtime.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
-#include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
-#include <QPushButton>
 #include <QSpinBox>
 #include <QThread>
 #include <QVBoxLayout>
@@ -65,18 +64,10 @@ PreferencesDialog::PreferencesDialog(const Preferences& p, QWidget* parent)
 
     auto* calibration = new QGroupBox(tr("Default calibration of new runs"), this);
     auto* cform = new QFormLayout(calibration);
-    auto* fileRow = new QHBoxLayout;
-    m_calibration = new QLineEdit(p.calibrationPath, calibration);
-    m_calibration->setPlaceholderText(tr("demo calibration text"));
-    auto* browse = new QPushButton(tr("Browse\u2026"), calibration);
-    fileRow->addWidget(m_calibration, 1);
-    fileRow->addWidget(browse);
-    connect(browse, &QPushButton::clicked, this, [this] {
-        const QString file = QFileDialog::getOpenFileName(
-            this, tr("Calibration text"), QString(), tr("Text (*.txt *.jsonl);;All files (*)"));
-        if (!file.isEmpty())
-            m_calibration->setText(file);
-    });
+    const QString textFilter = tr("Text (*.txt *.jsonl);;All files (*)");
+    auto* fileRow = fileChooserRow(calibration, m_calibration, tr("demo calibration text"), tr("Calibration text"),
+        textFilter);
+    m_calibration->setText(p.calibrationPath);
     cform->addRow(tr("Calibration text:"), fileRow);
     m_samples = new QSpinBox(calibration);
     m_samples->setRange(1, 4096);
@@ -91,6 +82,40 @@ PreferencesDialog::PreferencesDialog(const Preferences& p, QWidget* parent)
     m_seed->setValue(static_cast<int>(p.calibrationSeed));
     cform->addRow(tr("Sampling seed:"), m_seed);
     layout->addWidget(calibration);
+
+    // Run ▸ Apply & evaluate: every model (the original and each plan) on the same windows and questions.
+    const EvalSettings& e = p.evaluation;
+    auto* evaluation = new QGroupBox(tr("Apply && evaluate"), this);
+    auto* eform = new QFormLayout(evaluation);
+    eform->addRow(tr("Held-out text:"), fileChooserRow(evaluation, m_evalText, tr("demo evaluation text"),
+                                            tr("Held-out text"), textFilter));
+    m_evalText->setObjectName(QStringLiteral("evalText"));
+    m_evalText->setText(e.textPath);
+    m_evalWindows = new QSpinBox(evaluation);
+    m_evalWindows->setRange(1, 1 << 16);
+    m_evalWindows->setObjectName(QStringLiteral("evalWindows"));
+    m_evalWindows->setValue(e.windows);
+    m_evalWindows->setToolTip(tr("Consecutive windows from the start of the text; perplexity and KL are "
+                                 "averaged over them"));
+    eform->addRow(tr("Windows:"), m_evalWindows);
+    m_evalLength = new QSpinBox(evaluation);
+    m_evalLength->setRange(2, 1 << 16);
+    m_evalLength->setObjectName(QStringLiteral("evalWindowLength"));
+    m_evalLength->setValue(e.windowLength);
+    m_evalLength->setToolTip(tr("Tokens per window, at most the model's context length"));
+    eform->addRow(tr("Window length (tokens):"), m_evalLength);
+    eform->addRow(tr("Multiple-choice tasks:"),
+        fileChooserRow(evaluation, m_evalTasks, tr("demo tasks"), tr("Multiple-choice tasks"),
+            tr("JSON Lines (*.jsonl);;All files (*)")));
+    m_evalTasks->setObjectName(QStringLiteral("evalTasks"));
+    m_evalTasks->setText(e.tasksPath);
+    m_evalQuestions = new QSpinBox(evaluation);
+    m_evalQuestions->setRange(0, 1 << 20);
+    m_evalQuestions->setSpecialValueText(tr("All"));
+    m_evalQuestions->setObjectName(QStringLiteral("evalQuestions"));
+    m_evalQuestions->setValue(e.maxQuestions);
+    eform->addRow(tr("Questions (at most):"), m_evalQuestions);
+    layout->addWidget(evaluation);
 
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
@@ -108,6 +133,11 @@ Preferences PreferencesDialog::preferences() const
     p.samples = m_samples->value();
     p.sequenceLength = m_length->value();
     p.calibrationSeed = static_cast<quint64>(m_seed->value());
+    p.evaluation.textPath = m_evalText->text().trimmed();
+    p.evaluation.windows = m_evalWindows->value();
+    p.evaluation.windowLength = m_evalLength->value();
+    p.evaluation.tasksPath = m_evalTasks->text().trimmed();
+    p.evaluation.maxQuestions = m_evalQuestions->value();
     return p;
 }
 

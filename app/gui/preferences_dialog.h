@@ -1,5 +1,6 @@
 // Edit ▸ Preferences: language (from the next start), LibTorch threads, compute device (the CPU or
-// each CUDA device this build sees) and the default calibration settings of new runs.
+// each CUDA device this build sees), the default calibration settings of new runs and what Run ▸
+// Apply & evaluate measures on (held-out text, windows, multiple-choice tasks).
 #pragma once
 #include "app/gui/preferences.h"
 
@@ -23,7 +24,8 @@ private:
     Preferences m_preferences;
     QComboBox *m_language = nullptr, *m_device = nullptr;
     QSpinBox *m_threads = nullptr, *m_samples = nullptr, *m_length = nullptr, *m_seed = nullptr;
-    QLineEdit* m_calibration = nullptr;
+    QSpinBox *m_evalWindows = nullptr, *m_evalLength = nullptr, *m_evalQuestions = nullptr;
+    QLineEdit *m_calibration = nullptr, *m_evalText = nullptr, *m_evalTasks = nullptr;
     QLabel* m_restartNote = nullptr;
 };
 

@@ -1,11 +1,13 @@
 // The Compare view and Run ▸ Apply & evaluate: metric order and the table's changes against the
-// original on made-up values; then on the Mixtral demo model, after a search, the original and the
+// original on made-up values; the evaluation settings Edit ▸ Preferences keeps; then on the Mixtral demo model, after a search, the original and the
 // search's plan are evaluated: the original's KL is 0 and the plan's positive, and the plan's
 // parameter count is the original's less what the model tree says the removed experts and their
 // router rows hold.
 #include "app/gui/main_window.h"
 #include "app/gui/model_tree.h"
+#include "app/gui/preferences_dialog.h"
 #include "app/gui/worker.h"
+#include "core/session/session.h"
 #include "support/gui_jobs.h"
 #include "support/paths.h"
 #include "widgets/compare_view.h"
@@ -13,9 +15,13 @@
 #include "widgets/importance_panel.h"
 #include "widgets/rank_editor.h"
 
+#include <QLineEdit>
+#include <QSettings>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableWidget>
+#include <QTemporaryDir>
 #include <QTest>
 #include <qcustomplot.h>
 
@@ -27,7 +33,9 @@ class TestCompare : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void init() { QSettings().remove(QStringLiteral("preferences")); } // each test from the defaults
     void metricsAndChanges();
+    void preferencesChooseTheEvaluation();
     void applyAndEvaluateOnDemoModel();
 };
 
@@ -57,6 +65,50 @@ void TestCompare::metricsAndChanges()
     QCOMPARE(static_cast<QCPBars*>(chart->plottable(1))->data()->size(), 1);
 }
 
+// Edit ▸ Preferences ▸ Apply & evaluate: the dialog's fields make the preferences' evaluation, which
+// QSettings keeps and a new main window's Apply & evaluate uses.
+void TestCompare::preferencesChooseTheEvaluation()
+{
+    const moewb::gui::EvalSettings defaults;
+    moewb::gui::PreferencesDialog dialog(moewb::gui::Preferences::load());
+    auto* windows = dialog.findChild<QSpinBox*>(QStringLiteral("evalWindows"));
+    auto* length = dialog.findChild<QSpinBox*>(QStringLiteral("evalWindowLength"));
+    auto* questions = dialog.findChild<QSpinBox*>(QStringLiteral("evalQuestions"));
+    auto* text = dialog.findChild<QLineEdit*>(QStringLiteral("evalText"));
+    auto* tasks = dialog.findChild<QLineEdit*>(QStringLiteral("evalTasks"));
+    QVERIFY(windows && length && questions && text && tasks);
+    QCOMPARE(windows->value(), defaults.windows); // 16 windows of 128 tokens, 100 questions
+    QCOMPARE(length->value(), defaults.windowLength);
+    QCOMPARE(questions->value(), defaults.maxQuestions);
+    QVERIFY(text->text().isEmpty() && !text->placeholderText().isEmpty()); // empty: the demo's text
+    questions->setValue(0);
+    QCOMPARE(questions->text(), QStringLiteral("All")); // 0: every question
+    windows->setValue(4);
+    length->setValue(64);
+    questions->setValue(20);
+    text->setText(QStringLiteral("  /data/wiki.txt "));
+    tasks->setText(QStringLiteral("/data/arc.jsonl"));
+    const moewb::gui::EvalSettings chosen = dialog.preferences().evaluation;
+    QCOMPARE(chosen.windows, 4);
+    QCOMPARE(chosen.windowLength, 64);
+    QCOMPARE(chosen.maxQuestions, 20);
+    QCOMPARE(chosen.textPath, QStringLiteral("/data/wiki.txt"));
+    QCOMPARE(chosen.tasksPath, QStringLiteral("/data/arc.jsonl"));
+
+    {
+        moewb::gui::MainWindow w;
+        QCOMPARE(w.evalSettings().windows, defaults.windows);
+        w.setPreferences(dialog.preferences()); // what OK does
+        QCOMPARE(w.evalSettings().windows, 4);
+        QCOMPARE(w.evalSettings().textPath, QStringLiteral("/data/wiki.txt"));
+    }
+    moewb::gui::MainWindow next; // the next start reads them back
+    QCOMPARE(next.evalSettings().windows, 4);
+    QCOMPARE(next.evalSettings().windowLength, 64);
+    QCOMPARE(next.evalSettings().maxQuestions, 20);
+    QCOMPARE(next.evalSettings().tasksPath, QStringLiteral("/data/arc.jsonl"));
+}
+
 void TestCompare::applyAndEvaluateOnDemoModel()
 {
     MOEWB_REQUIRE_DEMO_MODEL("mixtral");
@@ -67,11 +119,11 @@ void TestCompare::applyAndEvaluateOnDemoModel()
     w.setRunSettings(s);
     QVERIFY(openDemoModel(w, "mixtral"));
     QVERIFY(waitForJob(w, w.runAll()));
-    moewb::gui::EvalSettings e;
-    e.windows = 4;
-    e.windowLength = 64;
-    e.maxQuestions = 20;
-    w.setEvalSettings(e);
+    moewb::gui::Preferences p = w.preferences(); // Edit ▸ Preferences ▸ Apply & evaluate
+    p.evaluation.windows = 4;
+    p.evaluation.windowLength = 64;
+    p.evaluation.maxQuestions = 20;
+    w.setPreferences(p);
     QVERIFY(waitForJob(w, w.applyAndEvaluate()));
     QCoreApplication::processEvents();
     QCOMPARE(w.centralTabs()->currentWidget(), w.compareView());
@@ -95,6 +147,17 @@ void TestCompare::applyAndEvaluateOnDemoModel()
     const double acc = metric(variants[1], "acc:tasks");
     QVERIFY(acc >= 0 && acc <= 1);
     QCOMPARE(std::round(acc * 20), acc * 20); // a share of 20 questions
+    // The session records what each model was measured on: the preferences' settings.
+    QTemporaryDir dir;
+    const QString sessionPath = dir.filePath(QStringLiteral("evaluated.h5"));
+    QVERIFY(waitForJob(w, w.saveSessionAs(sessionPath)));
+    const moewb::Session session = moewb::Session::open(sessionPath.toStdString());
+    for (const char* name : {"original", "moe-i2-search"}) {
+        const nlohmann::json& details = session.evaluations().at(name).details;
+        QCOMPARE(details.at("windows").get<int>(), 4);
+        QCOMPARE(details.at("window_length").get<int>(), 64);
+        QCOMPARE(details.at("questions").get<int>(), 20);
+    }
 
     // Parameters: the original less the removed experts and one router row each (the model tree's
     // counts; the heatmap's marks are the plan's removed experts).
