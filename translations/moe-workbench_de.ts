@@ -1019,6 +1019,10 @@
             <source>Fine-tuning the condensed experts of %1</source>
             <translation>Feinabstimmung der verdichteten Experten von %1</translation>
         </message>
+        <message>
+            <source>The session&apos;s model folder %1 is not there: open the model where it is now (the same checkpoint keeps this session).</source>
+            <translation>Der Modellordner %1 der Sitzung ist nicht vorhanden: Öffnen Sie das Modell an seinem neuen Ort (derselbe Checkpoint behält diese Sitzung).</translation>
+        </message>
     </context>
     <context>
         <name>moewb::widgets::BlockTable</name>

@@ -1019,6 +1019,10 @@
             <source>Fine-tuning the condensed experts of %1</source>
             <translation>正在微调 %1 的压缩专家</translation>
         </message>
+        <message>
+            <source>The session&apos;s model folder %1 is not there: open the model where it is now (the same checkpoint keeps this session).</source>
+            <translation>会话的模型文件夹 %1 不存在：请在模型现在所在的位置打开它（同一检查点会保留此会话）。</translation>
+        </message>
     </context>
     <context>
         <name>moewb::widgets::BlockTable</name>

@@ -31,7 +31,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct ExportCommandOptions {
-    std::string session, target, plan, format = "auto", dtype = "auto", shardSize = "5GB";
+    std::string session, target, plan, model, format = "auto", dtype = "auto", shardSize = "5GB";
     int64_t verifyBlocks = 2, verifyLength = 64;
     bool force = false, dryRun = false, noVerify = false, json = false, peft = false;
 };
@@ -133,9 +133,6 @@ void run(const ExportCommandOptions& o, const GlobalOptions& global)
     prepareRuntime(global);
     installInterruptHandler();
     Session session = Session::open(o.session);
-    const auto& source = session.source();
-    if (!source)
-        fail("{}: names no source model", o.session);
     const Plan& picked = pickPlan(session, o.plan, o.session);
     // --peft: the plan without its LoRA steps as a standard checkpoint, the adapters beside it (lora_peft.h).
     const LoraPlanSplit split = splitLoraPlan(picked);
@@ -146,10 +143,8 @@ void run(const ExportCommandOptions& o, const GlobalOptions& global)
              "fine-tune with --targets attention,shared",
              picked.name, fmt::join(peftProblems(split.adapters), "; "));
     const Plan& plan = o.peft ? split.base : picked;
-    auto model = openComputeModel(source->path.string(), torch::kFloat);
-    if (!source->identityHash.empty() && model->checkpoint().identityHash() != source->identityHash)
-        fail("{}: the checkpoint changed since the session was made (identity hash {} now, {} in {})",
-            source->path.string(), model->checkpoint().identityHash(), source->identityHash, o.session);
+    auto model = openComputeModel(sessionModelPath(session, o.model, o.session, "export"), torch::kFloat);
+    requireSessionModel(session, *model, o.session);
     if (const auto missing = session.missingTensors(plan); !missing.empty())
         fail("{}: plan '{}' references tensors the session lacks: {}", o.session, plan.name,
             fmt::join(missing, ", "));
@@ -232,6 +227,9 @@ void registerExport(CLI::App& app, GlobalOptions& global)
         ->check(CLI::ExistingFile);
     cmd->add_option("target", o->target, "Folder to create (must not exist or be empty, unless --force)")->required();
     cmd->add_option("--plan", o->plan, "Plan to export (default: the session's only plan)");
+    cmd->add_option("--model", o->model, "Source model folder when it moved since the session was made (the same "
+                                         "checkpoint: its identity hash is checked)")
+        ->check(CLI::ExistingDirectory);
     cmd->add_option("--format", o->format, "standard, extended (per-layer structure) or dense (stock loaders)")
         ->check(CLI::IsMember({"auto", "standard", "extended", "dense"}))
         ->capture_default_str();

@@ -53,11 +53,7 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
     installInterruptHandler();
     Session session = Session::open(o.session);
     const Plan& plan = sessionPlan(session, o.plan, o.session);
-    const std::string modelPath = !o.model.empty() ? o.model
-        : session.source()                         ? session.source()->path.string()
-                                                   : std::string();
-    if (modelPath.empty())
-        fail("finetune: {} names no source model; pass --model DIR", o.session);
+    const std::string modelPath = sessionModelPath(session, o.model, o.session, "finetune");
     std::stringstream targets(o.targets);
     o.lora.attention = o.lora.experts = o.lora.shared = o.lora.dense = false;
     for (std::string t; std::getline(targets, t, ',');) {
@@ -75,6 +71,7 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
     o.fit.objective = parseObjective(o.objective);
     const ComputeOptions compute{torch::kFloat, parseDevice(o.device)};
     auto model = MoeModel::open(modelPath, compute);
+    requireSessionModel(session, *model, o.session); // the plan's tensors were made for that checkpoint
     model->makeResident();
     std::unique_ptr<MoeModel> teacher; // distillation: the original model, no plan
     if (o.fit.objective == FinetuneObjective::Distill) {
@@ -194,7 +191,7 @@ void registerFinetune(CLI::App& app, GlobalOptions& global)
                                                "become a new plan '<plan>-lora'");
     cmd->add_option("session", o->session, "Session file (.h5)")->required()->check(CLI::ExistingFile);
     cmd->add_option("--plan", o->plan, "Plan to recover")->capture_default_str();
-    cmd->add_option("--model", o->model, "Model folder (default: the session's source)")->check(CLI::ExistingDirectory);
+    cmd->add_option("--model", o->model, "Model folder (default: the session's source; the same checkpoint, by identity hash)")->check(CLI::ExistingDirectory);
     cmd->add_option("--train", o->train, "Training text (plain or JSONL with a 'text' field), or JSONL instruction pairs "
                                          "({prompt, response} or {instruction, input, output}: loss on the response)")->required()->check(CLI::ExistingFile);
     cmd->add_option("--valid", o->valid, "Held-out text: perplexity (distill: and KL) every --eval-every steps; the "

@@ -78,6 +78,31 @@ const Plan& sessionPlan(const Session& session, const std::string& name, const s
          names.empty() ? std::string("no plans") : fmt::format("{}", fmt::join(names, ", ")));
 }
 
+std::string sessionModelPath(const Session& session, const std::string& override, const std::string& sessionPath,
+                             const std::string& command)
+{
+    if (!override.empty())
+        return override;
+    const auto& source = session.source();
+    if (!source)
+        fail("{}: {} names no source model; pass --model DIR", command, sessionPath);
+    std::error_code ec;
+    if (!std::filesystem::exists(source->path / "config.json", ec))
+        fail("{}: the model folder {} that {} names is not there (moved, or recorded relative to another "
+             "folder); pass --model DIR",
+             command, source->path.string(), sessionPath);
+    return source->path.string();
+}
+
+void requireSessionModel(const Session& session, const MoeModel& model, const std::string& sessionPath)
+{
+    const auto& source = session.source();
+    if (source && !source->identityHash.empty() && model.checkpoint().identityHash() != source->identityHash)
+        fail("{}: not the checkpoint {} was made from (identity hash {} here, {} in the session; its model was {})",
+             model.path().string(), sessionPath, model.checkpoint().identityHash(), source->identityHash,
+             source->path.string());
+}
+
 double secondsSince(std::chrono::steady_clock::time_point start)
 {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -37,6 +37,14 @@ TokenBlocks loadCalibrationBlocks(const CalibrationRequest& request, const Sessi
 // The plan named `name` in the session; the error lists the plans it holds.
 const Plan& sessionPlan(const Session& session, const std::string& name, const std::string& sessionPath);
 
+// The model folder a session-based command works on: `override` (--model) when given, else the one the
+// session names. Fails naming the session when it names none, or when the folder is not there (moved,
+// or a relative path recorded by an older version, from another working directory): pass --model.
+std::string sessionModelPath(const Session& session, const std::string& override, const std::string& sessionPath,
+                             const std::string& command);
+// Fails unless `model` is the checkpoint the session was made from (its identity hash), wherever it lies.
+void requireSessionModel(const Session& session, const MoeModel& model, const std::string& sessionPath);
+
 // Seconds since `start`.
 double secondsSince(std::chrono::steady_clock::time_point start);
 

@@ -160,6 +160,10 @@ void MainWindow::connectWorker()
         m_blockTable->addBlock(b.layers, b.chosen, b.chosenLoss, b.bestSetsLoss, b.combinations);
     });
     connect(m_worker, &Worker::sessionChanged, this, &MainWindow::onSessionChanged);
+    connect(m_worker, &Worker::notice, this, [this](const QString& message) {
+        m_lastNotice = message;
+        statusBar()->showMessage(message, 20000);
+    });
     connect(m_worker, &Worker::sessionSaved, this,
         [this](const QString& path) { statusBar()->showMessage(tr("Session saved to %1").arg(path), 5000); });
     connect(m_worker, &Worker::jobFinished, this, [this](int job) {

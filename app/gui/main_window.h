@@ -80,6 +80,7 @@ public:
     StatusPanel* statusPanel() const { return m_status; }
     const ModelSummary& model() const { return m_model; }
     QString lastError() const { return m_lastError; }
+    QString lastNotice() const { return m_lastNotice; } // the worker's last notice (status bar)
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -142,7 +143,7 @@ private:
     bool m_haveModel = false;
     int m_selectedLayer = -1;
     bool m_userSelected = false; // the user picked the layer (a run then leaves it alone)
-    QString m_lastError;
+    QString m_lastError, m_lastNotice;
     widgets::SimilarityChart* m_similarity = nullptr;
     RecoverPanel* m_recover = nullptr;
     int m_recoverJob = 0;

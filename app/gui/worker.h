@@ -68,6 +68,7 @@ Q_SIGNALS:
     // cancelled or failed run (then it still holds the previous results).
     void sessionChanged(const moewb::gui::SessionSnapshot& snapshot);
     void sessionSaved(const QString& path);
+    void notice(const QString& message); // something the user should act on; not an error
     void jobFinished(int job);
     void jobCancelled(int job);
     void jobFailed(int job, const QString& message);

@@ -133,6 +133,13 @@ void WorkerCore::openModel(int job, const QString& directory)
     m_cache = StageCache(); // its fast losses refer to the old model
     m_model = std::move(model);
     m_modelDevice = m_device;
+    if (const auto& source = m_session.source(); source && source->path != m_model->path()
+        && !source->identityHash.empty() && source->identityHash == m_model->checkpoint().identityHash()) {
+        // The session's checkpoint from another folder (moved, copied): keep the session, name the new place.
+        SourceModel moved = *source;
+        moved.path = m_model->path();
+        m_session.setSource(moved);
+    }
     if (!m_session.source() || m_session.source()->path != m_model->path()) {
         m_session = Session(); // a new model starts a new session
         m_sessionPath.clear();
@@ -159,6 +166,12 @@ void WorkerCore::openSession(int job, const QString& file)
         const bool exists = std::filesystem::exists(source->path / "config.json", ec);
         if (exists && (!m_model || m_model->path() != source->path))
             openModel(job, QString::fromStdString(source->path.string()));
+        else if (!exists) { // File ▸ Open model on the moved checkpoint keeps this session (openModel)
+            const QString message = tr("The session's model folder %1 is not there: open the model where it is "
+                                       "now (the same checkpoint keeps this session).")
+                                        .arg(QString::fromStdString(source->path.string()));
+            m_facade->post(job, Delivery::Always, [message](Worker& w) { Q_EMIT w.notice(message); });
+        }
     }
     m_facade->post(job, Delivery::Always, [file](Worker& w) { w.m_sessionPath = file; });
 }

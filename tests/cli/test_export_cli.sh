@@ -2,7 +2,8 @@
 # moe-compress export end to end: a session with a searched plan on the golden Qwen1.5-MoE model,
 # the deployability report (--dry-run), an export verified by reloading, a refused non-empty target,
 # --force, a target inside the source, an unknown plan, and a write failing as on a full disk
-# (ulimit -f with SIGXFSZ ignored): nothing may be left behind.
+# (ulimit -f with SIGXFSZ ignored): nothing may be left behind; a session made relative to another
+# folder, and one whose model moved (--model, identity-checked).
 #   test_export_cli.sh MOE_COMPRESS SOURCE_DIR
 set -u
 bin=$1
@@ -41,5 +42,21 @@ expect 1 "no plan named 'nope'" -- "$bin" export "$tmp/s.h5" "$tmp/x" --plan nop
 expect 1 'write failed' -- bash -c "trap '' XFSZ; ulimit -f 256; exec \"$bin\" -t 1 export \"$tmp/s.h5\" \
     \"$tmp/full\" --plan moe-i2-search"
 check "a failed write leaves nothing behind" test -z "$(ls -A "$tmp" | grep -e full -e '\.tmp-')"
+
+# The model moved after the session was made: export says so and takes --model, which must be the
+# same checkpoint (identity hash); finetune shares the check.
+cp -r "$golden/qwen2_moe" "$tmp/m1"
+expect 0 'plan .moe-i2-search.' -- "$bin" -t 1 search "$tmp/m1" --session "$tmp/moved.h5" \
+    --calib "$tmp/calib.ids" -n 8 -s 64 --ratio 0.25 --no-blocks
+mv "$tmp/m1" "$tmp/m2"
+expect 1 "the model folder $tmp/m1 that $tmp/moved.h5 names is not there .*pass --model DIR" -- \
+    "$bin" export "$tmp/moved.h5" "$tmp/x2" --plan moe-i2-search --dry-run
+expect 0 'loads in:' -- "$bin" -t 1 export "$tmp/moved.h5" "$tmp/x2" --plan moe-i2-search --dry-run --model "$tmp/m2"
+expect 1 "not the checkpoint $tmp/moved.h5 was made from" -- \
+    "$bin" export "$tmp/moved.h5" "$tmp/x2" --plan moe-i2-search --dry-run --model "$golden/mixtral"
+expect 1 "not the checkpoint $tmp/moved.h5 was made from" -- \
+    "$bin" finetune "$tmp/moved.h5" --plan moe-i2-search --model "$golden/mixtral" --steps 1 \
+    --train "$src/resources/demo/calib.txt"
+check "nothing was written for the moved model" test ! -e "$tmp/x2"
 
 [[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }

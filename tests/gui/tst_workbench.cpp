@@ -1,7 +1,8 @@
 // The workbench end to end on the Mixtral-style demo model: the worker streams results live (not in a
 // burst at the end), core callbacks run off the GUI thread, a run fills one heatmap row per MoE layer
 // and one curve point per generation, a cancelled second run leaves the first run's results and a
-// valid session, the event loop stays responsive during a run, and core errors reach a dialog.
+// valid session, the event loop stays responsive during a run, core errors reach a dialog, and a
+// session whose model moved says so and is kept when the same checkpoint is opened from its new place.
 #include "app/gui/main_window.h"
 #include "app/gui/model_tree.h"
 #include "app/gui/worker.h"
@@ -17,6 +18,8 @@
 #include <QMessageBox>
 #include <QSignalSpy>
 #include <QStandardPaths>
+#include <QDir>
+#include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -92,6 +95,7 @@ private Q_SLOTS:
     void endToEndThenCancelledSecondRun();
     void staysResponsiveDuringRun();
     void coreErrorShownInDialog();
+    void movedModelKeepsItsSession();
 };
 
 void TestWorkbench::initTestCase()
@@ -286,6 +290,58 @@ void TestWorkbench::coreErrorShownInDialog()
     w.runAll();
     QVERIFY(waitFor(failed, 2, 30000));
     QVERIFY(failed.at(1).at(1).toString().contains("no model"));
+}
+
+
+void TestWorkbench::movedModelKeepsItsSession()
+{
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString first = dir.filePath(QStringLiteral("first")), moved = dir.filePath(QStringLiteral("moved"));
+    QVERIFY(QDir().mkpath(first));
+    for (const QString& name : QDir(demoModel()).entryList(QDir::Files))
+        QVERIFY(QFile::copy(demoModel() + QLatin1Char('/') + name, first + QLatin1Char('/') + name));
+    const QString sessionPath = dir.filePath(QStringLiteral("s.h5"));
+    std::vector<double> row;
+    {
+        MainWindow w;
+        QSignalSpy finished(w.worker(), &Worker::jobFinished);
+        w.openModel(first);
+        QVERIFY(waitFor(finished, 1));
+        w.setRunSettings(smallSettings());
+        w.runAnalysis();
+        QVERIFY(waitFor(finished, 2));
+        w.saveSessionAs(sessionPath);
+        QVERIFY(waitFor(finished, 3));
+        for (int c = 0; c < w.importance()->heatmap()->columns(); ++c)
+            row.push_back(w.importance()->heatmap()->value(0, c));
+    }
+    QVERIFY(!row.empty());
+    QVERIFY(QDir().rename(first, moved));
+
+    MainWindow w;
+    QSignalSpy finished(w.worker(), &Worker::jobFinished);
+    w.openSession(sessionPath);
+    QVERIFY(waitFor(finished, 1));
+    QVERIFY2(w.lastNotice().contains(first) && w.lastNotice().contains(QStringLiteral("not there")),
+        qPrintable(w.lastNotice()));
+    QCOMPARE(w.importance()->heatmap()->filledRows(), w.importance()->heatmap()->rows()); // the session's views
+    w.openModel(moved); // the same checkpoint elsewhere: the session stays, and names the new folder
+    QVERIFY(waitFor(finished, 2));
+    QCOMPARE(w.worker()->sessionPath(), sessionPath);
+    for (int c = 0; c < static_cast<int>(row.size()); ++c)
+        QCOMPARE(w.importance()->heatmap()->value(0, c), row[static_cast<size_t>(c)]);
+    w.saveSessionAs(sessionPath);
+    QVERIFY(waitFor(finished, 3));
+    const moewb::Session session = moewb::Session::open(sessionPath.toStdString());
+    QVERIFY(session.source().has_value());
+    QCOMPARE(QString::fromStdString(session.source()->path.string()), QDir(moved).absolutePath());
+    QVERIFY(session.importance().has_value());
+
+    // Another checkpoint still starts a new session.
+    w.openModel(QString::fromStdString((moewb::test::sourceDir() / "resources/demo/models/qwen").string()));
+    QVERIFY(waitFor(finished, 4));
+    QVERIFY(w.worker()->sessionPath().isEmpty());
 }
 
 QTEST_MAIN(TestWorkbench)
