@@ -1,10 +1,10 @@
 #include "app/gui/recover_panel.h"
 
+#include "app/gui/file_row.h"
 #include "widgets/loss_curve.h"
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
-#include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -13,7 +13,6 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
-#include <QToolButton>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -30,22 +29,9 @@ RecoverPanel::RecoverPanel(QWidget* parent)
     m_plan = new QComboBox(box);
     m_plan->setObjectName(QStringLiteral("plan"));
     form->addRow(tr("Plan:"), m_plan);
+    const QString textFilter = tr("Text (*.txt *.jsonl);;All files (*)");
     const auto fileRow = [&](QLineEdit*& edit, const QString& placeholder, const QString& dialogTitle) {
-        auto* layout = new QHBoxLayout;
-        edit = new QLineEdit(box);
-        edit->setPlaceholderText(placeholder);
-        auto* browse = new QToolButton(box);
-        browse->setText(QStringLiteral("\u2026"));
-        layout->addWidget(edit, 1);
-        layout->addWidget(browse);
-        QLineEdit* target = edit;
-        connect(browse, &QToolButton::clicked, this, [this, target, dialogTitle] {
-            const QString file = QFileDialog::getOpenFileName(
-                this, dialogTitle, QString(), tr("Text (*.txt *.jsonl);;All files (*)"));
-            if (!file.isEmpty())
-                target->setText(file);
-        });
-        return layout;
+        return fileChooserRow(box, edit, placeholder, dialogTitle, textFilter);
     };
     form->addRow(tr("Training text:"), fileRow(m_train, tr("demo calibration text"), tr("Training text")));
     form->addRow(tr("Held-out text:"), fileRow(m_heldOut, tr("demo evaluation text"), tr("Held-out text")));
