@@ -157,7 +157,8 @@ void LossCurve::scheduleReplot()
     bool found = false;
     const QCPRange loss = valueRange({m_loss, m_heldOutLoss}, found);
     if (found) {
-        const double pad = std::max(0.05, 0.1 * loss.size());
+        // Relative to the values: a distillation loss of 0.01 nats is not squeezed to the bottom.
+        const double pad = std::max({1e-3, 0.1 * loss.size(), 0.02 * std::abs(loss.upper)});
         m_plot->yAxis->setRange(std::max(0.0, loss.lower - pad), loss.upper + pad);
     }
     bool foundP = false;
@@ -166,7 +167,11 @@ void LossCurve::scheduleReplot()
         const double pad = std::max(0.5, 0.1 * ppl.size());
         m_plot->yAxis2->setRange(std::max(0.0, ppl.lower - pad), ppl.upper + pad);
     }
-    m_plot->xAxis->setRange(0, std::max<double>(1, static_cast<double>(m_steps)));
+    // A margin at both ends: the points of step 0 and of the last step, and a kept line there, are
+    // drawn whole instead of on the axis lines.
+    const double last = std::max<double>(1, static_cast<double>(m_steps));
+    const double margin = std::max(0.25, 0.015 * last);
+    m_plot->xAxis->setRange(-margin, last + margin);
     if (!m_replotTimer.isActive())
         m_replotTimer.start();
 }

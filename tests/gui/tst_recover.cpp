@@ -179,6 +179,19 @@ void TestRecover::recoverFewSteps()
     qInfo("LM: kept step GUI %lld, core %lld", curve->keptStep(), static_cast<long long>(run.bestStep));
     QCOMPARE(curve->keptStep(), static_cast<long long>(run.bestStep));
     QCOMPARE(curve->keptLabel(), QStringLiteral("kept: step %1").arg(run.bestStep));
+    // A learning rate far too high (1.0, 2 steps, held-out after each): training makes the held-out
+    // perplexity worse, core keeps an earlier step than the last, and the marker follows core.
+    moewb::gui::RecoverSettings wild = r;
+    wild.lr = 1.0;
+    wild.steps = 2;
+    wild.evalEvery = 1;
+    QVERIFY(waitForJob(w, w.recover(wild)));
+    QCoreApplication::processEvents();
+    const auto wildRun = coreRun(session, wild);
+    qInfo("lr 1: kept step GUI %lld, core %lld of %lld", curve->keptStep(), static_cast<long long>(wildRun.bestStep),
+        static_cast<long long>(wildRun.steps));
+    QVERIFY(wildRun.bestStep < wildRun.steps);
+    QCOMPARE(curve->keptStep(), static_cast<long long>(wildRun.bestStep));
 
     QVERIFY(inCompare(w, base + QStringLiteral("-lora")));
 
