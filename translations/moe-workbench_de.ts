@@ -354,6 +354,10 @@
             <translation>Destillationsverlust (nats)</translation>
         </message>
         <message>
+            <source>held-out distillation loss (selects the adapters)</source>
+            <translation>Held-out-Destillationsverlust (wählt die Adapter)</translation>
+        </message>
+        <message>
             <source>Cross-entropy loss (nats)</source>
             <translation>Kreuzentropie-Verlust (nats)</translation>
         </message>
@@ -1704,6 +1708,10 @@
         <message>
             <source>Run ▸ Recover to see the loss curve</source>
             <translation>Ausführen ▸ Wiederherstellen zeigt die Verlustkurve</translation>
+        </message>
+        <message>
+            <source>kept: step %1</source>
+            <translation>behalten: Schritt %1</translation>
         </message>
     </context>
     <context>

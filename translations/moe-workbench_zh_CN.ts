@@ -354,6 +354,10 @@
             <translation>蒸馏损失（nats）</translation>
         </message>
         <message>
+            <source>held-out distillation loss (selects the adapters)</source>
+            <translation>留出集蒸馏损失（决定保留的适配器）</translation>
+        </message>
+        <message>
             <source>Cross-entropy loss (nats)</source>
             <translation>交叉熵损失（nats）</translation>
         </message>
@@ -1704,6 +1708,10 @@
         <message>
             <source>Run ▸ Recover to see the loss curve</source>
             <translation>运行 ▸ 恢复 以查看损失曲线</translation>
+        </message>
+        <message>
+            <source>kept: step %1</source>
+            <translation>保留：第 %1 步</translation>
         </message>
     </context>
     <context>

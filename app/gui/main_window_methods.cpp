@@ -27,7 +27,10 @@ void MainWindow::createMethodViews()
     connect(m_recover, &RecoverPanel::recoverRequested, this, &MainWindow::recover);
     connect(m_worker, &Worker::similarityReady, this, &MainWindow::onSimilarity);
     connect(m_worker, &Worker::lossPointReady, this, [this](const LossPoint& p) {
-        m_recover->lossCurve()->addPoint(p.step, p.loss, p.heldOutPerplexity);
+        // The held-out objective is drawn only where start() named it (distillation).
+        m_recover->lossCurve()->addPoint(p.step, p.loss, p.heldOutPerplexity, p.heldOutObjective);
+        if (p.keptStep >= 0)
+            m_recover->lossCurve()->markKept(p.keptStep);
     });
     connect(m_worker, &Worker::planStored, this, [this](const QString& plan) {
         statusBar()->showMessage(
@@ -119,8 +122,9 @@ int MainWindow::recover(const RecoverSettings& settings)
                 .arg(settings.steps)
                 .arg(settings.temperature)
                 .arg(settings.distillWeight),
-            settings.steps, tr("Distillation loss (nats)"));
-    else
+            settings.steps, tr("Distillation loss (nats)"),
+            tr("held-out distillation loss (selects the adapters)"));
+    else // the held-out objective is log perplexity: the right axis's points show it already
         m_recover->lossCurve()->start(tr("LoRA recovery of %1 (rank %2, %3 steps)")
                                           .arg(settings.plan)
                                           .arg(settings.rank)

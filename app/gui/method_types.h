@@ -6,6 +6,7 @@
 #include <QMetaType>
 #include <QString>
 #include <QStringList>
+#include <limits>
 #include <vector>
 
 namespace moewb::gui {
@@ -69,13 +70,18 @@ struct RecoverSettings {
 };
 
 // One point of a fine-tuning curve (Recover, or CD-MoE's fine-tuning of the condensed experts): the
-// training loss of a step, and the held-out perplexity when that step evaluated (NaN otherwise; step
-// 0 = before training has only a perplexity).
+// training loss of a step, and the held-out perplexity and objective when that step evaluated (NaN
+// otherwise). Recover posts one more point after training: step 0 (before training, loss NaN) with
+// its held-out values, and the step whose adapters were kept.
 struct LossPoint {
     QString run; // the plan being made ("<plan>-lora", or the CD-MoE plan)
     long long step = 0, steps = 0;
     double loss = 0, lr = 0;
     double heldOutPerplexity = 0; // NaN when this step did not evaluate
+    // The training objective on the held-out windows (core's FinetuneReport::heldOutObjective; lm:
+    // log perplexity, distill: the distillation loss); NaN when this step did not evaluate.
+    double heldOutObjective = std::numeric_limits<double>::quiet_NaN();
+    long long keptStep = -1; // the point after training: the kept adapters' step; -1 otherwise
 };
 
 } // namespace moewb::gui

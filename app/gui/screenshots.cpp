@@ -5,6 +5,7 @@
 #include "app/gui/parameters_dock.h"
 #include "app/gui/preferences_dialog.h"
 #include "app/gui/recover_panel.h"
+#include "app/gui/worker.h"
 #include "widgets/block_table.h"
 #include "widgets/compare_view.h"
 #include "widgets/rank_editor.h"
@@ -15,10 +16,54 @@
 #include <QApplication>
 #include <QDir>
 #include <QDockWidget>
+#include <QEventLoop>
 #include <QPixmap>
 #include <QTabWidget>
+#include <QTimer>
 
 namespace moewb::gui {
+
+namespace {
+
+// The Recover tab after a short distillation run (T 2, weight 1) of the session's plan: the form
+// with Distillation chosen, the curve with the held-out distillation loss and the kept step. False
+// when the run did not finish within 10 minutes.
+bool runRecoverByDistillation(MainWindow& window)
+{
+    RecoverPanel* recover = window.recoverPanel();
+    RecoverSettings distill;
+    distill.plan = recover->settings().plan;
+    distill.objective = QStringLiteral("distill");
+    distill.temperature = 2.0;
+    distill.steps = 30;
+    distill.lr = 2e-3;
+    distill.sequenceLength = 64;
+    distill.evalEvery = 5;
+    distill.evalBlocks = 8;
+    recover->setSettings(distill);
+    QEventLoop loop;
+    bool finished = false;
+    int job = 0;
+    const auto ended = [&](int j, bool ok) {
+        if (j == job) {
+            finished = ok;
+            loop.quit();
+        }
+    };
+    QObject::connect(window.worker(), &Worker::jobFinished, &loop, [&](int j) { ended(j, true); });
+    QObject::connect(window.worker(), &Worker::jobCancelled, &loop, [&](int j) { ended(j, false); });
+    QObject::connect(window.worker(), &Worker::jobFailed, &loop, [&](int j, const QString&) { ended(j, false); });
+    QTimer::singleShot(600000, &loop, &QEventLoop::quit);
+    job = window.recover(distill);
+    if (job != 0)
+        loop.exec();
+    recover->setSettings(distill); // the form shows the plan that ran, not the '-lora' one it stored
+    QTimer::singleShot(500, &loop, &QEventLoop::quit); // the coalesced replots land
+    loop.exec();
+    return finished;
+}
+
+} // namespace
 
 QStringList saveScreenshots(MainWindow& window, const QString& directory)
 {
@@ -79,18 +124,6 @@ QStringList saveScreenshots(MainWindow& window, const QString& directory)
     window.centralTabs()->setCurrentWidget(window.rankEditor());
     QApplication::processEvents();
     save(window.rankEditor(), QStringLiteral("ranks.png"));
-    // The Recover tab's form with Distillation chosen (default settings otherwise; nothing runs).
-    RecoverPanel* recover = window.recoverPanel();
-    const RecoverSettings recoverBefore = recover->settings();
-    RecoverSettings distill;
-    distill.plan = recoverBefore.plan;
-    distill.objective = QStringLiteral("distill");
-    distill.temperature = 2.0;
-    recover->setSettings(distill);
-    window.centralTabs()->setCurrentWidget(recover);
-    QApplication::processEvents();
-    save(recover, QStringLiteral("recover-distill.png"));
-    recover->setSettings(recoverBefore);
     for (auto* dock : hidden)
         dock->show();
     window.centralTabs()->setCurrentWidget(window.importance());
@@ -101,6 +134,18 @@ QStringList saveScreenshots(MainWindow& window, const QString& directory)
     preferences.hide();
     if (const QString file = saveExportScreenshot(window, directory); !file.isEmpty())
         written << file;
+    // Last, as it adds '<plan>-lora' to the session (the pictures above show the session without it).
+    hidden.clear();
+    for (auto* dock : window.findChildren<QDockWidget*>())
+        if (dock->isVisible() && !dock->isFloating()) {
+            dock->hide();
+            hidden << dock;
+        }
+    if (runRecoverByDistillation(window))
+        save(window.recoverPanel(), QStringLiteral("recover-distill.png"));
+    for (auto* dock : hidden)
+        dock->show();
+    window.centralTabs()->setCurrentWidget(window.importance());
     return written;
 }
 

@@ -9,8 +9,9 @@ namespace moewb::gui {
 class MainWindow;
 
 // Writes window.png, heatmap.png, layers.png, convergence.png, blocks.png, model.png, parameters.png,
-// compare.png, ranks.png, recover-distill.png (the Recover tab's form, Distillation chosen) and
-// preferences.png into `directory`; returns the files written.
+// compare.png, ranks.png, preferences.png, export.png and last recover-distill.png (the Recover tab
+// after a 30-step distillation run of the session's plan, which adds '<plan>-lora' to the session)
+// into `directory`; returns the files written.
 QStringList saveScreenshots(MainWindow& window, const QString& directory);
 
 // screenshots_export.cpp: export.png, the export dialog after writing the session's plan to a

@@ -97,12 +97,18 @@ void WorkerCore::recover(int job, const RecoverSettings& r)
     const FinetuneResult result = finetuneLora(*model, adapters, train, heldOut, fo,
         [this, job, run](const FinetuneReport& report) {
             LossPoint point{run, report.step, report.steps, report.loss, report.lr,
-                report.heldOutPerplexity ? *report.heldOutPerplexity : kNaN};
+                report.heldOutPerplexity.value_or(kNaN), report.heldOutObjective.value_or(kNaN)};
             m_facade->post(job, Delivery::Live, [point](Worker& w) { Q_EMIT w.lossPointReady(point); });
             return progress(job, double(report.step) / double(std::max<int64_t>(1, report.steps)));
         });
-    if (!result.heldOut.empty() && result.heldOut.front().first == 0) { // before training
-        LossPoint point{run, 0, result.steps, kNaN, 0, result.heldOut.front().second};
+    { // after training: the held-out values before it (step 0) and the kept adapters' step
+        LossPoint point{run, 0, result.steps, kNaN, 0, kNaN, kNaN, result.bestStep};
+        if (!result.heldOut.empty() && result.heldOut.front().first == 0) {
+            point.heldOutPerplexity = result.heldOut.front().second;
+            point.heldOutObjective = result.heldOutObjective.front();
+        }
+        if (result.heldOut.empty()) // no held-out text: nothing was selected, the last step's adapters are kept
+            point.keptStep = result.steps;
         m_facade->post(job, Delivery::Live, [point](Worker& w) { Q_EMIT w.lossPointReady(point); });
     }
 

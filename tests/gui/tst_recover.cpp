@@ -54,8 +54,9 @@ moewb::gui::RecoverSettings tinyRecover(const QString& plan, int steps)
 }
 
 // The fine-tuning Recover ran with `r`, directly through core on the saved session's plan `r.plan`
-// (distillation: the original Qwen demo as the teacher): its per-step losses.
-std::vector<double> coreLosses(const moewb::Session& session, const moewb::gui::RecoverSettings& r)
+// (distillation: the original Qwen demo as the teacher): its per-step losses, held-out values and
+// kept step.
+moewb::FinetuneResult coreRun(const moewb::Session& session, const moewb::gui::RecoverSettings& r)
 {
     using namespace moewb;
     const auto base = session.plans().find(r.plan.toStdString());
@@ -91,7 +92,7 @@ std::vector<double> coreLosses(const moewb::Session& session, const moewb::gui::
         fo.temperature = r.temperature;
         fo.distillWeight = r.distillWeight;
     }
-    return finetuneLora(*model, adapters, train, heldOut, fo).losses;
+    return finetuneLora(*model, adapters, train, heldOut, fo);
 }
 
 // Opens the Qwen demo and runs Expert Drop 25 % on 2 x 32 calibration tokens: the plan Recover starts
@@ -162,7 +163,8 @@ void TestRecover::recoverFewSteps()
         QVERIFY(std::holds_alternative<ApplyDelta>(steps[i]));
 
     QCOMPARE(curve->lossLabel(), QStringLiteral("Cross-entropy loss (nats)"));
-    const auto direct = coreLosses(session, r);
+    const auto run = coreRun(session, r);
+    const auto& direct = run.losses;
     QCOMPARE(direct.size(), size_t(3));
     for (int i = 0; i < 3; ++i) {
         qInfo("step %d: GUI loss %.6f, core loss %.6f", i + 1, curve->lossAt(i),
@@ -172,6 +174,24 @@ void TestRecover::recoverFewSteps()
     QCOMPARE(
         QString::fromStdString(lora->second.plan.parameters.at("lora").at("objective").get<std::string>()),
         QStringLiteral("lm"));
+    // LM: no held-out loss series (the perplexity points show it), the kept step marked as core keeps it.
+    QVERIFY(curve->heldOutLoss().isEmpty());
+    qInfo("LM: kept step GUI %lld, core %lld", curve->keptStep(), static_cast<long long>(run.bestStep));
+    QCOMPARE(curve->keptStep(), static_cast<long long>(run.bestStep));
+    QCOMPARE(curve->keptLabel(), QStringLiteral("kept: step %1").arg(run.bestStep));
+    // A learning rate far too high (1.0, 2 steps, held-out after each): training makes the held-out
+    // perplexity worse, core keeps an earlier step than the last, and the marker follows core.
+    moewb::gui::RecoverSettings wild = r;
+    wild.lr = 1.0;
+    wild.steps = 2;
+    wild.evalEvery = 1;
+    QVERIFY(waitForJob(w, w.recover(wild)));
+    QCoreApplication::processEvents();
+    const auto wildRun = coreRun(session, wild);
+    qInfo("lr 1: kept step GUI %lld, core %lld of %lld", curve->keptStep(), static_cast<long long>(wildRun.bestStep),
+        static_cast<long long>(wildRun.steps));
+    QVERIFY(wildRun.bestStep < wildRun.steps);
+    QCOMPARE(curve->keptStep(), static_cast<long long>(wildRun.bestStep));
 
     QVERIFY(inCompare(w, base + QStringLiteral("-lora")));
 
@@ -208,7 +228,9 @@ void TestRecover::recoverFewSteps()
 
 // Distillation (T 2, weight 0.5) for 2 steps after Expert Drop 25 %: the curve's losses are core's
 // for the same settings with the original model as the teacher (an LM run's, or one with T 1, would
-// differ), the axis says what the loss is, and '<plan>-lora' records the objective, T and A.
+// differ), the axis says what the loss is, and '<plan>-lora' records the objective, T and A. The
+// held-out distillation loss (evaluated before training and at step 2) is drawn as core's
+// heldOutObjective, and the kept marker sits at core's bestStep.
 void TestRecover::recoverByDistillation()
 {
     MOEWB_REQUIRE_DEMO_MODEL("qwen");
@@ -217,7 +239,6 @@ void TestRecover::recoverByDistillation()
     QVERIFY(!base.isEmpty());
 
     moewb::gui::RecoverSettings r = tinyRecover(base, 2);
-    r.heldOutPath = QStringLiteral("-");
     r.objective = QStringLiteral("distill");
     r.temperature = 2.0;
     r.distillWeight = 0.5;
@@ -244,10 +265,11 @@ void TestRecover::recoverByDistillation()
     QCOMPARE(parameters.at("temperature").get<double>(), 2.0);
     QCOMPARE(parameters.at("distill_weight").get<double>(), 0.5);
 
-    const auto direct = coreLosses(session, r);
+    const auto run = coreRun(session, r);
+    const auto& direct = run.losses;
     moewb::gui::RecoverSettings lm = r;
     lm.objective = QStringLiteral("lm");
-    const auto lmDirect = coreLosses(session, lm);
+    const auto lmDirect = coreRun(session, lm).losses;
     QCOMPARE(direct.size(), size_t(2));
     QCOMPARE(lmDirect.size(), size_t(2));
     for (int i = 0; i < 2; ++i) {
@@ -256,6 +278,22 @@ void TestRecover::recoverByDistillation()
         QVERIFY(std::abs(curve->lossAt(i) - direct[static_cast<size_t>(i)]) < 1e-3);
     }
     QVERIFY(std::abs(direct[0] - lmDirect[0]) > 0.05); // the objective matters at step 1
+
+    const auto heldOut = curve->heldOutLoss();
+    QCOMPARE(run.heldOutObjective.size(), size_t(2)); // before training and at step 2
+    QCOMPARE(heldOut.size(), 2);
+    for (int i = 0; i < 2; ++i) {
+        const auto e = static_cast<size_t>(i);
+        qInfo("step %lld: GUI held-out loss %.6f, core held-out objective %.6f (log perplexity %.6f)",
+            static_cast<long long>(run.heldOut[e].first), heldOut[i].y(), run.heldOutObjective[e],
+            std::log(run.heldOut[e].second));
+        QCOMPARE(heldOut[i].x(), static_cast<double>(run.heldOut[e].first));
+        QVERIFY(std::abs(heldOut[i].y() - run.heldOutObjective[e]) < 1e-4);
+        QVERIFY(std::abs(heldOut[i].y() - std::log(run.heldOut[e].second)) > 0.05); // not the LM value
+    }
+    qInfo("distillation: kept step GUI %lld, core %lld", curve->keptStep(), static_cast<long long>(run.bestStep));
+    QCOMPARE(curve->keptStep(), static_cast<long long>(run.bestStep));
+    QCOMPARE(parameters.at("best_step").get<long long>(), curve->keptStep());
     QVERIFY(inCompare(w, base + QStringLiteral("-lora")));
 }
 

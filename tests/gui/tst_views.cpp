@@ -1,11 +1,13 @@
 // The views without a model: the metric switch keeps every metric's rows and the marks, the bar
 // chart holds importance and pruning counts, convergence curves grow per layer and switch with the
-// selection (a narrow plot wraps its title), the KT table shows one row per block, and repaints are coalesced.
+// selection (a narrow plot wraps its title), the KT table shows one row per block, repaints are
+// coalesced, and the loss curve draws a held-out loss only when named and marks the kept step.
 #include "widgets/block_table.h"
 #include "widgets/convergence_plot.h"
 #include "widgets/heatmap_view.h"
 #include "widgets/importance_panel.h"
 #include "widgets/layer_bar_chart.h"
+#include "widgets/loss_curve.h"
 
 #include <qcustomplot.h>
 
@@ -25,6 +27,7 @@ private Q_SLOTS:
     void narrowPlotWrapsTitle();
     void blockTableRows();
     void repaintsAreCoalesced();
+    void lossCurveHeldOutLossAndKeptStep();
 };
 
 void TestViews::metricSwitchKeepsRowsAndMarks()
@@ -152,6 +155,50 @@ void TestViews::repaintsAreCoalesced()
         view.setRow(i % 2, {double(i), 1, 2, 3});
     QTRY_VERIFY(replots.count() >= 1);
     QVERIFY2(replots.count() <= 2, qPrintable(QString::number(replots.count())));
+}
+
+// LossCurve: a named held-out loss gets a legend entry and a point per evaluation (step 0 may come
+// last, as Recover posts it after training), sorted by step; without a name (an LM run) the values
+// are not drawn. The kept marker says its step, its label stays inside the axis rect at either end,
+// and start() removes it.
+void TestViews::lossCurveHeldOutLossAndKeptStep()
+{
+    const double nan = std::nan("");
+    LossCurve curve;
+    curve.resize(600, 300);
+    curve.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&curve));
+    curve.start(QStringLiteral("distill"), 4, QStringLiteral("Distillation loss (nats)"), QStringLiteral("held-out"));
+    QCOMPARE(curve.plot()->legend->itemCount(), 3);
+    for (long long step = 1; step <= 4; ++step)
+        curve.addPoint(step, 1.0 + 0.1 * double(step), step % 2 == 0 ? 40.0 : nan, step % 2 == 0 ? 0.5 / double(step) : nan);
+    curve.addPoint(0, nan, 45.0, 0.9);
+    QCOMPARE(curve.lossPoints(), 4);
+    QCOMPARE(curve.perplexityPoints(), 3);
+    QCOMPARE(curve.heldOutLoss(), (QVector<QPointF>{{0, 0.9}, {2, 0.25}, {4, 0.125}}));
+    QCOMPARE(curve.keptStep(), -1LL);
+    QVERIFY(curve.keptLabel().isEmpty());
+    auto* text = qobject_cast<QCPItemText*>(curve.plot()->item(1));
+    QVERIFY(text);
+    for (long long kept : {0LL, 2LL, 4LL}) {
+        curve.markKept(kept);
+        QCOMPARE(curve.keptStep(), kept);
+        QCOMPARE(curve.keptLabel(), QStringLiteral("kept: step %1").arg(kept));
+        curve.plot()->replot(QCustomPlot::rpImmediateRefresh);
+        const QRect rect = curve.plot()->axisRect()->rect();
+        QVERIFY(text->visible());
+        QVERIFY2(text->topLeft->pixelPosition().x() >= rect.left() - 1 && text->bottomRight->pixelPosition().x() <= rect.right() + 1,
+            qPrintable(QStringLiteral("kept %1: label %2..%3 in %4..%5").arg(kept).arg(text->topLeft->pixelPosition().x())
+                    .arg(text->bottomRight->pixelPosition().x()).arg(rect.left()).arg(rect.right())));
+    }
+
+    curve.start(QStringLiteral("lm"), 4, QStringLiteral("Cross-entropy loss (nats)"));
+    QCOMPARE(curve.keptStep(), -1LL);
+    QVERIFY(!text->visible());
+    QCOMPARE(curve.plot()->legend->itemCount(), 2);
+    curve.addPoint(2, 3.0, 20.0, std::log(20.0));
+    QVERIFY(curve.heldOutLoss().isEmpty());
+    QCOMPARE(curve.perplexityPoints(), 1);
 }
 
 QTEST_MAIN(TestViews)
