@@ -22,6 +22,7 @@ PreferencesDialog::PreferencesDialog(const Preferences& p, QWidget* parent)
     , m_preferences(p)
 {
     setWindowTitle(tr("Preferences"));
+    setMinimumWidth(480); // the file fields show their placeholders ("demo evaluation text") whole
     auto* layout = new QVBoxLayout(this);
 
     auto* general = new QGroupBox(tr("General"), this);
