@@ -62,6 +62,10 @@
             <source>User interface language: en, zh_CN or de (default: Preferences)</source>
             <translation>Sprache der Oberfläche: en, zh_CN oder de (Standard: Einstellungen)</translation>
         </message>
+        <message>
+            <source>Print the demo folder this executable uses and quit</source>
+            <translation>Den von diesem Programm verwendeten Demo-Ordner ausgeben und beenden</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::MainWindow</name>

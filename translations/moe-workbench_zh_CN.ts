@@ -62,6 +62,10 @@
             <source>User interface language: en, zh_CN or de (default: Preferences)</source>
             <translation>界面语言：en、zh_CN 或 de（默认：首选项中的设置）</translation>
         </message>
+        <message>
+            <source>Print the demo folder this executable uses and quit</source>
+            <translation>输出此程序使用的演示文件夹并退出</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::MainWindow</name>

@@ -1,5 +1,5 @@
 // moe-workbench [MODEL_DIR]: the Qt GUI. Opens MODEL_DIR, or the Qwen-style demo model when it is
-// installed (or in the source tree of this build).
+// installed (or in the source tree of this build; --print-demo-dir says which, app/gui/demo_paths.h).
 #include "app/gui/demo_paths.h"
 #include "app/gui/i18n.h"
 #include "app/gui/main_window.h"
@@ -13,6 +13,23 @@
 #include <QTimer>
 #include <cstdio>
 #include <memory>
+
+namespace {
+
+// --print-demo-dir: the folder on stdout, or (exit 1) where it was looked for on stderr.
+int printDemoDirectory()
+{
+    const QString dir = moewb::gui::demoDirectory();
+    if (dir.isEmpty()) {
+        std::fprintf(stderr, "moe-workbench: no demo folder in: %s\n",
+            qPrintable(moewb::gui::demoDirectoryCandidates().join(QStringLiteral(", "))));
+        return 1;
+    }
+    std::printf("%s\n", qPrintable(dir));
+    return 0;
+}
+
+} // namespace
 
 int main(int argc, char** argv)
 {
@@ -51,11 +68,16 @@ int main(int argc, char** argv)
     const QCommandLineOption languageOption(QStringLiteral("language"),
         QApplication::translate("main", "User interface language: en, zh_CN or de (default: Preferences)"),
         QStringLiteral("CODE"));
+    const QCommandLineOption printDemoDir(QStringLiteral("print-demo-dir"),
+        QApplication::translate("main", "Print the demo folder this executable uses and quit"));
     parser.addOption(languageOption);
     parser.addOption(runAll);
     parser.addOption(shots);
     parser.addOption(forceGenetic);
+    parser.addOption(printDemoDir);
     parser.process(app);
+    if (parser.isSet(printDemoDir)) // how the package test sees which demo an installed tree uses
+        return printDemoDirectory();
 
     moewb::gui::MainWindow window;
     // Screenshots show the default parameters, not the ones this user ran last.
