@@ -3,7 +3,10 @@
 # wheel - the usual situation on a GPU server - while the default build keeps Debian's LibTorch 1.13.
 #   packaging/build-cuda.sh [PYTHON]
 # PYTHON: an interpreter whose environment has (or gets) torch; default: a venv in build/torch-venv
-# with `pip install ${MOEWB_TORCH_SPEC:-torch}` (Linux x86_64 wheels are CUDA 12 builds).
+# with `pip install ${MOEWB_TORCH_SPEC:-torch==2.10.0}` (the version verified here, a CUDA 12.8 wheel; set
+# MOEWB_TORCH_SPEC=torch for the newest: torch 2.15.0+cu132 failed CMake's configure on 2026-11-23 with
+# "requires the language dialect CUDA20 ... the current compiler NVIDIA does not support this" inside
+# Caffe2's select_compute_arch.cmake, with this machine's nvcc).
 # No CUDA toolkit is needed: the wheel's libcudart is handed to CMake (cmake/MoewbTorch.cmake).
 # Environment: MOEWB_BUILD_DIR (default build/cuda), MOEWB_TARGETS, MOEWB_JOBS, MOEWB_SKIP_DEPS=1.
 # Then: ctest --test-dir build/cuda -L cuda   (GPU tests; they skip themselves without a GPU)
@@ -17,7 +20,7 @@ if [ -z "$py" ]; then
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
     py=$venv/bin/python
 fi
-"$py" -c 'import torch' 2>/dev/null || "$py" -m pip install "${MOEWB_TORCH_SPEC:-torch}"
+"$py" -c 'import torch' 2>/dev/null || "$py" -m pip install "${MOEWB_TORCH_SPEC:-torch==2.10.0}"
 read -r prefix cudart version cuda < <("$py" - <<'PY'
 import glob, os, torch
 site = os.path.dirname(os.path.dirname(torch.__file__))
