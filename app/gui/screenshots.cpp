@@ -63,6 +63,18 @@ bool runRecoverByDistillation(MainWindow& window)
     return finished;
 }
 
+// Hides the docks shown beside the central tabs (not floating ones) and returns them, to show again.
+QList<QDockWidget*> hideDockedDocks(MainWindow& window)
+{
+    QList<QDockWidget*> hidden;
+    for (auto* dock : window.findChildren<QDockWidget*>())
+        if (dock->isVisible() && !dock->isFloating()) {
+            dock->hide();
+            hidden << dock;
+        }
+    return hidden;
+}
+
 } // namespace
 
 QStringList saveScreenshots(MainWindow& window, const QString& directory)
@@ -112,12 +124,7 @@ QStringList saveScreenshots(MainWindow& window, const QString& directory)
     save(window.modelTree(), QStringLiteral("model.png"));
     raise(window.parameters());
     // The Compare and Ranks tabs with the docks hidden: the whole window's width for their tables.
-    QList<QDockWidget*> hidden;
-    for (auto* dock : window.findChildren<QDockWidget*>())
-        if (dock->isVisible() && !dock->isFloating()) {
-            dock->hide();
-            hidden << dock;
-        }
+    QList<QDockWidget*> hidden = hideDockedDocks(window);
     window.centralTabs()->setCurrentWidget(window.compareView());
     QApplication::processEvents();
     save(window.compareView(), QStringLiteral("compare.png"));
@@ -135,12 +142,7 @@ QStringList saveScreenshots(MainWindow& window, const QString& directory)
     if (const QString file = saveExportScreenshot(window, directory); !file.isEmpty())
         written << file;
     // Last, as it adds '<plan>-lora' to the session (the pictures above show the session without it).
-    hidden.clear();
-    for (auto* dock : window.findChildren<QDockWidget*>())
-        if (dock->isVisible() && !dock->isFloating()) {
-            dock->hide();
-            hidden << dock;
-        }
+    hidden = hideDockedDocks(window);
     if (runRecoverByDistillation(window))
         save(window.recoverPanel(), QStringLiteral("recover-distill.png"));
     for (auto* dock : hidden)
