@@ -87,6 +87,11 @@ Lock::Lock()
     H5Eclear2(H5E_DEFAULT);
 }
 
+Lock::~Lock()
+{
+    H5Eclear2(H5E_DEFAULT);
+}
+
 Id& Id::operator=(Id&& other) noexcept
 {
     if (this != &other) {

@@ -2,8 +2,13 @@
 // moewb::Error naming the file, the object path and HDF5's own innermost reason ("truncated file",
 // "data error detected by Fletcher32 checksum"); HDF5's default printing to stderr is switched off.
 //
-// Debian's HDF5 is built without thread safety, so every HDF5 call in the process must run under
-// h5::Lock (a process-wide recursive mutex). Session takes it in each public function.
+// Every HDF5 call in the process runs under h5::Lock (a process-wide recursive mutex); Session takes it
+// in each public function. Debian's HDF5 1.10 is built thread-safe, but its own global lock does not
+// make a sequence of calls (open, read, close) atomic, and the lock keeps one error discipline:
+// HDF5 keeps an error stack per thread, and entries left on a thread's stack when that thread ends
+// pin HDF5's error messages, so the library loops at exit ("HDF5: infinite loop closing library",
+// seen after the GUI's worker thread used a session). The lock clears the calling thread's stack
+// when taken and again when released.
 #pragma once
 #include <hdf5.h>
 
@@ -17,7 +22,11 @@ namespace moewb::h5 {
 
 class Lock {
 public:
-    Lock(); // also silences HDF5's error printing and clears its error stack
+    Lock(); // also silences HDF5's error printing and clears this thread's error stack
+    ~Lock(); // clears this thread's error stack again (see the top of this file)
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+
 private:
     std::unique_lock<std::recursive_mutex> m_lock;
 };
