@@ -1,32 +1,27 @@
 // The LoRA training loop (lora.h finetuneLora): AdamW with linear warm-up and decay, gradient
 // accumulation, text windows or padded instruction pairs with a masked loss, held-out evaluation of
-// the training objective with early stopping on it, and checkpoint/resume. Everything random in a
-// step is drawn from the seed and the step number (batches) or from torch's generator of the model's
-// device, saved in the checkpoint (adapter dropout), so a resumed run computes exactly what an
-// uninterrupted one does. A checkpoint resumes on any device (its tensors are loaded onto the
-// model's); bit-identical continuation needs the device it was written on. The objective is
+// the training objective with early stopping on it, and checkpoint/resume (lora_checkpoint.h).
+// Everything random in a step is drawn from the seed and the step number (batches) or from torch's
+// generator of the model's device, saved in the checkpoint (adapter dropout), so a resumed run
+// computes exactly what an uninterrupted one does. A checkpoint resumes on any device (its tensors
+// are loaded onto the model's); bit-identical continuation needs the device it was written on. The objective is
 // next-token cross-entropy or distillation from a teacher (the original model; lora.h
 // FinetuneObjective; lora_objective.* computes it and its held-out value).
 #include "core/train/lora.h"
 
-#include "core/io/atomic_file.h"
 #include "core/io/error.h"
 #include "core/io/splitmix.h"
+#include "core/train/lora_checkpoint.h"
 #include "core/train/lora_objective.h"
 #include "core/train/schedule.h"
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
 #include <torch/types.h>
 #include <torch/utils.h>
 #include <torch/optim/adamw.h>
-#include <torch/serialize.h>
 
 #include <chrono>
 #include <cmath>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace moewb {
 
@@ -68,19 +63,6 @@ LmBatch nextBatch(const LoraTrainData& data, const FinetuneOptions& o, SplitMix6
     return instructionBatch(picked, o.seqLen, data.padId);
 }
 
-torch::Tensor bytesTensor(const std::string& text)
-{
-    auto t = torch::empty({static_cast<int64_t>(text.size())}, torch::kUInt8);
-    std::memcpy(t.data_ptr(), text.data(), text.size());
-    return t;
-}
-
-std::string tensorBytes(const torch::Tensor& t)
-{
-    const auto c = t.contiguous();
-    return std::string(static_cast<const char*>(c.data_ptr()), static_cast<size_t>(c.numel()));
-}
-
 // What a checkpoint must agree on to be resumed.
 nlohmann::json identity(const FinetuneOptions& o, const std::vector<LoraAdapter>& adapters, const LoraTrainData& data,
                         const std::vector<int32_t>& heldOut)
@@ -98,126 +80,6 @@ nlohmann::json identity(const FinetuneOptions& o, const std::vector<LoraAdapter>
         id.update({{"objective", objectiveName(o.objective)}, {"temperature", o.temperature},
                    {"distill_weight", o.distillWeight}});
     return id;
-}
-
-struct LoopState {
-    int64_t step = 0; // steps done
-    int sinceBest = 0;
-    bool stopped = false; // early stop reached: nothing left to do
-    FinetuneResult result;
-    std::vector<torch::Tensor> best;
-};
-
-// torch's default generator on `device` (the current GPU for "cuda" without an index).
-at::Generator deviceGenerator(const torch::Device& device)
-{
-    return at::globalContext().defaultGenerator(device);
-}
-
-void saveCheckpoint(const fs::path& path, const nlohmann::json& id, const LoopState& s,
-                    const std::vector<torch::Tensor>& params, const torch::optim::AdamW& optimizer,
-                    const torch::Device& device)
-{
-    torch::serialize::OutputArchive archive;
-    nlohmann::json heldOut = nlohmann::json::array();
-    for (const auto& [step, ppl] : s.result.heldOut)
-        heldOut.push_back({step, ppl});
-    // held_out_objective, held_out_kl and best_objective came with early stopping on the held-out
-    // distillation objective; a distillation checkpoint without them is refused (loadCheckpoint).
-    const nlohmann::json state{{"format", "moewb-lora-checkpoint"}, {"version", 1}, {"identity", id}, {"step", s.step},
-                               {"since_best", s.sinceBest}, {"stopped", s.stopped}, {"losses", s.result.losses},
-                               {"held_out", heldOut}, {"held_out_objective", s.result.heldOutObjective},
-                               {"held_out_kl", s.result.heldOutKl}, {"best_step", s.result.bestStep},
-                               {"best_perplexity", s.result.bestPerplexity}, {"best_objective", s.result.bestObjective},
-                               {"early_stopped", s.result.earlyStopped}, {"seconds", s.result.seconds},
-                               {"best", s.best.size()}};
-    archive.write("state", bytesTensor(state.dump()));
-    for (size_t i = 0; i < params.size(); ++i)
-        archive.write("param" + std::to_string(i), params[i].detach());
-    for (size_t i = 0; i < s.best.size(); ++i)
-        archive.write("best" + std::to_string(i), s.best[i]);
-    archive.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
-    if (!device.is_cpu()) // dropout on a GPU draws from that device's generator
-        archive.write("device_rng", deviceGenerator(device).get_state());
-    torch::serialize::OutputArchive optim;
-    optimizer.save(optim);
-    archive.write("optimizer", optim);
-    std::ostringstream bytes;
-    archive.save_to(bytes);
-    if (!path.parent_path().empty())
-        fs::create_directories(path.parent_path());
-    AtomicFile file(path);
-    file.write(bytes.str());
-    file.commit();
-}
-
-// Restores a checkpoint into `s`, the parameters, the optimizer and torch's generator.
-void loadCheckpoint(const fs::path& path, const nlohmann::json& id, LoopState& s, std::vector<torch::Tensor>& params,
-                    torch::optim::AdamW& optimizer, const torch::Device& device)
-{
-    torch::serialize::InputArchive archive;
-    try {
-        archive.load_from(path.string(), device); // adapters, best adapters and AdamW state on the model's device
-    } catch (const c10::Error& e) {
-        fail("{}: not a fine-tuning checkpoint ({})", path.string(), e.what_without_backtrace());
-    }
-    torch::Tensor raw;
-    archive.read("state", raw);
-    const auto state = nlohmann::json::parse(tensorBytes(raw.cpu()));
-    if (state.value("format", "") != "moewb-lora-checkpoint")
-        fail("{}: not a fine-tuning checkpoint", path.string());
-    if (state.at("identity") != id)
-        fail("{}: was written by a fine-tuning run with other settings, adapters or data; remove it or start "
-             "without --resume",
-             path.string());
-    torch::NoGradGuard noGrad;
-    for (size_t i = 0; i < params.size(); ++i) {
-        torch::Tensor t;
-        archive.read("param" + std::to_string(i), t);
-        params[i].copy_(t);
-    }
-    s.best.clear();
-    for (size_t i = 0; i < state.at("best").get<size_t>(); ++i) {
-        torch::Tensor t;
-        archive.read("best" + std::to_string(i), t);
-        s.best.push_back(t);
-    }
-    torch::Tensor rng;
-    archive.read("torch_rng", rng);
-    at::Generator gen = at::detail::getDefaultCPUGenerator();
-    gen.set_state(rng.cpu());
-    if (torch::Tensor deviceRng; !device.is_cpu() && archive.try_read("device_rng", deviceRng))
-        deviceGenerator(device).set_state(deviceRng.cpu());
-    torch::serialize::InputArchive optim;
-    archive.read("optimizer", optim);
-    optimizer.load(optim);
-    s.step = state.at("step").get<int64_t>();
-    s.sinceBest = state.at("since_best").get<int>();
-    s.stopped = state.at("stopped").get<bool>();
-    s.result.losses = state.at("losses").get<std::vector<double>>();
-    s.result.heldOut.clear();
-    for (const auto& h : state.at("held_out"))
-        s.result.heldOut.emplace_back(h.at(0).get<int64_t>(), h.at(1).get<double>());
-    s.result.bestStep = state.at("best_step").get<int64_t>();
-    s.result.bestPerplexity = state.at("best_perplexity").get<double>();
-    if (state.contains("best_objective")) {
-        s.result.heldOutObjective = state.at("held_out_objective").get<std::vector<double>>();
-        s.result.heldOutKl = state.at("held_out_kl").get<std::vector<double>>();
-        s.result.bestObjective = state.at("best_objective").get<double>();
-    } else if (id.contains("objective") && !s.result.heldOut.empty()) {
-        fail("{}: a distillation checkpoint written before held-out evaluation measured the distillation objective "
-             "(its best step was picked by perplexity); remove it or start without --resume",
-             path.string());
-    } else { // an older LM checkpoint: its criterion, perplexity, is unchanged
-        s.result.heldOutObjective.clear();
-        for (const auto& h : s.result.heldOut)
-            s.result.heldOutObjective.push_back(std::log(h.second));
-        s.result.bestObjective = std::log(s.result.bestPerplexity);
-    }
-    s.result.earlyStopped = state.at("early_stopped").get<bool>();
-    s.result.seconds = state.at("seconds").get<double>();
-    s.result.steps = s.step;
-    s.result.resumedFromStep = s.step;
 }
 
 } // namespace

@@ -3,10 +3,12 @@
 // teacher has zero KL and zero adapter gradients; training lowers the KL to the original; refusals and
 // the objective in the checkpoint's identity; with held-out text the kept step minimises the held-out
 // distillation objective (recomputed here with torch's kl_div and cross_entropy), and a resumed run
-// equals an uninterrupted one.
+// equals an uninterrupted one; checkpoints written before the held-out distillation objective existed
+// are refused for distillation and resumed for LM runs.
 #include "core/io/error.h"
 #include "core/plan/apply.h"
 #include "core/train/lora.h"
+#include "core/train/lora_checkpoint.h"
 #include "core/train/lora_data.h"
 #include "support/golden.h" // (also marks the test with the `model` label)
 #include "support/lora_fixtures.h"
@@ -17,6 +19,7 @@
 #include <tuple>
 
 #include <doctest/doctest.h>
+#include <torch/optim/adamw.h>
 #include <torch/types.h>
 #include <torch/utils.h>
 #include <torch/nn/functional/loss.h>
@@ -312,4 +315,86 @@ TEST_CASE("distillation with held-out text keeps the step of the lowest held-out
               doctest::Approx(0.5 * mix.heldOutKl.at(i) + 0.5 * std::log(mix.heldOut[i].second)).epsilon(1e-12));
     CHECK(mix.bestStep == mix.heldOut[argmin(mix.heldOutObjective)].first);
     CHECK(heldOutObjective(*mixStudent, *teacher, held, mixed) == doctest::Approx(mix.bestObjective).epsilon(1e-9));
+}
+
+TEST_CASE("checkpoints written before the held-out distillation objective: refused for distillation, resumed for LM")
+{
+    // A checkpoint's progress as written by a distillation run with held-out text at steps 0 and 2.
+    const nlohmann::json lmId{{"steps", 4}, {"seed", 1}};
+    nlohmann::json kdId = lmId;
+    kdId.update({{"objective", "distill"}, {"temperature", 2.0}, {"distill_weight", 1.0}});
+    LoopState s;
+    s.step = 2;
+    s.sinceBest = 0;
+    s.result.losses = {2.5, 2.25};
+    s.result.heldOut = {{0, 40.0}, {2, 38.0}};
+    s.result.heldOutKl = {0.5, 0.25};
+    s.result.heldOutObjective = {0.5, 0.25};
+    s.result.bestStep = 2;
+    s.result.bestPerplexity = 38.0;
+    s.result.bestObjective = 0.25;
+    s.result.seconds = 1.5;
+    s.best = {torch::ones({2})};
+    const std::filesystem::path path = "ck.pt";
+
+    LoopState back;
+    restoreProgress(checkpointState(kdId, s), kdId, path, back);
+    CHECK(back.step == 2);
+    CHECK(back.result.losses == s.result.losses);
+    CHECK(back.result.heldOut == s.result.heldOut);
+    CHECK(back.result.heldOutKl == s.result.heldOutKl);
+    CHECK(back.result.heldOutObjective == s.result.heldOutObjective);
+    CHECK(back.result.bestObjective == 0.25);
+    CHECK(back.result.resumedFromStep == 2);
+    CHECK(checkpointState(kdId, s).at("best") == 1);
+    CHECK_THROWS_WITH_AS(restoreProgress(checkpointState(kdId, s), lmId, path, back), doctest::Contains("other settings"),
+                         Error);
+    CHECK_THROWS_WITH_AS(restoreProgress(nlohmann::json{{"format", "x"}}, kdId, path, back),
+                         doctest::Contains("ck.pt: not a fine-tuning checkpoint"), Error);
+
+    // The same progress in the older format: no held-out objective, KL or best objective.
+    auto old = [&](const nlohmann::json& id) {
+        nlohmann::json state = checkpointState(id, s);
+        for (const char* key : {"held_out_objective", "held_out_kl", "best_objective"})
+            state.erase(key);
+        return state;
+    };
+    // Distillation: its best step was picked by perplexity, so it cannot continue under the new criterion.
+    CHECK_THROWS_WITH_AS(restoreProgress(old(kdId), kdId, path, back),
+                         doctest::Contains("ck.pt: a distillation checkpoint written before held-out evaluation"), Error);
+    // LM: the criterion (perplexity) is unchanged; the objective is the log perplexity.
+    LoopState lm;
+    restoreProgress(old(lmId), lmId, path, lm);
+    CHECK(lm.result.heldOut == s.result.heldOut);
+    CHECK(lm.result.heldOutKl.empty());
+    REQUIRE(lm.result.heldOutObjective.size() == 2);
+    CHECK(lm.result.heldOutObjective[0] == doctest::Approx(std::log(40.0)).epsilon(1e-15));
+    CHECK(lm.result.heldOutObjective[1] == doctest::Approx(std::log(38.0)).epsilon(1e-15));
+    CHECK(lm.result.bestObjective == doctest::Approx(std::log(38.0)).epsilon(1e-15));
+    CHECK(lm.result.bestStep == 2);
+    // Distillation without held-out text evaluated nothing: nothing was picked by perplexity, it resumes.
+    s.result.heldOut.clear();
+    LoopState noHeldOut;
+    restoreProgress(old(kdId), kdId, path, noHeldOut);
+    CHECK(noHeldOut.step == 2);
+
+    // A refused checkpoint leaves the adapters and the optimizer as they were (the progress is checked
+    // before any tensor is read).
+    test::TempDir dir;
+    std::vector<torch::Tensor> params{torch::full({3}, 2.0).requires_grad_()};
+    torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(0.1));
+    s.result.heldOut = {{0, 40.0}, {2, 38.0}};
+    saveCheckpoint(dir.path / "ck.pt", lmId, s, params, optimizer, torch::kCPU);
+    params[0].detach().fill_(5.0);
+    LoopState untouched;
+    untouched.step = 7;
+    CHECK_THROWS_WITH_AS(loadCheckpoint(dir.path / "ck.pt", kdId, untouched, params, optimizer, torch::kCPU),
+                         doctest::Contains("other settings"), Error);
+    CHECK(torch::equal(params[0].detach(), torch::full({3}, 5.0)));
+    CHECK(untouched.step == 7);
+    loadCheckpoint(dir.path / "ck.pt", lmId, untouched, params, optimizer, torch::kCPU);
+    CHECK(torch::equal(params[0].detach(), torch::full({3}, 2.0)));
+    CHECK(untouched.step == 2);
+    REQUIRE(untouched.best.size() == 1);
+    CHECK(torch::equal(untouched.best[0], torch::ones({2})));
 }
