@@ -370,8 +370,8 @@
             <translation>&amp;Zerlegen (niedriger Rang)</translation>
         </message>
         <message>
-            <source>Factor the surviving experts of the search's plan: rank allocation and SVD</source>
-            <translation>Die verbleibenden Experten des Suchplans faktorisieren: Rangzuteilung und SVD</translation>
+            <source>Factor the surviving experts of the plan chosen under Low rank: rank allocation and SVD</source>
+            <translation>Die verbleibenden Experten des unter „Niedriger Rang“ gewählten Plans faktorisieren: Rangzuteilung und SVD</translation>
         </message>
         <message>
             <source>&amp;Export compressed model…</source>
@@ -564,8 +564,24 @@
             <translation>Such-Seed:</translation>
         </message>
         <message>
-            <source>Low rank</source>
-            <translation>Niedriger Rang</translation>
+            <source>Low rank (Run ▸ Decompose)</source>
+            <translation>Niedriger Rang (Ausführen ▸ Zerlegen)</translation>
+        </message>
+        <message>
+            <source>The plan whose surviving experts Decompose factors. The result is a new plan: moe-i2 from the MoE-I² search, NAME-lowrank from plan NAME</source>
+            <translation>Der Plan, dessen verbleibende Experten „Zerlegen“ faktorisiert. Das Ergebnis ist ein neuer Plan: moe-i2 aus der MoE-I²-Suche, NAME-lowrank aus dem Plan NAME</translation>
+        </message>
+        <message>
+            <source>Start from:</source>
+            <translation>Ausgangsplan:</translation>
+        </message>
+        <message>
+            <source>MoE-I² search (moe-i2-search)</source>
+            <translation>MoE-I²-Suche (moe-i2-search)</translation>
+        </message>
+        <message>
+            <source>None: the unpruned model</source>
+            <translation>Keiner: das ungeprunte Modell</translation>
         </message>
         <message>
             <source>Fraction of the surviving experts' parameters removed by factorisation</source>

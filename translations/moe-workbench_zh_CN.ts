@@ -370,8 +370,8 @@
             <translation>低秩分解(&amp;D)</translation>
         </message>
         <message>
-            <source>Factor the surviving experts of the search's plan: rank allocation and SVD</source>
-            <translation>对搜索方案中保留的专家进行分解：秩分配与 SVD</translation>
+            <source>Factor the surviving experts of the plan chosen under Low rank: rank allocation and SVD</source>
+            <translation>对“低秩分解”中所选计划的剩余专家做因子分解：秩分配与 SVD</translation>
         </message>
         <message>
             <source>&amp;Export compressed model…</source>
@@ -564,8 +564,24 @@
             <translation>搜索种子：</translation>
         </message>
         <message>
-            <source>Low rank</source>
-            <translation>低秩分解</translation>
+            <source>Low rank (Run ▸ Decompose)</source>
+            <translation>低秩分解（运行 ▸ 分解）</translation>
+        </message>
+        <message>
+            <source>The plan whose surviving experts Decompose factors. The result is a new plan: moe-i2 from the MoE-I² search, NAME-lowrank from plan NAME</source>
+            <translation>“分解”对其剩余专家做因子分解的计划。结果是一个新计划：由 MoE-I² 搜索得到 moe-i2，由计划 NAME 得到 NAME-lowrank</translation>
+        </message>
+        <message>
+            <source>Start from:</source>
+            <translation>起始计划：</translation>
+        </message>
+        <message>
+            <source>MoE-I² search (moe-i2-search)</source>
+            <translation>MoE-I² 搜索（moe-i2-search）</translation>
+        </message>
+        <message>
+            <source>None: the unpruned model</source>
+            <translation>无：未剪枝的模型</translation>
         </message>
         <message>
             <source>Fraction of the surviving experts' parameters removed by factorisation</source>

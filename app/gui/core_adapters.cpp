@@ -140,7 +140,7 @@ BlockRow blockRow(const BlockResult& block, int candidates)
     return row;
 }
 
-SessionSnapshot snapshotOf(const Session& session, const QString& path, const ModelSpec* spec)
+SessionSnapshot snapshotOf(const Session& session, const QString& path, const ModelSpec* spec, const QString& rankPlan)
 {
     SessionSnapshot snap;
     snap.path = path;
@@ -206,9 +206,21 @@ SessionSnapshot snapshotOf(const Session& session, const QString& path, const Mo
         else
             snap.evaluations.push_back(std::move(row));
     }
-    for (const auto& [name, stored] : session.plans())
-        snap.plans << QString::fromStdString(name);
-    for (const auto& [name, stored] : session.plans()) {
+    std::vector<const std::pair<const std::string, SessionPlan>*> byPreference;
+    for (const auto& entry : session.plans()) {
+        snap.plans << QString::fromStdString(entry.first);
+        const auto& steps = entry.second.plan.steps;
+        const bool factors = std::any_of(steps.begin(), steps.end(),
+            [](const PlanStep& step) { return std::holds_alternative<FactorExperts>(step); });
+        if (!factors)
+            snap.decomposable << QString::fromStdString(entry.first);
+        if (QString::fromStdString(entry.first) == rankPlan)
+            byPreference.insert(byPreference.begin(), &entry);
+        else
+            byPreference.push_back(&entry);
+    }
+    for (const auto* entry : byPreference) {
+        const auto& [name, stored] = *entry;
         if (!spec || !snap.ranks.empty())
             break;
         std::map<int, std::set<int>> removedHere;

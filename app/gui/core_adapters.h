@@ -20,8 +20,10 @@ ModelSummary summarizeModel(const MoeModel& model);
 LayerRow layerRow(const LayerAnalysis& analysis, int experts);
 
 // What the views draw from a session (empty parts where it has none); `spec` (the open model's)
-// gives the shapes of factored experts.
-SessionSnapshot snapshotOf(const Session& session, const QString& path, const ModelSpec* spec = nullptr);
+// gives the shapes of factored experts. The Ranks view shows `rankPlan` when it factors experts,
+// else the first plan (by name) that does.
+SessionSnapshot snapshotOf(const Session& session, const QString& path, const ModelSpec* spec = nullptr,
+                           const QString& rankPlan = {});
 
 // A block's row for the KT table.
 BlockRow blockRow(const BlockResult& block, int candidates);

@@ -34,6 +34,9 @@ struct RunSettings {
     double alpha = 0.15; // rank allocation exponent on expert importance
     bool activationAware = true; // SVD mode: activation-aware (whitened) or plain
     std::map<std::pair<int, int>, int> rankOverrides; // (layer, expert) -> rank fixed by hand
+    // Run ▸ Decompose factors the surviving experts of this session plan (empty: of the unpruned
+    // model); the result is the plan decomposedPlanName(decomposeFrom).
+    QString decomposeFrom = QStringLiteral("moe-i2-search");
     MethodParameters methodParameters; // the other methods' (app/gui/method_types.h)
 };
 
@@ -127,7 +130,20 @@ struct SessionSnapshot {
     QString rankPlan; // the first plan with factored experts (empty: none)
     std::vector<RankLayer> ranks; // its layers (needs the model's shapes)
     QStringList plans; // every plan's name
+    QStringList decomposable; // the plans Run ▸ Decompose can start from (none factors experts yet)
 };
+
+// The plan Run ▸ Decompose makes from `from` (RunSettings::decomposeFrom): "moe-i2" from the search's
+// plan (MoE-I²: pruning, then low rank), "moe-i2-lowrank" from the unpruned model (as `moe-compress
+// decompose --no-pruning`), NAME-lowrank from any other plan NAME.
+inline QString decomposedPlanName(const QString& from)
+{
+    if (from == QLatin1String("moe-i2-search"))
+        return QStringLiteral("moe-i2");
+    if (from.isEmpty())
+        return QStringLiteral("moe-i2-lowrank");
+    return from + QStringLiteral("-lowrank");
+}
 
 } // namespace moewb::gui
 

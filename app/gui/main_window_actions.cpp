@@ -83,7 +83,8 @@ void MainWindow::createMenus()
     all->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
     auto* decompose = run->addAction(tr("&Decompose (low rank)"), this, &MainWindow::decompose);
     decompose->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_5)); // Ctrl+4: Run method (gui4)
-    decompose->setStatusTip(tr("Factor the surviving experts of the search's plan: rank allocation and SVD"));
+    decompose->setStatusTip(
+        tr("Factor the surviving experts of the plan chosen under Low rank: rank allocation and SVD"));
     auto* evaluate = run->addAction(tr("Apply && &evaluate"), this, &MainWindow::applyAndEvaluate);
     evaluate->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
     evaluate->setStatusTip(

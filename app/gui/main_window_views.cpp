@@ -121,6 +121,8 @@ void MainWindow::onSessionChanged(const SessionSnapshot& snap)
 {
     if (!m_haveModel)
         return;
+    m_parameters->setDecomposablePlans(snap.decomposable);
+    m_settings.decomposeFrom = m_parameters->settings().decomposeFrom; // its plan may have gone
     m_importance->reset(moeLabels(), m_model.maxExperts);
     std::vector<double> importance(m_model.moeLayers.size(), std::numeric_limits<double>::quiet_NaN());
     for (const auto& row : snap.rows) {

@@ -146,7 +146,13 @@ QWidget* ParametersDock::buildForm()
     m_forceGenetic->setToolTip(tr("Search genetically even where enumerating every set is cheaper"));
     prune->addRow(QString(), m_forceGenetic);
 
-    auto* lowRank = group(tr("Low rank"));
+    auto* lowRank = group(tr("Low rank (Run \u25B8 Decompose)"));
+    m_decomposeFrom = new QComboBox(page);
+    m_decomposeFrom->setObjectName(QStringLiteral("decomposeFrom"));
+    m_decomposeFrom->setToolTip(tr("The plan whose surviving experts Decompose factors. The result is a new "
+                                   "plan: moe-i2 from the MoE-I\u00B2 search, NAME-lowrank from plan NAME"));
+    setDecomposablePlans({});
+    lowRank->addRow(tr("Start from:"), m_decomposeFrom);
     m_rate = real(page, "decompositionRate", 0.0, 0.95, 0.05, 3);
     m_rate->setToolTip(tr("Fraction of the surviving experts' parameters removed by factorisation"));
     lowRank->addRow(tr("Decomposition rate:"), m_rate);
@@ -168,7 +174,7 @@ QWidget* ParametersDock::buildForm()
     m_resetCounts = new QPushButton(tr("Reset all overrides"), countsBox);
     countsLayout->addWidget(m_resetCounts, 0, Qt::AlignRight);
     column->addWidget(countsBox, 1);
-    m_moeI2Only = {prune->parentWidget(), lowRank->parentWidget(), countsBox};
+    m_moeI2Only = {prune->parentWidget(), countsBox};
     connect(m_resetCounts, &QPushButton::clicked, m_counts, &widgets::PruningCountTable::resetAll);
     connect(m_counts, &widgets::PruningCountTable::overridesChanged, this, &ParametersDock::onChanged);
 
@@ -203,6 +209,9 @@ void ParametersDock::setSettings(const RunSettings& s)
     m_rate->setValue(s.decompositionRate);
     m_alpha->setValue(s.alpha);
     m_svdMode->setCurrentIndex(s.activationAware ? 0 : 1);
+    if (m_decomposeFrom->findData(s.decomposeFrom) < 0) // a plan the session has not shown yet
+        m_decomposeFrom->addItem(s.decomposeFrom, s.decomposeFrom);
+    m_decomposeFrom->setCurrentIndex(m_decomposeFrom->findData(s.decomposeFrom));
     m_counts->setOverrides(s.countOverrides);
     m_methodForm->setParameters(s.methodParameters);
     showMethod(s.method);
@@ -229,6 +238,7 @@ RunSettings ParametersDock::settings() const
     s.decompositionRate = m_rate->value();
     s.alpha = m_alpha->value();
     s.activationAware = m_svdMode->currentData().toBool();
+    s.decomposeFrom = m_decomposeFrom->currentData().toString();
     s.countOverrides = m_counts->overrides();
     s.methodParameters = m_methodForm->parameters();
     return s;
@@ -246,6 +256,23 @@ void ParametersDock::onChanged()
 } // namespace moewb::gui
 
 namespace moewb::gui {
+
+void ParametersDock::setDecomposablePlans(const QStringList& plans)
+{
+    const bool filling = m_filling;
+    m_filling = true;
+    const QString current = m_decomposeFrom->count() ? m_decomposeFrom->currentData().toString()
+                                                      : QStringLiteral("moe-i2-search");
+    m_decomposeFrom->clear();
+    m_decomposeFrom->addItem(tr("MoE-I\u00B2 search (moe-i2-search)"), QStringLiteral("moe-i2-search"));
+    m_decomposeFrom->addItem(tr("None: the unpruned model"), QString());
+    for (const QString& plan : plans)
+        if (plan != QLatin1String("moe-i2-search"))
+            m_decomposeFrom->addItem(plan, plan);
+    const int keep = m_decomposeFrom->findData(current);
+    m_decomposeFrom->setCurrentIndex(keep >= 0 ? keep : 0);
+    m_filling = filling;
+}
 
 void ParametersDock::showMethod(const QString& method)
 {

@@ -1,5 +1,6 @@
 // The Parameters dock: method, device, calibration (text, n, s, seed), expert pruning (ratio, N, G,
-// K, T, seed), low rank (decomposition rate, alpha, SVD mode) and the per-layer pruning counts with
+// K, T, seed), low rank (the plan Run ▸ Decompose starts from, decomposition rate, alpha, SVD mode;
+// shown for every method, since any method's plan can be decomposed) and the per-layer pruning counts with
 // overrides. Parameters are checked as they are typed (app/gui/parameter_checks.h); a run with
 // errors is refused. A line under the form says which stages the next run recomputes, compared with
 // the last finished run (the rest comes from the worker's cache).
@@ -37,6 +38,9 @@ public:
     // Allocated counts; with takeOverrides also the overrides the allocation records (an opened session).
     void setAllocation(const AllocationInfo& allocation, bool takeOverrides);
     void setLastRun(const std::optional<RunSettings>& settings); // for the "next run" line
+    // The session plans Run ▸ Decompose may start from (SessionSnapshot::decomposable); keeps the choice
+    // while it is still there, else goes back to the search's plan. Emits nothing.
+    void setDecomposablePlans(const QStringList& plans);
     QList<ParameterIssue> issues() const { return m_issues; }
     QString nextRunText() const;
 
@@ -59,7 +63,7 @@ private:
     QList<ParameterIssue> m_issues;
     bool m_filling = false;
     RunSettings m_hidden; // fields the dock does not show (recompute)
-    QComboBox *m_method = nullptr, *m_device = nullptr, *m_svdMode = nullptr;
+    QComboBox *m_method = nullptr, *m_device = nullptr, *m_svdMode = nullptr, *m_decomposeFrom = nullptr;
     QLineEdit* m_calibration = nullptr;
     QSpinBox *m_samples = nullptr, *m_length = nullptr, *m_calibrationSeed = nullptr;
     QDoubleSpinBox *m_ratio = nullptr, *m_rate = nullptr, *m_alpha = nullptr;
@@ -70,7 +74,7 @@ private:
     QLabel *m_problems = nullptr, *m_nextRun = nullptr;
     QPushButton *m_run = nullptr, *m_resetCounts = nullptr;
     MethodForm* m_methodForm = nullptr;
-    QList<QWidget*> m_moeI2Only; // expert pruning, low rank and counts: hidden for the other methods
+    QList<QWidget*> m_moeI2Only; // expert pruning and counts: hidden for the other methods
 };
 
 } // namespace moewb::gui

@@ -62,8 +62,8 @@ void WorkerCore::run(int job, const std::function<void(WorkerCore&, int)>& body)
 
 void WorkerCore::publishSnapshot(int job)
 {
-    SessionSnapshot snap = snapshotOf(
-        m_session, QString::fromStdString(m_sessionPath.string()), m_model ? &m_model->spec() : nullptr);
+    SessionSnapshot snap = snapshotOf(m_session, QString::fromStdString(m_sessionPath.string()),
+        m_model ? &m_model->spec() : nullptr, m_rankPlan);
     m_facade->post(
         job, Delivery::Current, [snap = std::move(snap)](Worker& w) { Q_EMIT w.sessionChanged(snap); });
 }

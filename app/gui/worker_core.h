@@ -101,6 +101,7 @@ private:
     std::unique_ptr<MoeModel> m_model;
     Session m_session;
     std::filesystem::path m_sessionPath; // the user's file; empty: a file in m_scratch
+    QString m_rankPlan; // the plan Run ▸ Decompose made last: the Ranks tab's first choice
     QTemporaryDir m_scratch;
     QSemaphore m_resume;
     std::chrono::steady_clock::time_point m_lastProgress;

@@ -3,11 +3,13 @@
 // view, and the similarity chart shows exactly what core's computeLayerSimilarity and layerDropPlan
 // give on the same calibration blocks, computed here directly; the dropped layers are highlighted.
 // Also: the method's parameters are checked inline (Drop N past the MoE layers is refused) and only
-// its fields are shown.
+// its fields are shown; Run ▸ Decompose factors another method's plan (Expert Drop's) exactly as
+// core's decompose stage does.
 #include "core/calib/dataset.h"
 #include "core/compress/layer_drop.h"
 #include "core/io/tokenizer.h"
 #include "core/model/moe_model.h"
+#include "core/pipeline/moe_i2_stages.h"
 #include "core/session/session.h"
 
 #include "app/gui/main_window.h"
@@ -17,8 +19,10 @@
 #include "support/gui_jobs.h"
 #include "support/paths.h"
 #include "widgets/compare_view.h"
+#include "widgets/rank_editor.h"
 #include "widgets/similarity_chart.h"
 
+#include <QComboBox>
 #include <QGroupBox>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -37,6 +41,7 @@ private Q_SLOTS:
     void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
     void layerDropMatchesCore();
     void everyMethodRunsAndEvaluates();
+    void decomposeAnotherMethodsPlan();
 };
 
 void TestHolistic::layerDropMatchesCore()
@@ -184,6 +189,87 @@ void TestHolistic::everyMethodRunsAndEvaluates()
         if (!v.original && !v.name.startsWith(QStringLiteral("wanda")) && !v.name.startsWith(QStringLiteral("sparsegpt")))
             QVERIFY2(v.metrics.at(QStringLiteral("params")) < params, qPrintable(v.name));
     }
+}
+
+// Run ▸ Decompose from Expert Drop's plan, chosen in Low rank ▸ Start from: the plan
+// "expert-drop-layerwise-0.25-lowrank" keeps Expert Drop's removals and factors the survivors with the
+// ranks and factors core's decompose stage gives on the same calibration blocks; a missing plan is refused.
+void TestHolistic::decomposeAnotherMethodsPlan()
+{
+    MOEWB_REQUIRE_DEMO_MODEL("qwen");
+    moewb::gui::MainWindow w;
+    QVERIFY(openDemoModel(w, "qwen"));
+    moewb::gui::RunSettings s = demoRun(QStringLiteral("expert-drop"), 2, 32);
+    s.calibrationSeed = 4;
+    w.setRunSettings(s);
+    auto* from = w.parameters()->findChild<QComboBox*>(QStringLiteral("decomposeFrom"));
+    QVERIFY(from);
+    QVERIFY(from->isVisibleTo(w.parameters())); // Low rank is shown for every method
+    QVERIFY(waitForJob(w, w.runMethod()));
+    QCoreApplication::processEvents();
+    const QString dropPlan = QStringLiteral("expert-drop-layerwise-0.25");
+    const int index = from->findData(dropPlan);
+    QVERIFY2(index >= 0, "Start from lists the new plan");
+
+    // A plan the session lacks is refused by name.
+    s.decomposeFrom = QStringLiteral("no-such-plan");
+    w.setRunSettings(s);
+    QSignalSpy failed(w.worker(), &moewb::gui::Worker::jobFailed);
+    QVERIFY(!waitForJob(w, w.decompose()));
+    QVERIFY(!failed.isEmpty());
+    QVERIFY2(failed.last().at(1).toString().contains(QStringLiteral("no plan 'no-such-plan' in the session")),
+        qPrintable(failed.last().at(1).toString()));
+    QCoreApplication::processEvents();
+
+    // Chosen in the dock, as a user does.
+    from->setCurrentIndex(from->findData(dropPlan));
+    QCOMPARE(w.runSettings().decomposeFrom, dropPlan);
+    QVERIFY(waitForJob(w, w.decompose()));
+    QCoreApplication::processEvents();
+    QCOMPARE(w.centralTabs()->currentWidget(), static_cast<QWidget*>(w.rankEditor()));
+    QVERIFY(w.rankEditor()->rows() > 0);
+
+    QTemporaryDir dir;
+    const QString file = dir.filePath(QStringLiteral("s.h5"));
+    QVERIFY(waitForJob(w, w.saveSessionAs(file)));
+    using namespace moewb;
+    Session session = Session::open(file.toStdString());
+    QVERIFY(!session.plans().count("moe-i2")); // MoE-I²'s plan name is not taken
+    const auto lowrank = session.plans().find("expert-drop-layerwise-0.25-lowrank");
+    QVERIFY(lowrank != session.plans().end());
+    const Plan& drop = session.plans().at(dropPlan.toStdString()).plan;
+    const Plan& made = lowrank->second.plan;
+    QCOMPARE(made.parameters.value("pruning_plan", std::string()), dropPlan.toStdString());
+    QVERIFY(made.steps.size() > drop.steps.size());
+    QVERIFY(std::equal(drop.steps.begin(), drop.steps.end(), made.steps.begin())); // the removals kept
+
+    // Core's stage on the same blocks, into the same session under another name.
+    auto model = MoeModel::open(demo("models/qwen").toStdString(), ComputeOptions{torch::kFloat, torch::kCPU});
+    const auto tokenizer = Tokenizer::fromFile(model->path() / "tokenizer.json");
+    const auto blocks = loadTextBlocks(
+        demo("calib.txt").toStdString(), tokenizer, BlockOptions{2, 32, BlockSelection::Random, 4});
+    DecomposeStageOptions o;
+    o.pruningPlan = dropPlan.toStdString();
+    o.decompose.rate = s.decompositionRate;
+    o.decompose.alpha = s.alpha;
+    o.decompose.planName = "direct";
+    const auto direct = decomposeIntoSession(model->path(), model->options(), blocks.ids, session, o);
+    QCOMPARE(direct.plan->steps.size(), made.steps.size());
+    int factored = 0;
+    for (size_t i = drop.steps.size(); i < made.steps.size(); ++i) {
+        const auto& mine = std::get<FactorExperts>(made.steps[i]);
+        const auto& core = std::get<FactorExperts>(direct.plan->steps[i]);
+        QCOMPARE(mine.layer, core.layer);
+        QVERIFY(mine.ranks == core.ranks);
+        for (const auto& r : mine.ranks) {
+            const auto a = session.tensor<float>(factorTensorName(mine.factors, r.expert, Proj::Down, true));
+            const auto b = session.tensor<float>(factorTensorName(core.factors, r.expert, Proj::Down, true));
+            QVERIFY(a.shape == b.shape && a.data == b.data);
+            ++factored;
+        }
+    }
+    QVERIFY(factored > 0);
+    qInfo("%d experts factored after Expert Drop's %zu removal steps", factored, drop.steps.size());
 }
 
 QTEST_MAIN(TestHolistic)
