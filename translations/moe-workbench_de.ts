@@ -1334,6 +1334,10 @@
             <translation>Diese Sitzung enthält noch keinen Niedrigrang-Plan.</translation>
         </message>
         <message>
+            <source>Plan %1.</source>
+            <translation>Plan %1.</translation>
+        </message>
+        <message>
             <source>layer %1</source>
             <translation>Schicht %1</translation>
         </message>

@@ -1334,6 +1334,10 @@
             <translation>此会话中尚无低秩方案。</translation>
         </message>
         <message>
+            <source>Plan %1.</source>
+            <translation>计划 %1。</translation>
+        </message>
+        <message>
             <source>layer %1</source>
             <translation>第 %1 层</translation>
         </message>

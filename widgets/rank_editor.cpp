@@ -159,6 +159,12 @@ qint64 RankEditor::storedParameters(int row) const
     return total;
 }
 
+void RankEditor::setPlanName(const QString& plan)
+{
+    m_plan = plan;
+    m_summary->setText(summary());
+}
+
 QString RankEditor::summary() const
 {
     qint64 dense = 0, stored = 0;
@@ -168,7 +174,8 @@ QString RankEditor::summary() const
     }
     if (dense == 0)
         return tr("No low-rank plan in this session yet.");
-    return tr(
+    const QString plan = m_plan.isEmpty() ? QString() : tr("Plan %1.").arg(m_plan) + QLatin1Char(' ');
+    return plan + tr(
         "Routed experts: %1 dense, %2 as planned (%3% removed by factorisation); ranks fixed by hand: %4.")
         .arg(millions(static_cast<double>(dense)), millions(static_cast<double>(stored)))
         .arg(100.0 * static_cast<double>(dense - stored) / static_cast<double>(dense), 0, 'f', 1)

@@ -32,6 +32,7 @@ public:
     explicit RankEditor(QWidget* parent = nullptr);
 
     void setLayers(const std::vector<Layer>& layers, int maxExperts); // keeps overrides still present
+    void setPlanName(const QString& plan); // named in the summary line (empty: none)
     void setOverrides(const std::map<Key, int>& overrides);
     std::map<Key, int> overrides() const { return m_overrides; }
     void resetOverride(int layer, int expert);
@@ -58,6 +59,7 @@ private:
     const Layer* layerOf(int layer) const;
 
     std::vector<Layer> m_layers;
+    QString m_plan;
     int m_maxExperts = 0;
     std::map<Key, int> m_overrides;
     bool m_filling = false;

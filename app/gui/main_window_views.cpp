@@ -165,6 +165,7 @@ void MainWindow::onSessionChanged(const SessionSnapshot& snap)
     for (const auto& r : snap.ranks)
         ranks.push_back({r.layer, r.m, r.n, r.ranks, r.denseExperts});
     m_ranks->setLayers(ranks, m_model.maxExperts);
+    m_ranks->setPlanName(snap.rankPlan);
 }
 
 void MainWindow::onJobFailed(const QString& message)

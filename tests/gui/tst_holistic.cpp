@@ -228,6 +228,8 @@ void TestHolistic::decomposeAnotherMethodsPlan()
     QCoreApplication::processEvents();
     QCOMPARE(w.centralTabs()->currentWidget(), static_cast<QWidget*>(w.rankEditor()));
     QVERIFY(w.rankEditor()->rows() > 0);
+    QVERIFY2(w.rankEditor()->summary().startsWith(QStringLiteral("Plan expert-drop-layerwise-0.25-lowrank. ")),
+        qPrintable(w.rankEditor()->summary()));
 
     QTemporaryDir dir;
     const QString file = dir.filePath(QStringLiteral("s.h5"));
