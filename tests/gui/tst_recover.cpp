@@ -232,7 +232,7 @@ void TestRecover::recoverFewSteps()
         if (!std::isnan(p.heldOutPerplexity))
             qInfo("step %lld: held-out perplexity %.3f", p.step, p.heldOutPerplexity);
     }
-    QVERIFY(saveTabScreenshot(w, w.recoverPanel(), QSize(1200, 560), shots, QStringLiteral("recover.png")));
+    QVERIFY(saveTabScreenshot(w, w.recoverPanel(), QSize(1200, 760), shots, QStringLiteral("recover.png")));
 }
 
 // Distillation (T 2, weight 0.5) for 2 steps after Expert Drop 25 %: the curve's losses are core's
