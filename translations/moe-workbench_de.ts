@@ -1706,6 +1706,94 @@
             <source>The distillation weight must be between 0 and 1.</source>
             <translation>Das Destillationsgewicht muss zwischen 0 und 1 liegen.</translation>
         </message>
+        <message>
+            <source>Plain text, JSONL with a &quot;text&quot; field, or JSONL instruction pairs ({&quot;prompt&quot;, &quot;response&quot;} or {&quot;instruction&quot;, &quot;input&quot;, &quot;output&quot;} a line: the loss is taken on the responses), as moe-compress finetune --train</source>
+            <translation>Klartext, JSONL mit einem Feld &quot;text&quot; oder JSONL-Instruktionspaare ({&quot;prompt&quot;, &quot;response&quot;} oder {&quot;instruction&quot;, &quot;input&quot;, &quot;output&quot;} je Zeile: der Verlust wird auf den Antworten berechnet), wie bei moe-compress finetune --train</translation>
+        </message>
+        <message>
+            <source>Advanced</source>
+            <translation>Erweitert</translation>
+        </message>
+        <message>
+            <source>Batch, sequence length, held-out evaluation, warm-up and early stopping</source>
+            <translation>Batch, Sequenzlänge, Held-out-Bewertung, Aufwärmen und vorzeitiges Beenden</translation>
+        </message>
+        <message>
+            <source>Batch:</source>
+            <translation>Batchgröße:</translation>
+        </message>
+        <message>
+            <source>Sequences per training step (--batch): more gives a smoother loss and takes longer</source>
+            <translation>Sequenzen pro Trainingsschritt (--batch): mehr ergibt einen glatteren Verlust und dauert länger</translation>
+        </message>
+        <message>
+            <source> sequences</source>
+            <translation> Sequenzen</translation>
+        </message>
+        <message>
+            <source>Sequence length:</source>
+            <translation>Sequenzlänge:</translation>
+        </message>
+        <message>
+            <source>Tokens per training sequence and per held-out window (--seq-len); at most the model&apos;s context length minus 1. Instruction pairs are cut to it</source>
+            <translation>Token pro Trainingssequenz und pro Held-out-Fenster (--seq-len); höchstens die Kontextlänge des Modells minus 1. Instruktionspaare werden darauf gekürzt</translation>
+        </message>
+        <message>
+            <source> tokens</source>
+            <translation> Token</translation>
+        </message>
+        <message>
+            <source>Evaluate every:</source>
+            <translation>Bewerten alle:</translation>
+        </message>
+        <message>
+            <source>Steps between held-out evaluations (--eval-every); the last step is always evaluated, and before training at step 0</source>
+            <translation>Schritte zwischen Held-out-Bewertungen (--eval-every); der letzte Schritt wird immer bewertet, ebenso vor dem Training bei Schritt 0</translation>
+        </message>
+        <message>
+            <source> steps</source>
+            <translation> Schritte</translation>
+        </message>
+        <message>
+            <source>Held-out windows:</source>
+            <translation>Held-out-Fenster:</translation>
+        </message>
+        <message>
+            <source>Windows of the held-out text, one sequence long each, that every evaluation measures (--eval-blocks); fewer when the text is shorter</source>
+            <translation>Fenster des Held-out-Textes, je eine Sequenz lang, die jede Bewertung misst (--eval-blocks); weniger, wenn der Text kürzer ist</translation>
+        </message>
+        <message>
+            <source>Warm-up:</source>
+            <translation>Aufwärmen:</translation>
+        </message>
+        <message>
+            <source>Steps of linear learning-rate warm-up, then linear decay to 0 at the last step (--warmup). Auto: a tenth of the steps, at most 10</source>
+            <translation>Schritte des linearen Aufwärmens der Lernrate, danach linearer Abfall auf 0 beim letzten Schritt (--warmup). Automatisch: ein Zehntel der Schritte, höchstens 10</translation>
+        </message>
+        <message>
+            <source>Auto</source>
+            <translation>Automatisch</translation>
+        </message>
+        <message>
+            <source>Patience:</source>
+            <translation>Geduld:</translation>
+        </message>
+        <message>
+            <source>Held-out evaluations without a new best before training stops early (--patience); the best adapters are kept either way. Never: train all steps</source>
+            <translation>Held-out-Bewertungen ohne neues Bestes, bevor das Training vorzeitig endet (--patience); die besten Adapter werden in jedem Fall behalten. Nie: alle Schritte trainieren</translation>
+        </message>
+        <message>
+            <source>Never stop early</source>
+            <translation>Nie vorzeitig beenden</translation>
+        </message>
+        <message>
+            <source> evaluations</source>
+            <translation> Bewertungen</translation>
+        </message>
+        <message>
+            <source>Advanced: batch, evaluation interval and held-out windows must be at least 1, sequence length at least 2, warm-up (unless Auto) and patience 0 or more.</source>
+            <translation>Erweitert: Batch, Bewertungsintervall und Held-out-Fenster müssen mindestens 1 sein, die Sequenzlänge mindestens 2, Aufwärmen (außer Automatisch) und Geduld 0 oder mehr.</translation>
+        </message>
     </context>
     <context>
         <name>moewb::widgets::LossCurve</name>

@@ -1706,6 +1706,94 @@
             <source>The distillation weight must be between 0 and 1.</source>
             <translation>蒸馏权重必须在 0 到 1 之间。</translation>
         </message>
+        <message>
+            <source>Plain text, JSONL with a &quot;text&quot; field, or JSONL instruction pairs ({&quot;prompt&quot;, &quot;response&quot;} or {&quot;instruction&quot;, &quot;input&quot;, &quot;output&quot;} a line: the loss is taken on the responses), as moe-compress finetune --train</source>
+            <translation>纯文本、带 &quot;text&quot; 字段的 JSONL，或 JSONL 指令对（每行 {&quot;prompt&quot;, &quot;response&quot;} 或 {&quot;instruction&quot;, &quot;input&quot;, &quot;output&quot;}：损失只在回答上计算），与 moe-compress finetune --train 相同</translation>
+        </message>
+        <message>
+            <source>Advanced</source>
+            <translation>高级</translation>
+        </message>
+        <message>
+            <source>Batch, sequence length, held-out evaluation, warm-up and early stopping</source>
+            <translation>批大小、序列长度、留出集评估、预热和提前停止</translation>
+        </message>
+        <message>
+            <source>Batch:</source>
+            <translation>批大小：</translation>
+        </message>
+        <message>
+            <source>Sequences per training step (--batch): more gives a smoother loss and takes longer</source>
+            <translation>每个训练步的序列数（--batch）：越多损失越平滑，耗时也越长</translation>
+        </message>
+        <message>
+            <source> sequences</source>
+            <translation> 个序列</translation>
+        </message>
+        <message>
+            <source>Sequence length:</source>
+            <translation>序列长度：</translation>
+        </message>
+        <message>
+            <source>Tokens per training sequence and per held-out window (--seq-len); at most the model&apos;s context length minus 1. Instruction pairs are cut to it</source>
+            <translation>每个训练序列和每个留出窗口的词元数（--seq-len）；至多为模型上下文长度减 1。指令对会被截断到此长度</translation>
+        </message>
+        <message>
+            <source> tokens</source>
+            <translation> 个词元</translation>
+        </message>
+        <message>
+            <source>Evaluate every:</source>
+            <translation>评估间隔：</translation>
+        </message>
+        <message>
+            <source>Steps between held-out evaluations (--eval-every); the last step is always evaluated, and before training at step 0</source>
+            <translation>两次留出集评估之间的步数（--eval-every）；最后一步总会评估，训练前也会在第 0 步评估</translation>
+        </message>
+        <message>
+            <source> steps</source>
+            <translation> 步</translation>
+        </message>
+        <message>
+            <source>Held-out windows:</source>
+            <translation>留出窗口数：</translation>
+        </message>
+        <message>
+            <source>Windows of the held-out text, one sequence long each, that every evaluation measures (--eval-blocks); fewer when the text is shorter</source>
+            <translation>每次评估所测的留出文本窗口数，每个窗口一个序列长（--eval-blocks）；文本较短时会更少</translation>
+        </message>
+        <message>
+            <source>Warm-up:</source>
+            <translation>预热：</translation>
+        </message>
+        <message>
+            <source>Steps of linear learning-rate warm-up, then linear decay to 0 at the last step (--warmup). Auto: a tenth of the steps, at most 10</source>
+            <translation>学习率线性预热的步数，之后线性衰减，到最后一步降为 0（--warmup）。自动：步数的十分之一，至多 10</translation>
+        </message>
+        <message>
+            <source>Auto</source>
+            <translation>自动</translation>
+        </message>
+        <message>
+            <source>Patience:</source>
+            <translation>耐心：</translation>
+        </message>
+        <message>
+            <source>Held-out evaluations without a new best before training stops early (--patience); the best adapters are kept either way. Never: train all steps</source>
+            <translation>连续多少次留出集评估没有新的最佳值后提前停止训练（--patience）；无论如何都保留最佳适配器。从不：训练全部步数</translation>
+        </message>
+        <message>
+            <source>Never stop early</source>
+            <translation>从不提前停止</translation>
+        </message>
+        <message>
+            <source> evaluations</source>
+            <translation> 次评估</translation>
+        </message>
+        <message>
+            <source>Advanced: batch, evaluation interval and held-out windows must be at least 1, sequence length at least 2, warm-up (unless Auto) and patience 0 or more.</source>
+            <translation>高级：批大小、评估间隔和留出窗口数至少为 1，序列长度至少为 2，预热（自动除外）和耐心为 0 或更大。</translation>
+        </message>
     </context>
     <context>
         <name>moewb::widgets::LossCurve</name>

@@ -18,6 +18,7 @@
 #include "core/io/tokenizer.h"
 #include "core/plan/apply.h"
 #include "core/train/lora.h"
+#include "core/train/lora_train_data.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -82,13 +83,7 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
     applyPlan(*model, plan, sessionTensorSource(session));
     const fs::path tok = o.tokenizer.empty() ? fs::path(modelPath) / "tokenizer.json" : fs::path(o.tokenizer);
     const Tokenizer tokenizer = Tokenizer::fromFile(tok);
-    LoraTrainData train;
-    if (looksLikeInstructionPairs(o.train)) {
-        train.pairs = readInstructionPairs(o.train, tokenizer);
-        train.padId = tokenizer.eosId().value_or(0);
-    } else {
-        train.text = tokenizeText(o.train, tokenizer);
-    }
+    const LoraTrainData train = readLoraTrainData(o.train, tokenizer);
     if (o.fit.checkpointEvery > 0 || o.fit.resume || !o.checkpoint.empty())
         o.fit.checkpoint = o.checkpoint.empty() ? fs::path(o.session + "." + plan.name + "-lora.ckpt") : fs::path(o.checkpoint);
     const auto valid = o.valid.empty() ? std::vector<int32_t>{} : tokenizeText(o.valid, tokenizer);

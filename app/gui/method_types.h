@@ -53,7 +53,7 @@ struct SimilarityChartData {
 // Run ▸ Recover: LoRA recovery fine-tuning of a session plan (moe-compress finetune).
 struct RecoverSettings {
     QString plan; // the session plan to recover
-    QString trainPath; // empty: the demo's calib.txt
+    QString trainPath; // empty: the demo's calib.txt; text, or JSONL instruction pairs as `finetune --train`
     QString heldOutPath; // empty: the demo's eval.txt; "-" none
     int steps = 40;
     double lr = 1e-3;
@@ -64,8 +64,12 @@ struct RecoverSettings {
     QString objective = QStringLiteral("lm");
     double temperature = 1.0; // distillation temperature T (> 0)
     double distillWeight = 1.0; // distillation weight A in [0, 1] (1: pure distillation)
+    // The panel's Advanced fields (`finetune --batch --seq-len --eval-every --eval-blocks --warmup
+    // --patience`). The GUI's defaults are smaller than the CLI's (8 x 128, every 25 steps on 16
+    // windows) for its shorter default run; warm-up -1 is "auto": a tenth of the steps, at most 10.
     int batchSize = 4, sequenceLength = 128;
     int evalEvery = 10, evalBlocks = 4;
+    int warmupSteps = -1, patience = 3;
     quint64 seed = 0;
 };
 

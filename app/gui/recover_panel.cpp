@@ -13,6 +13,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -25,7 +26,7 @@ RecoverPanel::RecoverPanel(QWidget* parent)
     auto* row = new QHBoxLayout(this);
     auto* box = new QGroupBox(tr("LoRA recovery fine-tuning"), this);
     box->setMaximumWidth(380);
-    auto* form = new QFormLayout(box);
+    auto* form = m_form = new QFormLayout(box);
     m_plan = new QComboBox(box);
     m_plan->setObjectName(QStringLiteral("plan"));
     form->addRow(tr("Plan:"), m_plan);
@@ -34,6 +35,9 @@ RecoverPanel::RecoverPanel(QWidget* parent)
         return fileChooserRow(box, edit, placeholder, dialogTitle, textFilter);
     };
     form->addRow(tr("Training text:"), fileRow(m_train, tr("demo calibration text"), tr("Training text")));
+    m_train->setToolTip(tr("Plain text, JSONL with a \"text\" field, or JSONL instruction pairs ({\"prompt\", "
+                           "\"response\"} or {\"instruction\", \"input\", \"output\"} a line: the loss is "
+                           "taken on the responses), as moe-compress finetune --train"));
     form->addRow(tr("Held-out text:"), fileRow(m_heldOut, tr("demo evaluation text"), tr("Held-out text")));
     m_steps = new QSpinBox(box);
     m_steps->setObjectName(QStringLiteral("steps"));
@@ -80,6 +84,7 @@ RecoverPanel::RecoverPanel(QWidget* parent)
     m_distillWeight->setToolTip(tr("Distillation weight A: the loss is A \u00b7 T\u00b2 KL + (1 \u2212 A) "
                                    "\u00b7 cross-entropy (1: pure distillation)"));
     form->addRow(tr("Distillation weight:"), m_distillWeight);
+    addAdvancedRows(box, form);
     m_problem = new QLabel(box);
     m_problem->setWordWrap(true);
     m_problem->setStyleSheet(QStringLiteral("color: #b00020"));
@@ -112,6 +117,62 @@ RecoverPanel::RecoverPanel(QWidget* parent)
     setSettings(loadSettings());
 }
 
+// The fields of `moe-compress finetune`'s --batch, --seq-len, --eval-every, --eval-blocks, --warmup and
+// --patience, with its ranges; hidden until the Advanced button is pressed.
+void RecoverPanel::addAdvancedRows(QWidget* box, QFormLayout* form)
+{
+    m_advanced = new QToolButton(box);
+    m_advanced->setObjectName(QStringLiteral("advanced"));
+    m_advanced->setText(tr("Advanced"));
+    m_advanced->setCheckable(true);
+    m_advanced->setAutoRaise(true);
+    m_advanced->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_advanced->setToolTip(tr("Batch, sequence length, held-out evaluation, warm-up and early stopping"));
+    form->addRow(m_advanced);
+    const auto spin = [&](QSpinBox*& field, const char* name, const QString& label, int min, int max,
+                          const QString& tip) {
+        field = new QSpinBox(box);
+        field->setObjectName(QLatin1String(name));
+        field->setRange(min, max);
+        field->setToolTip(tip);
+        form->addRow(label, field);
+    };
+    spin(m_batch, "batchSize", tr("Batch:"), 1, 4096,
+        tr("Sequences per training step (--batch): more gives a smoother loss and takes longer"));
+    m_batch->setSuffix(tr(" sequences"));
+    spin(m_seqLen, "sequenceLength", tr("Sequence length:"), 2, 65536,
+        tr("Tokens per training sequence and per held-out window (--seq-len); at most the model's "
+           "context length minus 1. Instruction pairs are cut to it"));
+    m_seqLen->setSuffix(tr(" tokens"));
+    spin(m_evalEvery, "evalEvery", tr("Evaluate every:"), 1, 1000000,
+        tr("Steps between held-out evaluations (--eval-every); the last step is always evaluated, and "
+           "before training at step 0"));
+    m_evalEvery->setSuffix(tr(" steps"));
+    spin(m_evalBlocks, "evalBlocks", tr("Held-out windows:"), 1, 100000,
+        tr("Windows of the held-out text, one sequence long each, that every evaluation measures "
+           "(--eval-blocks); fewer when the text is shorter"));
+    spin(m_warmup, "warmupSteps", tr("Warm-up:"), -1, 1000000,
+        tr("Steps of linear learning-rate warm-up, then linear decay to 0 at the last step (--warmup). "
+           "Auto: a tenth of the steps, at most 10"));
+    m_warmup->setSpecialValueText(tr("Auto"));
+    m_warmup->setSuffix(tr(" steps"));
+    spin(m_patience, "patience", tr("Patience:"), 0, 1000,
+        tr("Held-out evaluations without a new best before training stops early (--patience); the best "
+           "adapters are kept either way. Never: train all steps"));
+    m_patience->setSpecialValueText(tr("Never stop early"));
+    m_patience->setSuffix(tr(" evaluations"));
+    connect(m_advanced, &QToolButton::toggled, this, &RecoverPanel::showAdvanced);
+    showAdvanced(false);
+}
+
+void RecoverPanel::showAdvanced(bool shown)
+{
+    m_advanced->setChecked(shown);
+    m_advanced->setArrowType(shown ? Qt::DownArrow : Qt::RightArrow);
+    for (QSpinBox* field : {m_batch, m_seqLen, m_evalEvery, m_evalBlocks, m_warmup, m_patience})
+        m_form->setRowVisible(field, shown);
+}
+
 void RecoverPanel::setPlans(const QStringList& plans)
 {
     const QString current = m_plan->currentText();
@@ -141,6 +202,16 @@ void RecoverPanel::setSettings(const RecoverSettings& s)
     m_objective->setCurrentIndex(std::max(0, m_objective->findData(s.objective)));
     m_temperature->setValue(s.temperature);
     m_distillWeight->setValue(s.distillWeight);
+    m_batch->setValue(s.batchSize);
+    m_seqLen->setValue(s.sequenceLength);
+    m_evalEvery->setValue(s.evalEvery);
+    m_evalBlocks->setValue(s.evalBlocks);
+    m_warmup->setValue(s.warmupSteps);
+    m_patience->setValue(s.patience);
+    const RecoverSettings d;
+    if (s.batchSize != d.batchSize || s.sequenceLength != d.sequenceLength || s.evalEvery != d.evalEvery
+        || s.evalBlocks != d.evalBlocks || s.warmupSteps != d.warmupSteps || s.patience != d.patience)
+        showAdvanced(true); // not the defaults: show what the run will use
     refresh();
 }
 
@@ -157,6 +228,12 @@ RecoverSettings RecoverPanel::settings() const
     s.objective = m_objective->currentData().toString();
     s.temperature = m_temperature->value();
     s.distillWeight = m_distillWeight->value();
+    s.batchSize = m_batch->value();
+    s.sequenceLength = m_seqLen->value();
+    s.evalEvery = m_evalEvery->value();
+    s.evalBlocks = m_evalBlocks->value();
+    s.warmupSteps = m_warmup->value();
+    s.patience = m_patience->value();
     return s;
 }
 
@@ -168,6 +245,10 @@ QString RecoverPanel::problemOf(const RecoverSettings& s)
         return tr("The learning rate must be above 0.");
     if (s.alpha <= 0.0)
         return tr("LoRA alpha must be above 0.");
+    if (s.batchSize < 1 || s.sequenceLength < 2 || s.evalEvery < 1 || s.evalBlocks < 1 || s.warmupSteps < -1
+        || s.patience < 0)
+        return tr("Advanced: batch, evaluation interval and held-out windows must be at least 1, sequence "
+                  "length at least 2, warm-up (unless Auto) and patience 0 or more.");
     if (s.objective != QLatin1String("lm") && s.objective != QLatin1String("distill"))
         return tr("Unknown objective '%1' (lm or distill).").arg(s.objective);
     if (s.objective == QLatin1String("distill")) {
@@ -214,6 +295,12 @@ RecoverSettings RecoverPanel::loadSettings()
     r.objective = s.value(QStringLiteral("objective"), r.objective).toString();
     r.temperature = s.value(QStringLiteral("temperature"), r.temperature).toDouble();
     r.distillWeight = s.value(QStringLiteral("distillWeight"), r.distillWeight).toDouble();
+    r.batchSize = s.value(QStringLiteral("batchSize"), r.batchSize).toInt();
+    r.sequenceLength = s.value(QStringLiteral("sequenceLength"), r.sequenceLength).toInt();
+    r.evalEvery = s.value(QStringLiteral("evalEvery"), r.evalEvery).toInt();
+    r.evalBlocks = s.value(QStringLiteral("evalBlocks"), r.evalBlocks).toInt();
+    r.warmupSteps = s.value(QStringLiteral("warmupSteps"), r.warmupSteps).toInt();
+    r.patience = s.value(QStringLiteral("patience"), r.patience).toInt();
     return r;
 }
 
@@ -230,6 +317,12 @@ void RecoverPanel::saveSettings(const RecoverSettings& r)
     s.setValue(QStringLiteral("objective"), r.objective);
     s.setValue(QStringLiteral("temperature"), r.temperature);
     s.setValue(QStringLiteral("distillWeight"), r.distillWeight);
+    s.setValue(QStringLiteral("batchSize"), r.batchSize);
+    s.setValue(QStringLiteral("sequenceLength"), r.sequenceLength);
+    s.setValue(QStringLiteral("evalEvery"), r.evalEvery);
+    s.setValue(QStringLiteral("evalBlocks"), r.evalBlocks);
+    s.setValue(QStringLiteral("warmupSteps"), r.warmupSteps);
+    s.setValue(QStringLiteral("patience"), r.patience);
 }
 
 } // namespace moewb::gui

@@ -1,7 +1,7 @@
 // Run ▸ Recover on the worker thread (issue #18): LoRA recovery fine-tuning of a session plan, as
 // `moe-compress finetune` does it (core/train/lora.h): a copy of the model on the CPU with the plan
 // applied, adapters on attention, experts and shared experts, AdamW with warm-up and decay, held-out
-// perplexity at intervals and early stopping; the objective is the next-token cross-entropy or
+// perplexity at intervals and early stopping, on text or JSONL instruction pairs; the objective is the next-token cross-entropy or
 // distillation from the original model (a second copy without the plan, on the same device, as the
 // teacher, like `finetune --objective distill`); every step's loss goes to the GUI as it is made. The
 // adapters become the plan "<plan>-lora" (the plan's steps + low-rank deltas) and their tensors go
@@ -15,6 +15,7 @@
 #include "core/io/tokenizer.h"
 #include "core/plan/apply.h"
 #include "core/train/lora.h"
+#include "core/train/lora_train_data.h"
 
 #include <torch/types.h>
 
@@ -71,7 +72,7 @@ void WorkerCore::recover(int job, const RecoverSettings& r)
     const QString trainPath = r.trainPath.isEmpty() ? demoCalibrationPath() : r.trainPath;
     if (trainPath.isEmpty())
         fail("Recover: no training text chosen and the demo's calib.txt was not found");
-    const auto train = tokenizeFile(trainPath, tokenizer);
+    const LoraTrainData train = readLoraTrainData(trainPath.toStdString(), tokenizer); // text or instruction pairs
     QString heldOutPath = r.heldOutPath.isEmpty() ? demoFilePath(QStringLiteral("eval.txt")) : r.heldOutPath;
     if (heldOutPath == QLatin1String("-"))
         heldOutPath.clear();
@@ -90,7 +91,9 @@ void WorkerCore::recover(int job, const RecoverSettings& r)
         fo.seqLen = std::min<int64_t>(fo.seqLen, context - 1);
     fo.evalEvery = std::max(1, r.evalEvery);
     fo.evalBlocks = r.evalBlocks;
-    fo.warmupSteps = std::min<int64_t>(fo.warmupSteps, std::max<int64_t>(0, r.steps / 10));
+    fo.warmupSteps = r.warmupSteps >= 0 ? r.warmupSteps // auto: a tenth of the steps, at most 10
+                                        : std::min<int64_t>(10, std::max<int64_t>(0, r.steps / 10));
+    fo.patience = r.patience;
     fo.seed = r.seed;
 
     stage(job, tr("Fine-tuning %1 (LoRA rank %2)").arg(r.plan).arg(r.rank));
@@ -127,7 +130,8 @@ void WorkerCore::recover(int job, const RecoverSettings& r)
                 {"seed", lo.seed}, {"objective", objectiveName(fo.objective)},
                 {"temperature", fo.temperature}, {"distill_weight", fo.distillWeight},
                 {"train", trainPath.toStdString()}, {"valid", heldOutPath.toStdString()},
-                {"best_step", result.bestStep}}}};
+                {"best_step", result.bestStep},
+                {"data", train.pairs.empty() ? "text" : "instruction pairs"}}}};
     recovered.parameters["lora"].update(heldOutSelection(result, fo.objective)); // as finetune records it
     for (auto& d : loraDeltas(adapters, prefix))
         recovered.steps.push_back(d);
