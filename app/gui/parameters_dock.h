@@ -37,6 +37,7 @@ public:
     // Allocated counts; with takeOverrides also the overrides the allocation records (an opened session).
     void setAllocation(const AllocationInfo& allocation, bool takeOverrides);
     void setLastRun(const std::optional<RunSettings>& settings); // for the "next run" line
+    void setSessionPlans(const QStringList& plans); // the methods' "Run after plan" choices
     QList<ParameterIssue> issues() const { return m_issues; }
     QString nextRunText() const;
 
