@@ -121,7 +121,8 @@ MethodForm::MethodForm(QWidget* parent)
     slim->addRow(tr("Pattern:"), m_pattern);
     m_sharedExperts = new QCheckBox(tr("Also prune the shared experts"), this);
     m_sharedExperts->setObjectName(QStringLiteral("sharedExperts"));
-    m_sharedExperts->setToolTip(tr("Prune the shared expert MLP too (on every token), not only the routed experts"));
+    m_sharedExperts->setToolTip(
+        tr("Prune the shared expert MLP too (on every token), not only the routed experts"));
     slim->addRow(QString(), m_sharedExperts);
     m_sparseGptBlock = spin(this, "sparseGptBlock", 1, 65536);
     m_sparseGptBlock->setToolTip(tr("SparseGPT: columns per lazy batch of the OBS updates"));

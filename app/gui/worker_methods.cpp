@@ -175,7 +175,8 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
         co.metric = parseCondenseMetric(str(p.condenseMetric));
         const auto candidates = parseLayerList(p.condenseCandidates);
         if (!candidates)
-            fail("condense: candidate layers '{}' are not a list like 3,4,5 or 3-5", str(p.condenseCandidates));
+            fail("condense: candidate layers '{}' are not a list like 3,4,5 or 3-5",
+                str(p.condenseCandidates));
         co.candidateLayers = *candidates;
         co.planName = fmt::format("cd-moe-{}x{}", p.condenseLayers, p.condenseExperts);
         co.progress = progressFn;

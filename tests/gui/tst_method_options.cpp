@@ -24,8 +24,8 @@
 #include "widgets/similarity_chart.h"
 
 #include <QCheckBox>
-#include <QDir>
 #include <QComboBox>
+#include <QDir>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
 #include <QLineEdit>
@@ -68,8 +68,7 @@ moewb::gui::RunSettings tinyRun(const QString& method)
     return s;
 }
 
-template <class T>
-T* field(MainWindow& w, const char* name)
+template <class T> T* field(MainWindow& w, const char* name)
 {
     return w.parameters()->findChild<T*>(QLatin1String(name));
 }
@@ -187,7 +186,8 @@ void TestMethodOptions::fieldsShownCheckedAndKept()
     expected.after.clear(); // a session's plan, not kept
     QCOMPARE(back, expected);
 
-    QVERIFY(moewb::gui::parseLayerList(QStringLiteral("1, 3-4,3")) == std::optional(std::vector<int>{1, 3, 4}));
+    QVERIFY(
+        moewb::gui::parseLayerList(QStringLiteral("1, 3-4,3")) == std::optional(std::vector<int>{1, 3, 4}));
     QVERIFY(moewb::gui::parseLayerList(QStringLiteral(" ")) == std::optional(std::vector<int>{}));
     for (const char* bad : {"3-", "a", "4-2", "1,,2", "-1", "1;2"})
         QVERIFY2(!moewb::gui::parseLayerList(QLatin1String(bad)), bad);
@@ -299,8 +299,8 @@ void TestMethodOptions::slimmingOptions()
     QTemporaryDir dir;
     const Session session = savedSession(w, dir);
 
-    const auto slim = [&r](SlimMethod method, const std::string& name, bool shared, int64_t block, double damping,
-                          Tensors& tensors) {
+    const auto slim = [&r](SlimMethod method, const std::string& name, bool shared, int64_t block,
+                          double damping, Tensors& tensors) {
         SlimmingOptions so;
         so.method = method;
         so.pattern = SparsityPattern::parse("unstructured", 0.5);
@@ -422,7 +422,8 @@ void TestMethodOptions::runAfterPlan()
             dock->resize(440, 1040);
         }
     QTest::qWait(300);
-    QVERIFY(w.parameters()->grab().save(QDir(shots).filePath(QStringLiteral("method-options-sparsegpt.png"))));
+    QVERIFY(
+        w.parameters()->grab().save(QDir(shots).filePath(QStringLiteral("method-options-sparsegpt.png"))));
     s.method = QStringLiteral("condense");
     s.methodParameters.condenseCandidates = QStringLiteral("1,3-");
     w.setRunSettings(s);
