@@ -1420,6 +1420,18 @@
             <source>The training text %1 does not exist.</source>
             <translation>Der Trainingstext %1 existiert nicht.</translation>
         </message>
+        <message>
+            <source>Candidate layers &apos;%1&apos;: write layer numbers separated by commas, ranges as first-last (e.g. 3,4,5 or 3-5), or leave it empty for all MoE layers.</source>
+            <translation>Kandidatenschichten &apos;%1&apos;: Schichtnummern durch Kommas getrennt schreiben, Bereiche als erste-letzte (z. B. 3,4,5 oder 3-5), oder leer lassen für alle MoE-Schichten.</translation>
+        </message>
+        <message>
+            <source>Candidate layer %1 is not a MoE layer of the model.</source>
+            <translation>Kandidatenschicht %1 ist keine MoE-Schicht des Modells.</translation>
+        </message>
+        <message>
+            <source>%1 candidate layers: at most %1 can be condensed.</source>
+            <translation>%1 Kandidatenschichten: höchstens %1 können verdichtet werden.</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::MethodForm</name>
@@ -1574,6 +1586,90 @@
         <message>
             <source>Training text:</source>
             <translation>Trainingstext:</translation>
+        </message>
+        <message>
+            <source>Auto (gate weights for DeepSeek, else softmax)</source>
+            <translation>Automatisch (Gate-Gewichte für DeepSeek, sonst Softmax)</translation>
+        </message>
+        <message>
+            <source>Softmax mass (full router softmax)</source>
+            <translation>Softmax-Masse (volle Router-Softmax)</translation>
+        </message>
+        <message>
+            <source>Gate weights (scattered top-k weights)</source>
+            <translation>Gate-Gewichte (verteilte Top-k-Gewichte)</translation>
+        </message>
+        <message>
+            <source>What ranks the experts: the mean full-softmax routing probability, or the top-k combine weights (selection frequency x mean gate weight)</source>
+            <translation>Was die Experten ordnet: die mittlere Routing-Wahrscheinlichkeit der vollen Softmax oder die Top-k-Kombinationsgewichte (Auswahlhäufigkeit x mittleres Gate-Gewicht)</translation>
+        </message>
+        <message>
+            <source>Score:</source>
+            <translation>Bewertung:</translation>
+        </message>
+        <message>
+            <source>all layers</source>
+            <translation>alle Schichten</translation>
+        </message>
+        <message>
+            <source>Longest run of blocks whose similarity the pass measures and caches (0: all); bounds the hidden states kept in memory. Consecutive Block Drop measures at least Drop N. Scores already in the session are reused.</source>
+            <translation>Längste Folge von Blöcken, deren Ähnlichkeit der Durchlauf misst und zwischenspeichert (0: alle); begrenzt die im Speicher gehaltenen Hidden States. Zusammenhängendes Block Drop misst mindestens Drop N. Bereits in der Sitzung vorhandene Werte werden wiederverwendet.</translation>
+        </message>
+        <message>
+            <source>Max span:</source>
+            <translation>Max. Spanne:</translation>
+        </message>
+        <message>
+            <source>Also prune the shared experts</source>
+            <translation>Auch die geteilten Experten beschneiden</translation>
+        </message>
+        <message>
+            <source>Prune the shared expert MLP too (on every token), not only the routed experts</source>
+            <translation>Auch das MLP der geteilten Experten beschneiden (auf jedem Token), nicht nur die gerouteten Experten</translation>
+        </message>
+        <message>
+            <source>SparseGPT: columns per lazy batch of the OBS updates</source>
+            <translation>SparseGPT: Spalten je verzögertem Stapel der OBS-Updates</translation>
+        </message>
+        <message>
+            <source>Block size:</source>
+            <translation>Blockgröße:</translation>
+        </message>
+        <message>
+            <source>SparseGPT: dampening of the Hessian, H += damping x mean(diag H) x I</source>
+            <translation>SparseGPT: Dämpfung der Hesse-Matrix, H += Dämpfung x mean(diag H) x I</translation>
+        </message>
+        <message>
+            <source>Damping:</source>
+            <translation>Dämpfung:</translation>
+        </message>
+        <message>
+            <source>all MoE layers</source>
+            <translation>alle MoE-Schichten</translation>
+        </message>
+        <message>
+            <source>MoE decoder layers that may be condensed, e.g. 3,4,5 or 3-5 (empty: all)</source>
+            <translation>MoE-Decoderschichten, die verdichtet werden dürfen, z. B. 3,4,5 oder 3-5 (leer: alle)</translation>
+        </message>
+        <message>
+            <source>Candidate layers:</source>
+            <translation>Kandidatenschichten:</translation>
+        </message>
+        <message>
+            <source>Composition</source>
+            <translation>Komposition</translation>
+        </message>
+        <message>
+            <source>A plan of the session applied first: the method runs on that compressed model and the new plan holds its steps followed by the method&apos;s</source>
+            <translation>Ein Plan der Sitzung, der zuerst angewendet wird: Die Methode läuft auf diesem komprimierten Modell, und der neue Plan enthält dessen Schritte, gefolgt von denen der Methode</translation>
+        </message>
+        <message>
+            <source>Run after plan:</source>
+            <translation>Nach Plan ausführen:</translation>
+        </message>
+        <message>
+            <source>none (the original model)</source>
+            <translation>keiner (das ursprüngliche Modell)</translation>
         </message>
     </context>
     <context>

@@ -1420,6 +1420,18 @@
             <source>The training text %1 does not exist.</source>
             <translation>训练文本 %1 不存在。</translation>
         </message>
+        <message>
+            <source>Candidate layers &apos;%1&apos;: write layer numbers separated by commas, ranges as first-last (e.g. 3,4,5 or 3-5), or leave it empty for all MoE layers.</source>
+            <translation>候选层“%1”：请写用逗号分隔的层号，范围写作 起始-结束（例如 3,4,5 或 3-5），或留空表示所有 MoE 层。</translation>
+        </message>
+        <message>
+            <source>Candidate layer %1 is not a MoE layer of the model.</source>
+            <translation>候选层 %1 不是该模型的 MoE 层。</translation>
+        </message>
+        <message>
+            <source>%1 candidate layers: at most %1 can be condensed.</source>
+            <translation>%1 个候选层：最多可压缩 %1 层。</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::MethodForm</name>
@@ -1574,6 +1586,90 @@
         <message>
             <source>Training text:</source>
             <translation>训练文本：</translation>
+        </message>
+        <message>
+            <source>Auto (gate weights for DeepSeek, else softmax)</source>
+            <translation>自动（DeepSeek 用门控权重，其余用 softmax）</translation>
+        </message>
+        <message>
+            <source>Softmax mass (full router softmax)</source>
+            <translation>Softmax 质量（完整路由 softmax）</translation>
+        </message>
+        <message>
+            <source>Gate weights (scattered top-k weights)</source>
+            <translation>门控权重（分散的 top-k 权重）</translation>
+        </message>
+        <message>
+            <source>What ranks the experts: the mean full-softmax routing probability, or the top-k combine weights (selection frequency x mean gate weight)</source>
+            <translation>专家的排序依据：完整 softmax 路由概率的均值，或 top-k 组合权重（被选频率 x 平均门控权重）</translation>
+        </message>
+        <message>
+            <source>Score:</source>
+            <translation>评分：</translation>
+        </message>
+        <message>
+            <source>all layers</source>
+            <translation>所有层</translation>
+        </message>
+        <message>
+            <source>Longest run of blocks whose similarity the pass measures and caches (0: all); bounds the hidden states kept in memory. Consecutive Block Drop measures at least Drop N. Scores already in the session are reused.</source>
+            <translation>校准过程测量并缓存其相似度的最长连续块数（0：全部）；限制内存中保留的隐藏状态。连续 Block Drop 至少测量 Drop N 个块。会话中已有的分数会被复用。</translation>
+        </message>
+        <message>
+            <source>Max span:</source>
+            <translation>最大跨度：</translation>
+        </message>
+        <message>
+            <source>Also prune the shared experts</source>
+            <translation>同时剪枝共享专家</translation>
+        </message>
+        <message>
+            <source>Prune the shared expert MLP too (on every token), not only the routed experts</source>
+            <translation>也剪枝共享专家 MLP（作用于每个 token），而不只是路由专家</translation>
+        </message>
+        <message>
+            <source>SparseGPT: columns per lazy batch of the OBS updates</source>
+            <translation>SparseGPT：OBS 更新中每个延迟批次的列数</translation>
+        </message>
+        <message>
+            <source>Block size:</source>
+            <translation>块大小：</translation>
+        </message>
+        <message>
+            <source>SparseGPT: dampening of the Hessian, H += damping x mean(diag H) x I</source>
+            <translation>SparseGPT：Hessian 矩阵的阻尼，H += 阻尼 x mean(diag H) x I</translation>
+        </message>
+        <message>
+            <source>Damping:</source>
+            <translation>阻尼：</translation>
+        </message>
+        <message>
+            <source>all MoE layers</source>
+            <translation>所有 MoE 层</translation>
+        </message>
+        <message>
+            <source>MoE decoder layers that may be condensed, e.g. 3,4,5 or 3-5 (empty: all)</source>
+            <translation>可被压缩的 MoE 解码层，例如 3,4,5 或 3-5（留空：全部）</translation>
+        </message>
+        <message>
+            <source>Candidate layers:</source>
+            <translation>候选层：</translation>
+        </message>
+        <message>
+            <source>Composition</source>
+            <translation>组合</translation>
+        </message>
+        <message>
+            <source>A plan of the session applied first: the method runs on that compressed model and the new plan holds its steps followed by the method&apos;s</source>
+            <translation>先应用会话中的一个方案：方法在该压缩后的模型上运行，新方案包含该方案的步骤，随后是本方法的步骤</translation>
+        </message>
+        <message>
+            <source>Run after plan:</source>
+            <translation>在方案之后运行：</translation>
+        </message>
+        <message>
+            <source>none (the original model)</source>
+            <translation>无（原始模型）</translation>
         </message>
     </context>
     <context>

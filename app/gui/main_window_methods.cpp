@@ -40,6 +40,7 @@ void MainWindow::createMethodViews()
     });
     connect(m_worker, &Worker::sessionChanged, this, [this](const SessionSnapshot& snap) {
         m_recover->setPlans(snap.plans);
+        m_parameters->setSessionPlans(snap.plans);
     });
     const auto ended = [this](int job) {
         if (job == m_recoverJob)

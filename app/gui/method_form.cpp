@@ -1,31 +1,24 @@
+// MethodForm's widgets (method_form.h); the checks, the candidate list and QSettings are in
+// method_checks.cpp.
 #include "app/gui/method_form.h"
 
-#include <QCoreApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
-#include <QFileInfo>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
-#include <QRegularExpression>
-#include <QSettings>
 #include <QSpinBox>
 #include <QToolButton>
 #include <QVBoxLayout>
 #include <algorithm>
-#include <cmath>
 
 namespace moewb::gui {
 
 namespace {
-
-// Translation context of the checks (free functions).
-class MethodChecks {
-    Q_DECLARE_TR_FUNCTIONS(MethodChecks)
-};
 
 QSpinBox* spin(QWidget* parent, const char* name, int low, int high)
 {
@@ -63,22 +56,7 @@ QString value(const QComboBox* box)
     return box->currentData().toString();
 }
 
-// N:M as (n, m); (0, 0) when `pattern` is not of that form.
-std::pair<int, int> nOfM(const QString& pattern)
-{
-    static const QRegularExpression re(QStringLiteral("^(\\d+):(\\d+)$"));
-    const auto match = re.match(pattern);
-    if (!match.hasMatch())
-        return {0, 0};
-    return {match.captured(1).toInt(), match.captured(2).toInt()};
-}
-
 } // namespace
-
-bool isExtraMethod(const QString& method)
-{
-    return extraMethodNames().contains(method);
-}
 
 MethodForm::MethodForm(QWidget* parent)
     : QWidget(parent)
@@ -104,6 +82,14 @@ MethodForm::MethodForm(QWidget* parent)
     m_preserveN->setSpecialValueText(tr("off (use the ratio)"));
     m_preserveN->setToolTip(tr("Experts kept per layer (global: on average) instead of the ratio"));
     drop->addRow(tr("Keep per layer:"), m_preserveN);
+    m_expertScore = new QComboBox(this);
+    m_expertScore->setObjectName(QStringLiteral("expertScore"));
+    m_expertScore->addItem(tr("Auto (gate weights for DeepSeek, else softmax)"), QStringLiteral("auto"));
+    m_expertScore->addItem(tr("Softmax mass (full router softmax)"), QStringLiteral("softmax"));
+    m_expertScore->addItem(tr("Gate weights (scattered top-k weights)"), QStringLiteral("gate"));
+    m_expertScore->setToolTip(tr("What ranks the experts: the mean full-softmax routing probability, or "
+                                 "the top-k combine weights (selection frequency x mean gate weight)"));
+    drop->addRow(tr("Score:"), m_expertScore);
 
     auto* layers = group(m_layerDrop, tr("Layer / Block Drop"));
     m_dropN = spin(this, "dropN", 1, 4096);
@@ -113,8 +99,13 @@ MethodForm::MethodForm(QWidget* parent)
     m_blockMode->setObjectName(QStringLiteral("blockMode"));
     m_blockMode->addItem(tr("Discrete (the most similar blocks)"), QStringLiteral("discrete"));
     m_blockMode->addItem(tr("Consecutive (the most similar run)"), QStringLiteral("consecutive"));
-    m_blockModeLabel = new QLabel(tr("Block mode:"), this);
-    layers->addRow(m_blockModeLabel, m_blockMode);
+    onlyFor(layers, tr("Block mode:"), m_blockMode, {QStringLiteral("block-drop")});
+    m_maxSpan = spin(this, "maxSpan", 0, 4096);
+    m_maxSpan->setSpecialValueText(tr("all layers"));
+    m_maxSpan->setToolTip(tr("Longest run of blocks whose similarity the pass measures and caches (0: all); "
+                             "bounds the hidden states kept in memory. Consecutive Block Drop measures at "
+                             "least Drop N. Scores already in the session are reused."));
+    layers->addRow(tr("Max span:"), m_maxSpan);
 
     auto* slim = group(m_slimming, tr("Expert slimming"));
     m_sparsity = real(this, "sparsity", 0.0, 0.99, 0.05);
@@ -128,6 +119,18 @@ MethodForm::MethodForm(QWidget* parent)
     m_pattern->addItem(QStringLiteral("4:8"), QStringLiteral("4:8"));
     m_pattern->setToolTip(tr("Unstructured, or N:M (N weights pruned in every M input columns)"));
     slim->addRow(tr("Pattern:"), m_pattern);
+    m_sharedExperts = new QCheckBox(tr("Also prune the shared experts"), this);
+    m_sharedExperts->setObjectName(QStringLiteral("sharedExperts"));
+    m_sharedExperts->setToolTip(
+        tr("Prune the shared expert MLP too (on every token), not only the routed experts"));
+    slim->addRow(QString(), m_sharedExperts);
+    m_sparseGptBlock = spin(this, "sparseGptBlock", 1, 65536);
+    m_sparseGptBlock->setToolTip(tr("SparseGPT: columns per lazy batch of the OBS updates"));
+    onlyFor(slim, tr("Block size:"), m_sparseGptBlock, {QStringLiteral("sparsegpt")});
+    m_damping = real(this, "damping", 0.0, 1.0, 0.005);
+    m_damping->setDecimals(4);
+    m_damping->setToolTip(tr("SparseGPT: dampening of the Hessian, H += damping x mean(diag H) x I"));
+    onlyFor(slim, tr("Damping:"), m_damping, {QStringLiteral("sparsegpt")});
 
     auto* condense = group(m_condense, tr("CD-MoE condensing"));
     m_condenseLayers = spin(this, "condenseLayers", 1, 1024);
@@ -141,6 +144,11 @@ MethodForm::MethodForm(QWidget* parent)
     m_metric->addItem(tr("JS divergence of hidden states"), QStringLiteral("js"));
     m_metric->addItem(tr("KL of next-token distributions"), QStringLiteral("kl"));
     condense->addRow(tr("Metric:"), m_metric);
+    m_candidates = new QLineEdit(this);
+    m_candidates->setObjectName(QStringLiteral("condenseCandidates"));
+    m_candidates->setPlaceholderText(tr("all MoE layers"));
+    m_candidates->setToolTip(tr("MoE decoder layers that may be condensed, e.g. 3,4,5 or 3-5 (empty: all)"));
+    condense->addRow(tr("Candidate layers:"), m_candidates);
     m_finetuneSteps = spin(this, "condenseFinetuneSteps", 0, 1000000);
     m_finetuneSteps->setSpecialValueText(tr("none"));
     m_finetuneSteps->setToolTip(tr("Fine-tuning steps of the condensed layers' kept and shared experts "
@@ -166,6 +174,14 @@ MethodForm::MethodForm(QWidget* parent)
     });
     condense->addRow(tr("Training text:"), trainRow);
 
+    auto* compose = group(m_compose, tr("Composition"));
+    m_after = new QComboBox(this);
+    m_after->setObjectName(QStringLiteral("after"));
+    m_after->setToolTip(tr("A plan of the session applied first: the method runs on that compressed model "
+                           "and the new plan holds its steps followed by the method's"));
+    compose->addRow(tr("Run after plan:"), m_after);
+    setPlans({});
+
     const auto emitChanged = [this] {
         if (!m_filling)
             Q_EMIT changed();
@@ -176,17 +192,44 @@ MethodForm::MethodForm(QWidget* parent)
         connect(box, &QDoubleSpinBox::valueChanged, this, emitChanged);
     for (auto* box : findChildren<QComboBox*>())
         connect(box, &QComboBox::currentTextChanged, this, emitChanged);
-    connect(m_trainPath, &QLineEdit::textChanged, this, emitChanged);
+    for (auto* edit : {m_trainPath, m_candidates})
+        connect(edit, &QLineEdit::textChanged, this, emitChanged);
+    connect(m_sharedExperts, &QCheckBox::toggled, this, emitChanged);
     setParameters(MethodParameters{});
     setMethod(QStringLiteral("moe-i2"));
 }
 
+void MethodForm::onlyFor(QFormLayout* form, const QString& label, QWidget* field, const QStringList& methods)
+{
+    auto* text = new QLabel(label, this);
+    form->addRow(text, field);
+    m_onlyFor.push_back({methods, text, field});
+}
+
+void MethodForm::setPlans(const QStringList& plans)
+{
+    const QString chosen = value(m_after);
+    const bool filling = m_filling;
+    m_filling = true;
+    m_after->clear();
+    m_after->addItem(tr("none (the original model)"), QString());
+    for (const QString& plan : plans)
+        m_after->addItem(plan, plan);
+    m_after->setCurrentIndex(std::max(0, m_after->findData(chosen)));
+    m_filling = filling;
+    if (value(m_after) != chosen && !m_filling)
+        Q_EMIT changed();
+}
+
 void MethodForm::setMethod(const QString& method)
 {
+    m_compose->setVisible(isExtraMethod(method) && method != QLatin1String("condense"));
     m_expertDrop->setVisible(method == QLatin1String("expert-drop"));
     m_layerDrop->setVisible(method == QLatin1String("layer-drop") || method == QLatin1String("block-drop"));
-    m_blockMode->setVisible(method == QLatin1String("block-drop"));
-    m_blockModeLabel->setVisible(method == QLatin1String("block-drop"));
+    for (const auto& [methods, label, field] : m_onlyFor) {
+        label->setVisible(methods.contains(method));
+        field->setVisible(methods.contains(method));
+    }
     m_slimming->setVisible(method == QLatin1String("wanda") || method == QLatin1String("sparsegpt"));
     m_condense->setVisible(method == QLatin1String("condense"));
     setVisible(isExtraMethod(method));
@@ -195,7 +238,14 @@ void MethodForm::setMethod(const QString& method)
 void MethodForm::setParameters(const MethodParameters& p)
 {
     m_filling = true;
+    m_after->setCurrentIndex(std::max(0, m_after->findData(p.after))); // none when the session lacks it
     select(m_dropMode, p.dropMode);
+    select(m_expertScore, p.expertScore);
+    m_maxSpan->setValue(p.maxSpan);
+    m_sharedExperts->setChecked(p.sharedExperts);
+    m_sparseGptBlock->setValue(p.sparseGptBlock);
+    m_damping->setValue(p.damping);
+    m_candidates->setText(p.condenseCandidates);
     m_dropRatio->setValue(p.dropRatio);
     m_preserveN->setValue(p.preserveN);
     m_dropN->setValue(p.dropN);
@@ -214,7 +264,14 @@ void MethodForm::setParameters(const MethodParameters& p)
 MethodParameters MethodForm::parameters() const
 {
     MethodParameters p;
+    p.after = value(m_after);
     p.dropMode = value(m_dropMode);
+    p.expertScore = value(m_expertScore);
+    p.maxSpan = m_maxSpan->value();
+    p.sharedExperts = m_sharedExperts->isChecked();
+    p.sparseGptBlock = m_sparseGptBlock->value();
+    p.damping = m_damping->value();
+    p.condenseCandidates = m_candidates->text().trimmed();
     p.dropRatio = m_dropRatio->value();
     p.preserveN = m_preserveN->value();
     p.dropN = m_dropN->value();
@@ -228,135 +285,6 @@ MethodParameters MethodForm::parameters() const
     p.condenseFinetuneLr = m_finetuneLr->value();
     p.condenseTrainPath = m_trainPath->text().trimmed();
     return p;
-}
-
-QList<ParameterIssue> checkMethodParameters(const QString& method, const MethodParameters& p, const ModelSummary& model)
-{
-    QList<ParameterIssue> issues;
-    const auto error = [&](const QString& field, const QString& message) {
-        issues.push_back({ParameterIssue::Severity::Error, field, message});
-    };
-    std::vector<const LayerNode*> moe;
-    for (const auto& layer : model.layers)
-        if (layer.moe && !layer.experts.empty())
-            moe.push_back(&layer);
-    const int moeLayers = static_cast<int>(moe.size());
-    const int layers = static_cast<int>(model.layers.size());
-    if (method == QLatin1String("expert-drop")) {
-        if (p.preserveN > 0) {
-            for (const auto* l : moe) {
-                const int e = static_cast<int>(l->experts.size());
-                if (p.preserveN > e)
-                    error(QStringLiteral("preserveN"),
-                        MethodChecks::tr("Keep per layer is %1, but layer %2 has only %3 experts.")
-                            .arg(p.preserveN).arg(l->index).arg(e));
-                else if (p.preserveN < l->topK)
-                    error(QStringLiteral("preserveN"),
-                        MethodChecks::tr("Keeping %1 experts leaves layer %2 fewer than the %3 each token is routed to (top-k).")
-                            .arg(p.preserveN).arg(l->index).arg(l->topK));
-                if (!issues.isEmpty())
-                    break;
-            }
-        } else if (p.dropMode == QLatin1String("global")) {
-            int total = 0, spare = 0;
-            for (const auto* l : moe) {
-                total += static_cast<int>(l->experts.size());
-                spare += static_cast<int>(l->experts.size()) - l->topK;
-            }
-            const int drop = static_cast<int>(std::lround(p.dropRatio * total));
-            if (drop > spare)
-                error(QStringLiteral("dropRatio"),
-                    MethodChecks::tr("Dropping %1 of %2 experts: at most %3 can go while every layer keeps top-k.")
-                        .arg(drop).arg(total).arg(spare));
-        } else {
-            for (const auto* l : moe) {
-                const int e = static_cast<int>(l->experts.size());
-                const int drop = static_cast<int>(std::lround(p.dropRatio * e));
-                if (e - drop < l->topK) {
-                    error(QStringLiteral("dropRatio"),
-                        MethodChecks::tr("Layer %1: dropping %2 of %3 experts leaves fewer than the %4 each token is routed to (top-k).")
-                            .arg(l->index).arg(drop).arg(e).arg(l->topK));
-                    break;
-                }
-            }
-        }
-    } else if (method == QLatin1String("layer-drop")) {
-        if (p.dropN > moeLayers)
-            error(QStringLiteral("dropN"),
-                MethodChecks::tr("Layer Drop removes MoE sublayers: the model has %1, so Drop N can be at most %1.")
-                    .arg(moeLayers));
-    } else if (method == QLatin1String("block-drop")) {
-        if (layers > 0 && p.dropN > layers - 1)
-            error(QStringLiteral("dropN"),
-                MethodChecks::tr("Block Drop keeps at least one of the %1 decoder blocks: Drop N can be at most %2.")
-                    .arg(layers).arg(layers - 1));
-    } else if (method == QLatin1String("wanda") || method == QLatin1String("sparsegpt")) {
-        if (p.pattern != QLatin1String("unstructured")) {
-            const auto [n, m] = nOfM(p.pattern);
-            if (m <= 0 || n <= 0 || n >= m)
-                error(QStringLiteral("pattern"),
-                    MethodChecks::tr("Pattern '%1': write unstructured or N:M with 0 < N < M (e.g. 2:4).").arg(p.pattern));
-        } else if (p.sparsity <= 0.0) {
-            error(QStringLiteral("sparsity"), MethodChecks::tr("Sparsity 0 prunes nothing."));
-        }
-    } else if (method == QLatin1String("condense")) {
-        if (p.condenseLayers > moeLayers)
-            error(QStringLiteral("condenseLayers"),
-                MethodChecks::tr("The model has %1 MoE layers; at most %1 can be condensed.").arg(moeLayers));
-        int fewest = 0;
-        for (const auto* l : moe)
-            fewest = fewest == 0 ? static_cast<int>(l->experts.size()) : std::min(fewest, static_cast<int>(l->experts.size()));
-        if (fewest > 0 && p.condenseExperts > fewest)
-            error(QStringLiteral("condenseExperts"),
-                MethodChecks::tr("A condensed layer keeps at most its %1 experts.").arg(fewest));
-        const bool finetune = p.condenseFinetuneSteps > 0;
-        if (finetune && p.condenseFinetuneLr <= 0.0)
-            error(QStringLiteral("condenseFinetuneLr"),
-                MethodChecks::tr("The learning rate must be above 0."));
-        if (finetune && !p.condenseTrainPath.isEmpty() && !QFileInfo::exists(p.condenseTrainPath))
-            error(QStringLiteral("condenseTrainPath"),
-                MethodChecks::tr("The training text %1 does not exist.").arg(p.condenseTrainPath));
-    }
-    if (moeLayers == 0 && !model.layers.empty() && method != QLatin1String("block-drop"))
-        error(QStringLiteral("method"), MethodChecks::tr("The model has no MoE layers."));
-    return issues;
-}
-
-void loadMethodParameters(QSettings& s, MethodParameters& p)
-{
-    const auto get = [&s](const char* key, auto fallback) {
-        return s.value(QLatin1String(key), QVariant::fromValue(fallback)).template value<decltype(fallback)>();
-    };
-    p.dropRatio = get("expertDrop/ratio", p.dropRatio);
-    p.preserveN = get("expertDrop/preserveN", p.preserveN);
-    p.dropMode = get("expertDrop/mode", p.dropMode);
-    p.dropN = get("layerDrop/dropN", p.dropN);
-    p.blockMode = get("blockDrop/mode", p.blockMode);
-    p.sparsity = get("slimming/sparsity", p.sparsity);
-    p.pattern = get("slimming/pattern", p.pattern);
-    p.condenseLayers = get("condense/layers", p.condenseLayers);
-    p.condenseExperts = get("condense/experts", p.condenseExperts);
-    p.condenseMetric = get("condense/metric", p.condenseMetric);
-    p.condenseFinetuneSteps = get("condense/finetuneSteps", p.condenseFinetuneSteps);
-    p.condenseFinetuneLr = get("condense/finetuneLr", p.condenseFinetuneLr);
-    p.condenseTrainPath = get("condense/trainPath", p.condenseTrainPath);
-}
-
-void saveMethodParameters(QSettings& s, const MethodParameters& p)
-{
-    s.setValue(QStringLiteral("expertDrop/ratio"), p.dropRatio);
-    s.setValue(QStringLiteral("expertDrop/preserveN"), p.preserveN);
-    s.setValue(QStringLiteral("expertDrop/mode"), p.dropMode);
-    s.setValue(QStringLiteral("layerDrop/dropN"), p.dropN);
-    s.setValue(QStringLiteral("blockDrop/mode"), p.blockMode);
-    s.setValue(QStringLiteral("slimming/sparsity"), p.sparsity);
-    s.setValue(QStringLiteral("slimming/pattern"), p.pattern);
-    s.setValue(QStringLiteral("condense/layers"), p.condenseLayers);
-    s.setValue(QStringLiteral("condense/experts"), p.condenseExperts);
-    s.setValue(QStringLiteral("condense/metric"), p.condenseMetric);
-    s.setValue(QStringLiteral("condense/finetuneSteps"), p.condenseFinetuneSteps);
-    s.setValue(QStringLiteral("condense/finetuneLr"), p.condenseFinetuneLr);
-    s.setValue(QStringLiteral("condense/trainPath"), p.condenseTrainPath);
 }
 
 } // namespace moewb::gui

@@ -1,17 +1,23 @@
 // The Parameters dock's section for the methods other than MoE-I² (issues #16, #17): Expert Drop
-// (ratio or preserve N, layerwise / global), Layer and Block Drop (drop N; discrete / consecutive),
-// Wanda and SparseGPT (sparsity, unstructured or N:M) and CD-MoE condensing (layers, experts, metric;
-// fine-tuning steps, learning rate and training text of the condensed experts).
+// (ratio or preserve N, layerwise / global, score kind), Layer and Block Drop (drop N, max span;
+// discrete / consecutive), Wanda and SparseGPT (sparsity, unstructured or N:M, shared experts;
+// SparseGPT's block size and damping) and CD-MoE condensing (layers, experts, metric, candidate
+// layers; fine-tuning steps, learning rate and training text of the condensed experts): the
+// `moe-compress run --method` options, with the CLI's defaults.
 // Only the selected method's fields are shown. Also the checks of those parameters against the open
-// model and their place in QSettings (the dock's last-run settings).
+// model and their place in QSettings (the dock's last-run settings; method_checks.cpp).
 #pragma once
 #include "app/gui/job_types.h"
 #include "app/gui/parameter_checks.h"
 
 #include <QWidget>
 
+#include <vector>
+
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
+class QFormLayout;
 class QGroupBox;
 class QLabel;
 class QLineEdit;
@@ -27,19 +33,32 @@ public:
 
     void setMethod(const QString& method); // shows that method's fields (none for moe-i2)
     void setParameters(const MethodParameters& parameters); // emits nothing
+    // The session's plans, for "Run after"; a chosen plan no longer there goes back to none.
+    void setPlans(const QStringList& plans);
     MethodParameters parameters() const;
 
 Q_SIGNALS:
     void changed();
 
 private:
+    // A row shown only when one of `methods` is chosen.
+    void onlyFor(QFormLayout* form, const QString& label, QWidget* field, const QStringList& methods);
+
+    QGroupBox* m_compose = nullptr;
     QGroupBox *m_expertDrop = nullptr, *m_layerDrop = nullptr, *m_slimming = nullptr, *m_condense = nullptr;
-    QComboBox *m_dropMode = nullptr, *m_blockMode = nullptr, *m_pattern = nullptr, *m_metric = nullptr;
-    QDoubleSpinBox *m_dropRatio = nullptr, *m_sparsity = nullptr, *m_finetuneLr = nullptr;
-    QSpinBox *m_preserveN = nullptr, *m_dropN = nullptr, *m_condenseLayers = nullptr, *m_condenseExperts = nullptr;
-    QSpinBox* m_finetuneSteps = nullptr;
-    QLineEdit* m_trainPath = nullptr;
-    QLabel* m_blockModeLabel = nullptr;
+    QComboBox *m_dropMode = nullptr, *m_expertScore = nullptr, *m_blockMode = nullptr, *m_pattern = nullptr;
+    QComboBox *m_metric = nullptr, *m_after = nullptr;
+    QDoubleSpinBox *m_dropRatio = nullptr, *m_sparsity = nullptr, *m_damping = nullptr, *m_finetuneLr = nullptr;
+    QSpinBox *m_preserveN = nullptr, *m_dropN = nullptr, *m_maxSpan = nullptr, *m_sparseGptBlock = nullptr;
+    QSpinBox *m_condenseLayers = nullptr, *m_condenseExperts = nullptr, *m_finetuneSteps = nullptr;
+    QCheckBox* m_sharedExperts = nullptr;
+    QLineEdit *m_candidates = nullptr, *m_trainPath = nullptr;
+    struct MethodRow {
+        QStringList methods;
+        QLabel* label;
+        QWidget* field;
+    };
+    std::vector<MethodRow> m_onlyFor;
     bool m_filling = false;
 };
 
@@ -47,9 +66,9 @@ private:
 bool isExtraMethod(const QString& method);
 
 // The method's parameters against the open model (fields: "dropRatio", "preserveN", "dropN",
-// "sparsity", "pattern", "condenseLayers", "condenseExperts", "condenseFinetuneLr", "condenseTrainPath"):
+// "sparsity", "pattern", "condenseCandidates", "condenseLayers", "condenseExperts", "condenseFinetuneLr", "condenseTrainPath"):
 // more experts dropped than a layer can lose keeping top-k, more layers or blocks dropped than exist, a
-// malformed N:M pattern, fine-tuning with a learning rate of 0 or a missing training text, ...
+// malformed N:M pattern or candidate layer list, a candidate that is no MoE layer, fine-tuning with a learning rate of 0 or a missing training text, ...
 QList<ParameterIssue> checkMethodParameters(const QString& method, const MethodParameters& p, const ModelSummary& model);
 
 // Read / write under the current group of `settings`.

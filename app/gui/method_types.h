@@ -7,31 +7,45 @@
 #include <QString>
 #include <QStringList>
 #include <limits>
+#include <optional>
 #include <vector>
 
 namespace moewb::gui {
 
 // Parameters of the methods other than MoE-I² (the `moe-compress run --method` options).
 struct MethodParameters {
+    // expert-drop, layer-drop, block-drop, wanda, sparsegpt: a session plan applied first, the result
+    // its steps followed by the method's (--after; not kept in QSettings: it names a session's plan)
+    QString after; // empty: none
     // expert-drop
     double dropRatio = 0.25; // fraction of routed experts dropped (preserveN = 0)
     int preserveN = 0; // > 0: experts kept per layer instead of the ratio
     QString dropMode = QStringLiteral("layerwise"); // "layerwise" | "global"
+    QString expertScore = QStringLiteral("auto"); // "auto" | "softmax" | "gate" (--expert-score)
     // layer-drop, block-drop
     int dropN = 1;
     QString blockMode = QStringLiteral("discrete"); // "discrete" | "consecutive"
+    int maxSpan = 0; // longest run of blocks whose similarity is measured and cached (0: all; --max-span)
     // wanda, sparsegpt
     double sparsity = 0.5;
     QString pattern = QStringLiteral("unstructured"); // "unstructured" | "N:M" (e.g. "2:4")
+    bool sharedExperts = false; // also prune the shared expert MLP (--shared-experts)
+    int sparseGptBlock = 128; // sparsegpt: columns per lazy batch (--sparsegpt-block)
+    double damping = 0.01; // sparsegpt: H += damping x mean(diag H) x I (--damping)
     // condense (CD-MoE)
     int condenseLayers = 1;
     int condenseExperts = 2; // k_c
     QString condenseMetric = QStringLiteral("js"); // "js" | "kl"
+    QString condenseCandidates; // --candidate-layers as "3,4,5" or "3-5" (parseLayerList); empty: all
     int condenseFinetuneSteps = 0; // fine-tuning steps of the condensed experts (0: none)
     double condenseFinetuneLr = 1e-3; // its peak learning rate (AdamW)
     QString condenseTrainPath; // its training text; empty: the calibration text
     bool operator==(const MethodParameters&) const = default;
 };
+
+// A list of decoder layers as "3,4,5", "3-5" or "1,3-5" (spaces allowed; sorted, duplicates removed):
+// empty for an empty text, nullopt when malformed (app/gui/method_checks.cpp).
+std::optional<std::vector<int>> parseLayerList(const QString& text);
 
 // The methods of the Parameters dock's combo besides "moe-i2", as `run --method` names them.
 inline QStringList extraMethodNames()

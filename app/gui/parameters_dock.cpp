@@ -189,6 +189,11 @@ QWidget* ParametersDock::buildForm()
     return page;
 }
 
+void ParametersDock::setSessionPlans(const QStringList& plans)
+{
+    m_methodForm->setPlans(plans);
+}
+
 void ParametersDock::setSettings(const RunSettings& s)
 {
     m_filling = true;

@@ -41,6 +41,7 @@ public:
     // The session plans Run ▸ Decompose may start from (SessionSnapshot::decomposable); keeps the choice
     // while it is still there, else goes back to the search's plan. Emits nothing.
     void setDecomposablePlans(const QStringList& plans);
+    void setSessionPlans(const QStringList& plans); // the methods' "Run after plan" choices
     QList<ParameterIssue> issues() const { return m_issues; }
     QString nextRunText() const;
 

@@ -8,6 +8,7 @@
 #include <QAbstractSpinBox>
 #include <QComboBox>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QSet>
 
@@ -95,6 +96,11 @@ void ParametersDock::refreshChecks()
             = bad.contains(name) || (name == QLatin1String("T") && bad.contains(QStringLiteral("K")));
         box->setStyleSheet(wrong ? red : QString());
     }
+    for (auto* edit : findChildren<QLineEdit*>()) // the form's own (not a spin box's or combo's editor)
+        if (!edit->objectName().isEmpty() && !edit->objectName().startsWith(QLatin1String("qt_")))
+            edit->setStyleSheet(bad.contains(edit->objectName())
+                    ? QStringLiteral("QLineEdit { border: 2px solid #b00020; }")
+                    : QString());
     m_nextRun->setText(nextRunText());
     m_run->setEnabled(!hasErrors(m_issues));
     m_run->setToolTip(hasErrors(m_issues)

@@ -1,8 +1,10 @@
 // Run ▸ Run method on the worker thread (issues #16, #17): Expert Drop, Layer Drop, Block Drop, Wanda,
 // SparseGPT and CD-MoE condensing on the calibration blocks, each making a plan that goes into the
 // session as `moe-compress run --method ...` stores it (same names, same tensors, same cached scores).
-// Layer / Block Drop also post their similarity scores for the chart; CD-MoE's optional fine-tuning
-// of the condensed experts posts every step's loss for the loss curve.
+// With an "after" plan the holistic methods run on the model with that session plan applied and
+// store its steps followed by theirs (`--after`). Layer / Block Drop also post their similarity
+// scores for the chart; CD-MoE's optional fine-tuning of the condensed experts posts every step's
+// loss for the loss curve.
 #include "app/gui/demo_paths.h"
 #include "app/gui/parameter_checks.h"
 #include "app/gui/worker.h"
@@ -23,6 +25,8 @@
 
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <optional>
 
 namespace moewb::gui {
 
@@ -35,6 +39,15 @@ std::string str(const QString& s)
 {
     return s.toStdString();
 }
+
+// The model a method works on: the open one, or a copy with the session plan `after` applied (as
+// app/cli/run_holistic.cpp's workModel for `--after`).
+struct WorkModel {
+    std::optional<Plan> base;
+    std::unique_ptr<MoeModel> copy;
+    const MoeModel* model = nullptr;
+    std::string prefix() const { return base ? base->name + " + " : std::string(); } // of the plan's name
+};
 
 } // namespace
 
@@ -70,14 +83,29 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
         {blocks.source, blocks.count(), blocks.length(), blocks.options.seed, blocks.dataHash});
     const auto progressFn = [this, job](double f) { return progress(job, f); };
     const std::string method = str(s.method);
+    WorkModel work;
+    work.model = &model;
+    if (!p.after.isEmpty() && method != "condense") {
+        const auto it = m_session.plans().find(str(p.after));
+        if (it == m_session.plans().end())
+            fail("Run method: no plan '{}' in the session to run after", str(p.after));
+        work.base = it->second.plan;
+        stage(job, tr("Applying plan %1").arg(p.after));
+        work.copy = MoeModel::open(model.path(), model.options());
+        applyPlan(*work.copy, *work.base, sessionTensorSource(m_session));
+        work.model = work.copy.get();
+    }
     Plan plan;
     if (method == "expert-drop") {
         stage(job, tr("Expert scores"));
-        const auto kind = ExpertScoreKind::Auto;
-        std::optional<ExpertScores> scores = expertScoresFromSession(m_session, spec, kind);
+        const auto kind = parseExpertScore(str(p.expertScore));
+        std::optional<ExpertScores> scores; // a model with another plan applied: never cached
+        if (!work.base)
+            scores = expertScoresFromSession(m_session, spec, kind);
         if (!scores) {
-            scores = computeExpertScores(model, blocks.ids, kind, 2048, progressFn);
-            m_session.setRouterStats(routerStatsOf(*scores));
+            scores = computeExpertScores(*work.model, blocks.ids, kind, 2048, progressFn);
+            if (!work.base)
+                m_session.setRouterStats(routerStatsOf(*scores));
         }
         ExpertDropOptions o;
         o.mode = parseExpertDropMode(str(p.dropMode));
@@ -91,9 +119,10 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
         const auto mode = layerDrop ? BlockDropMode::Discrete : parseBlockDropMode(str(p.blockMode));
         stage(job, tr("Layer similarity"));
         SimilarityOptions so;
+        so.maxSpan = p.maxSpan;
         so.progress = progressFn;
-        const LayerSimilarity sim = layerSimilarity(
-            model, blocks.ids, &m_session, mode == BlockDropMode::Consecutive ? p.dropN : 1, so);
+        const LayerSimilarity sim = layerSimilarity(*work.model, blocks.ids, work.base ? nullptr : &m_session,
+            mode == BlockDropMode::Consecutive ? p.dropN : 1, so);
         SimilarityChartData chart;
         chart.method = s.method;
         if (layerDrop) {
@@ -113,22 +142,29 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
             else if (const auto* b = std::get_if<DropBlock>(&step))
                 chart.dropped.push_back(b->layer);
         }
-        chart.plan = QString::fromStdString(plan.name);
+        chart.plan = QString::fromStdString(work.prefix() + plan.name);
         m_facade->post(job, Delivery::Live, [chart](Worker& w) { Q_EMIT w.similarityReady(chart); });
     } else if (method == "wanda" || method == "sparsegpt") {
         const SlimMethod slim = method == "wanda" ? SlimMethod::Wanda : SlimMethod::SparseGpt;
         SlimmingOptions so;
         so.method = slim;
         so.pattern = SparsityPattern::parse(str(p.pattern), p.sparsity);
+        so.sharedExperts = p.sharedExperts;
+        so.sparseGpt.blockSize = p.sparseGptBlock;
+        so.sparseGpt.damping = p.damping;
         so.progress = progressFn;
         std::string name = slimMethodName(slim) + "-" + so.pattern.name();
         if (!so.pattern.structured())
             name += fmt::format("-{}", so.pattern.sparsity);
-        so.tensorPrefix = slimmingTensorPrefix(name);
+        so.tensorPrefix = slimmingTensorPrefix(work.prefix() + name);
         removeSessionTensors(m_session, "masks/" + so.tensorPrefix); // a run of the same name before
         removeSessionTensors(m_session, "deltas/" + so.tensorPrefix);
+        if (work.base)
+            for (const auto& step : work.base->steps)
+                if (const auto* m = std::get_if<SparsifyMatrix>(&step))
+                    so.existingMasks.push_back(maskKey(m->layer, m->expert, m->matrix));
         stage(job, tr("Expert slimming (%1)").arg(QString::fromStdString(slimMethodName(slim))));
-        auto result = slimExperts(model, blocks.ids, so,
+        auto result = slimExperts(*work.model, blocks.ids, so,
             [this](const std::string& n, const torch::Tensor& t) { putSessionTensor(m_session, n, t); });
         plan = std::move(result.plan);
         plan.name = name;
@@ -137,6 +173,11 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
         co.layers = p.condenseLayers;
         co.experts = p.condenseExperts;
         co.metric = parseCondenseMetric(str(p.condenseMetric));
+        const auto candidates = parseLayerList(p.condenseCandidates);
+        if (!candidates)
+            fail("condense: candidate layers '{}' are not a list like 3,4,5 or 3-5",
+                str(p.condenseCandidates));
+        co.candidateLayers = *candidates;
         co.planName = fmt::format("cd-moe-{}x{}", p.condenseLayers, p.condenseExperts);
         co.progress = progressFn;
         stage(job, tr("CD-MoE condensing"));
@@ -154,6 +195,8 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
     }
     if (!checkpoint(job))
         throw Cancelled();
+    if (work.base) // its steps first, then the method's; named "<after> + <method's name>"
+        plan = composePlans(spec, *work.base, plan);
     m_session.setPlan(plan);
     stage(job, tr("Saving session"));
     m_session.save(workingSessionPath());
