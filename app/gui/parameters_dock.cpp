@@ -174,6 +174,8 @@ QWidget* ParametersDock::buildForm()
     m_resetCounts = new QPushButton(tr("Reset all overrides"), countsBox);
     countsLayout->addWidget(m_resetCounts, 0, Qt::AlignRight);
     column->addWidget(countsBox, 1);
+    // With the counts hidden (other methods) the spare height goes here, not into the group boxes.
+    column->addStretch(0);
     m_moeI2Only = {prune->parentWidget(), countsBox};
     connect(m_resetCounts, &QPushButton::clicked, m_counts, &widgets::PruningCountTable::resetAll);
     connect(m_counts, &widgets::PruningCountTable::overridesChanged, this, &ParametersDock::onChanged);
