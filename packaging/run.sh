@@ -4,7 +4,9 @@
 #   packaging/run.sh [MODEL_DIR]   (default: resources/demo/models/qwen)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-bash "$here/packaging/build.sh" release
+# Only the two programs: the test binaries are packaging/test.sh's business (a cold build of both
+# executables takes a fraction of the whole tree's time).
+MOEWB_TARGETS="${MOEWB_TARGETS:-moe-compress moe-workbench}" bash "$here/packaging/build.sh" release
 bin="$here/build/release/app"
 demo="$here/resources/demo"
 model=${1:-$demo/models/qwen}
