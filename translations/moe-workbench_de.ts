@@ -1164,6 +1164,30 @@
             <source>Layer %1: genetic search, %2 generations</source>
             <translation>Schicht %1: genetische Suche, %2 Generationen</translation>
         </message>
+        <message>
+            <source>Compare layers</source>
+            <translation>Schichten vergleichen</translation>
+        </message>
+        <message>
+            <source>Overlay every searched layer's best loss divided by its generation-0 value: how far and how fast each layer's search improved. Each curve ends in its layer number; the selected layer is drawn thick</source>
+            <translation>Den besten Verlust jeder durchsuchten Schicht geteilt durch ihren Wert in Generation 0 überlagern: wie weit und wie schnell sich die Suche jeder Schicht verbessert hat. Jede Kurve endet mit ihrer Schichtnummer; die ausgewählte Schicht ist dick gezeichnet</translation>
+        </message>
+        <message>
+            <source>Best loss / generation 0</source>
+            <translation>Bester Verlust / Generation 0</translation>
+        </message>
+        <message>
+            <source>layer %1</source>
+            <translation>Schicht %1</translation>
+        </message>
+        <message>
+            <source>%1 layers against generation 0</source>
+            <translation>%1 Schichten gegenüber Generation 0</translation>
+        </message>
+        <message>
+            <source>layer %1 (selected)</source>
+            <translation>Schicht %1 (ausgewählt)</translation>
+        </message>
     </context>
     <context>
         <name>moewb::widgets::HeatmapView</name>

@@ -1164,6 +1164,30 @@
             <source>Layer %1: genetic search, %2 generations</source>
             <translation>第 %1 层：遗传搜索，%2 代</translation>
         </message>
+        <message>
+            <source>Compare layers</source>
+            <translation>比较各层</translation>
+        </message>
+        <message>
+            <source>Overlay every searched layer's best loss divided by its generation-0 value: how far and how fast each layer's search improved. Each curve ends in its layer number; the selected layer is drawn thick</source>
+            <translation>叠加显示每个已搜索层的最优损失除以其第 0 代的值：各层搜索改进了多少、有多快。每条曲线末端标有层号；所选层以粗线绘制</translation>
+        </message>
+        <message>
+            <source>Best loss / generation 0</source>
+            <translation>最优损失 / 第 0 代</translation>
+        </message>
+        <message>
+            <source>layer %1</source>
+            <translation>第 %1 层</translation>
+        </message>
+        <message>
+            <source>%1 layers against generation 0</source>
+            <translation>%1 层，相对于第 0 代</translation>
+        </message>
+        <message>
+            <source>layer %1 (selected)</source>
+            <translation>第 %1 层（已选）</translation>
+        </message>
     </context>
     <context>
         <name>moewb::widgets::HeatmapView</name>

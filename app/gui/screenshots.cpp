@@ -119,6 +119,14 @@ QStringList saveScreenshots(MainWindow& window, const QString& directory)
     save(window.importance(), QStringLiteral("heatmap.png"));
     save(window.layerChart(), QStringLiteral("layers.png"));
     save(window.convergence(), QStringLiteral("convergence.png"));
+    window.convergence()->setCompareLayers(true); // every layer against its generation 0
+    {
+        QEventLoop settle;
+        QTimer::singleShot(200, &settle, &QEventLoop::quit); // the coalesced redraw (at most 25 a second)
+        settle.exec();
+    }
+    save(window.convergence(), QStringLiteral("convergence-layers.png"));
+    window.convergence()->setCompareLayers(false);
     save(window.blockTable(), QStringLiteral("blocks.png"));
     raise(window.modelTree());
     save(window.modelTree(), QStringLiteral("model.png"));

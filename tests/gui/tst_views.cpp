@@ -1,7 +1,8 @@
 // The views without a model: the metric switch keeps every metric's rows and the marks, the bar
 // chart holds importance and pruning counts, convergence curves grow per layer and switch with the
-// selection (a narrow plot wraps its title), the KT table shows one row per block, repaints are
-// coalesced, and the loss curve draws a held-out loss only when named and marks the kept step.
+// selection (a narrow plot wraps its title) or overlay every layer relative to generation 0, the KT
+// table shows one row per block, repaints are coalesced, and the loss curve draws a held-out loss
+// only when named and marks the kept step.
 #include "widgets/block_table.h"
 #include "widgets/convergence_plot.h"
 #include "widgets/heatmap_view.h"
@@ -11,6 +12,7 @@
 
 #include <qcustomplot.h>
 
+#include <QCheckBox>
 #include <QSignalSpy>
 #include <QTest>
 #include <cmath>
@@ -24,6 +26,7 @@ private Q_SLOTS:
     void logScaleBlanksNonPositive();
     void barChartHoldsImportanceAndCounts();
     void convergenceGrowsPerLayer();
+    void convergenceComparesLayers();
     void narrowPlotWrapsTitle();
     void blockTableRows();
     void repaintsAreCoalesced();
@@ -99,6 +102,50 @@ void TestViews::convergenceGrowsPerLayer()
     QTRY_COMPARE(plot.plot()->graph(0)->dataCount(), 1);
     plot.clear();
     QCOMPARE(plot.points(3), 0);
+}
+
+// "Compare layers": one graph per searched layer, its best loss divided by its generation-0 value
+// (layers' scales differ: 200 vs 2), the selected one thicker, the three curves hidden; off again
+// brings them back. Points arriving for any layer update the overlay.
+void TestViews::convergenceComparesLayers()
+{
+    ConvergencePlot plot;
+    plot.showLayer(1);
+    for (int g = 0; g < 3; ++g) {
+        plot.addPoint(1, g, 200.0 - 20 * g, 250, 300);
+        plot.addPoint(4, g, 2.0 - 0.5 * g, 3, 4);
+    }
+    QTRY_COMPARE(plot.plot()->graph(0)->dataCount(), 3);
+    QVERIFY(!plot.layerGraph(1));
+    plot.compareToggle()->click(); // as a user does
+    QVERIFY(plot.compareLayers());
+    QTRY_VERIFY(plot.layerGraph(4) != nullptr);
+    const QCPGraph* one = plot.layerGraph(1);
+    const QCPGraph* four = plot.layerGraph(4);
+    QVERIFY(one && four);
+    QCOMPARE(four->dataCount(), 3);
+    QCOMPARE(one->data()->at(2)->value, 160.0 / 200.0);
+    QCOMPARE(four->data()->at(1)->value, 1.5 / 2.0);
+    QCOMPARE(four->data()->at(2)->value, 0.5);
+    QVERIFY(one->pen().widthF() > four->pen().widthF()); // the selected layer stands out
+    QVERIFY(!plot.plot()->graph(0)->visible());
+    QCOMPARE(plot.plot()->legend->itemCount(), 1); // the selected layer; the curves carry end labels
+    QCOMPARE(plot.layerGraph(1)->name(), QStringLiteral("layer 1 (selected)"));
+    QVERIFY(plot.layerLabel(4) && plot.layerLabel(1));
+    QCOMPARE(plot.layerLabel(4)->text(), QStringLiteral("4"));
+    QCOMPARE(plot.layerLabel(4)->position->value(), 0.5); // at the curve's last point
+    QVERIFY(plot.layerLabel(1)->font().bold() && !plot.layerLabel(4)->font().bold());
+    plot.addPoint(4, 3, 0.2, 3, 4); // a new generation arrives while comparing
+    QTRY_COMPARE(plot.layerGraph(4)->dataCount(), 4);
+    QCOMPARE(plot.layerGraph(4)->data()->at(3)->value, 0.1);
+    plot.compareToggle()->click();
+    QTRY_VERIFY(plot.plot()->graph(0)->visible());
+    QVERIFY(!plot.layerGraph(4) && !plot.layerLabel(4));
+    QCOMPARE(plot.plot()->legend->itemCount(), 3); // best, mean, worst
+    QCOMPARE(plot.plot()->graph(0)->data()->at(2)->value, 160.0);
+    plot.clear();
+    plot.setCompareLayers(true);
+    QTRY_VERIFY(!plot.layerGraph(1));
 }
 
 // In a dock narrower than its title the title wraps onto more lines inside the plot instead of being
