@@ -1389,6 +1389,14 @@
             <source>Routed experts: %1 dense, %2 as planned (%3% removed by factorisation); ranks fixed by hand: %4.</source>
             <translation>Geroutete Experten: %1 dicht, %2 laut Plan (%3 % durch Faktorisierung entfernt); von Hand festgelegte Ränge: %4.</translation>
         </message>
+        <message>
+            <source>Plan:</source>
+            <translation>Plan:</translation>
+        </message>
+        <message>
+            <source>The session's plans that factor experts; the one Decompose made last comes first</source>
+            <translation>Die Pläne der Sitzung, die Experten faktorisieren; zuerst der zuletzt von „Zerlegen“ erzeugte</translation>
+        </message>
     </context>
     <context>
         <name>MethodChecks</name>

@@ -1389,6 +1389,14 @@
             <source>Routed experts: %1 dense, %2 as planned (%3% removed by factorisation); ranks fixed by hand: %4.</source>
             <translation>路由专家：稠密 %1，按方案 %2（通过分解移除 %3%）；手动指定的秩：%4 个。</translation>
         </message>
+        <message>
+            <source>Plan:</source>
+            <translation>计划：</translation>
+        </message>
+        <message>
+            <source>The session's plans that factor experts; the one Decompose made last comes first</source>
+            <translation>会话中对专家做因子分解的计划；最先显示“分解”最近生成的计划</translation>
+        </message>
     </context>
     <context>
         <name>MethodChecks</name>

@@ -3,8 +3,11 @@
 #include "widgets/heatmap_view.h"
 #include "widgets/plot_frame.h"
 
+#include <QComboBox>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QSignalBlocker>
 #include <QSplitter>
 #include <QTableWidget>
 #include <QToolButton>
@@ -40,6 +43,24 @@ RankEditor::RankEditor(QWidget* parent)
 {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
+    m_planRow = new QWidget(this);
+    auto* planLayout = new QHBoxLayout(m_planRow);
+    planLayout->setContentsMargins(0, 0, 0, 0);
+    auto* planLabel = new QLabel(tr("Plan:"), m_planRow);
+    m_planBox = new QComboBox(m_planRow);
+    m_planBox->setObjectName(QStringLiteral("rankPlan"));
+    m_planBox->setToolTip(tr("The session's plans that factor experts; the one Decompose made last comes first"));
+    m_planBox->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    planLabel->setBuddy(m_planBox);
+    planLayout->addWidget(planLabel);
+    planLayout->addWidget(m_planBox);
+    planLayout->addStretch(1);
+    m_planRow->hide(); // until there is a plan to choose
+    layout->addWidget(m_planRow);
+    connect(m_planBox, &QComboBox::currentTextChanged, this, [this](const QString& plan) {
+        if (m_plans.count(plan) && plan != m_plan)
+            showPlan(plan);
+    });
     m_summary = new QLabel(this);
     m_summary->setWordWrap(true);
     layout->addWidget(m_summary);
@@ -157,6 +178,36 @@ qint64 RankEditor::storedParameters(int row) const
         total += aboveBreakEven(l.layer, expert) ? 3 * l.m * l.n : 3 * r * (l.m + l.n);
     }
     return total;
+}
+
+void RankEditor::setPlans(const std::map<QString, std::vector<Layer>>& plans, const QString& preferred, int maxExperts)
+{
+    m_plans = plans;
+    m_maxExperts = maxExperts;
+    QString show = m_plan;
+    if (preferred != m_preferred || !plans.count(show))
+        show = plans.count(preferred) ? preferred : (plans.empty() ? QString() : plans.begin()->first);
+    m_preferred = preferred;
+    {
+        const QSignalBlocker block(m_planBox);
+        m_planBox->clear();
+        for (const auto& [name, layers] : plans)
+            m_planBox->addItem(name);
+        m_planBox->setCurrentText(show);
+    }
+    m_planRow->setVisible(!plans.empty());
+    showPlan(show);
+}
+
+void RankEditor::showPlan(const QString& plan)
+{
+    const auto it = m_plans.find(plan);
+    m_plan = it == m_plans.end() ? QString() : plan;
+    setLayers(it == m_plans.end() ? std::vector<Layer>{} : it->second, m_maxExperts);
+    if (m_planBox->currentText() != m_plan) {
+        const QSignalBlocker block(m_planBox);
+        m_planBox->setCurrentText(m_plan);
+    }
 }
 
 void RankEditor::setPlanName(const QString& plan)

@@ -2,13 +2,14 @@
 // factored expert with its allocated rank and the rank used (typing one makes an override: amber,
 // bold, Reset), and the parameter budget per layer (dense experts vs their factors, r(m+n) per
 // matrix) with the total. A rank with r(m+n) >= m*n saves nothing (break-even): its row turns red.
-// Plain values only.
+// With several plans that factor experts, a combo above chooses which one is shown. Plain values only.
 #pragma once
 #include <QWidget>
 #include <map>
 #include <utility>
 #include <vector>
 
+class QComboBox;
 class QCustomPlot;
 class QLabel;
 class QTableWidget;
@@ -33,6 +34,11 @@ public:
 
     void setLayers(const std::vector<Layer>& layers, int maxExperts); // keeps overrides still present
     void setPlanName(const QString& plan); // named in the summary line (empty: none)
+    // Every plan that factors experts, by name; shows `preferred` when it is new (the plan a
+    // decomposition just made), else keeps the plan the user chose while it is still there.
+    void setPlans(const std::map<QString, std::vector<Layer>>& plans, const QString& preferred, int maxExperts);
+    QString currentPlan() const { return m_plan; }
+    QComboBox* planChooser() const { return m_planBox; }
     void setOverrides(const std::map<Key, int>& overrides);
     std::map<Key, int> overrides() const { return m_overrides; }
     void resetOverride(int layer, int expert);
@@ -58,8 +64,14 @@ private:
     void onEdited(QTableWidgetItem* item);
     const Layer* layerOf(int layer) const;
 
+    void showPlan(const QString& plan);
+
     std::vector<Layer> m_layers;
     QString m_plan;
+    std::map<QString, std::vector<Layer>> m_plans;
+    QString m_preferred; // the last `preferred` setPlans was given
+    QComboBox* m_planBox = nullptr;
+    QWidget* m_planRow = nullptr;
     int m_maxExperts = 0;
     std::map<Key, int> m_overrides;
     bool m_filling = false;

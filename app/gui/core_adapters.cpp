@@ -221,8 +221,9 @@ SessionSnapshot snapshotOf(const Session& session, const QString& path, const Mo
     }
     for (const auto* entry : byPreference) {
         const auto& [name, stored] = *entry;
-        if (!spec || !snap.ranks.empty())
+        if (!spec)
             break;
+        std::vector<RankLayer> layers;
         std::map<int, std::set<int>> removedHere;
         for (const auto& step : stored.plan.steps)
             if (const auto* remove = std::get_if<RemoveExperts>(&step))
@@ -238,10 +239,15 @@ SessionSnapshot snapshotOf(const Session& session, const QString& path, const Mo
             for (int e = 0; e < layerSpec.numExperts; ++e)
                 if (!layer.ranks.count(e) && !removedHere[factor->layer].count(e))
                     layer.denseExperts.push_back(e);
-            snap.ranks.push_back(std::move(layer));
+            layers.push_back(std::move(layer));
         }
-        if (!snap.ranks.empty())
+        if (layers.empty())
+            continue;
+        if (snap.ranks.empty()) { // the preferred plan, else the first by name
+            snap.ranks = layers;
             snap.rankPlan = QString::fromStdString(name);
+        }
+        snap.factoredPlans[QString::fromStdString(name)] = std::move(layers);
     }
     return snap;
 }

@@ -161,11 +161,11 @@ void MainWindow::onSessionChanged(const SessionSnapshot& snap)
                 [&plan](const EvaluationRow& e) { return e.plan == plan; }))
             variants.push_back({plan, false, {}});
     m_compare->setVariants(variants);
-    std::vector<widgets::RankEditor::Layer> ranks;
-    for (const auto& r : snap.ranks)
-        ranks.push_back({r.layer, r.m, r.n, r.ranks, r.denseExperts});
-    m_ranks->setLayers(ranks, m_model.maxExperts);
-    m_ranks->setPlanName(snap.rankPlan);
+    std::map<QString, std::vector<widgets::RankEditor::Layer>> factored;
+    for (const auto& [plan, layers] : snap.factoredPlans)
+        for (const auto& r : layers)
+            factored[plan].push_back({r.layer, r.m, r.n, r.ranks, r.denseExperts});
+    m_ranks->setPlans(factored, snap.rankPlan, m_model.maxExperts);
 }
 
 void MainWindow::onJobFailed(const QString& message)

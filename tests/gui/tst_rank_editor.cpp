@@ -13,6 +13,7 @@
 #include "widgets/rank_editor.h"
 // clang-format on
 
+#include <QComboBox>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableWidget>
@@ -44,7 +45,51 @@ private Q_SLOTS:
     void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
     void budgetBreakEvenAndOverrides();
     void sessionPlanFillsTheTab();
+    void choosingAmongFactoredPlans();
 };
+
+// Several plans factor experts: the combo lists them, shows the preferred (the one Decompose just made),
+// switches the heatmap, table and summary when another is chosen, keeps that choice when the same
+// plans come again, and follows a new preferred plan.
+void TestRankEditor::choosingAmongFactoredPlans()
+{
+    RankEditor editor;
+    QVERIFY(!editor.planChooser()->isVisibleTo(&editor)); // nothing to choose yet
+    const std::map<QString, std::vector<RankEditor::Layer>> plans{
+        {QStringLiteral("expert-drop-layerwise-0.25-lowrank"), {{1, 128, 352, {{0, 40}}, {}}}},
+        {QStringLiteral("moe-i2"), {{1, 128, 352, {{0, 20}, {2, 30}}, {}}, {3, 128, 352, {{5, 10}}, {}}}}};
+    editor.setPlans(plans, QStringLiteral("moe-i2"), 8);
+    QVERIFY(editor.planChooser()->isVisibleTo(&editor));
+    QCOMPARE(editor.planChooser()->count(), 2);
+    QCOMPARE(editor.currentPlan(), QStringLiteral("moe-i2"));
+    QCOMPARE(editor.rows(), 2);
+    QCOMPARE(editor.rank(3, 5), 10);
+    QVERIFY(editor.summary().startsWith(QStringLiteral("Plan moe-i2. ")));
+
+    editor.planChooser()->setCurrentText(QStringLiteral("expert-drop-layerwise-0.25-lowrank")); // the user
+    QCOMPARE(editor.currentPlan(), QStringLiteral("expert-drop-layerwise-0.25-lowrank"));
+    QCOMPARE(editor.rows(), 1);
+    QCOMPARE(editor.rank(1, 0), 40);
+    QCOMPARE(editor.table()->rowCount(), 1);
+    QVERIFY(editor.summary().startsWith(QStringLiteral("Plan expert-drop-layerwise-0.25-lowrank. ")));
+    // The same snapshot again (an evaluation finished): the user's choice stays.
+    editor.setPlans(plans, QStringLiteral("moe-i2"), 8);
+    QCOMPARE(editor.currentPlan(), QStringLiteral("expert-drop-layerwise-0.25-lowrank"));
+    // A new decomposition is preferred: it is shown.
+    auto more = plans;
+    more[QStringLiteral("moe-i2-lowrank")] = {{1, 128, 352, {{0, 64}}, {}}};
+    editor.setPlans(more, QStringLiteral("moe-i2-lowrank"), 8);
+    QCOMPARE(editor.currentPlan(), QStringLiteral("moe-i2-lowrank"));
+    QCOMPARE(editor.planChooser()->currentText(), QStringLiteral("moe-i2-lowrank"));
+    QCOMPARE(editor.rank(1, 0), 64);
+    // The chosen plan gone: back to the preferred one; no plans: empty and hidden.
+    more.erase(QStringLiteral("moe-i2-lowrank"));
+    editor.setPlans(more, QStringLiteral("moe-i2"), 8);
+    QCOMPARE(editor.currentPlan(), QStringLiteral("moe-i2"));
+    editor.setPlans({}, QString(), 8);
+    QCOMPARE(editor.rows(), 0);
+    QVERIFY(!editor.planChooser()->isVisibleTo(&editor));
+}
 
 void TestRankEditor::budgetBreakEvenAndOverrides()
 {
