@@ -140,6 +140,35 @@ BlockRow blockRow(const BlockResult& block, int candidates)
     return row;
 }
 
+namespace {
+
+// A plan's factor_experts steps as the Ranks tab's layers (experts it removes are neither factored nor
+// dense); steps naming a layer the model does not have are left out.
+std::vector<RankLayer> rankLayers(const Plan& plan, const ModelSpec& spec)
+{
+    std::map<int, std::set<int>> removed;
+    for (const auto& step : plan.steps)
+        if (const auto* remove = std::get_if<RemoveExperts>(&step))
+            removed[remove->layer].insert(remove->experts.begin(), remove->experts.end());
+    std::vector<RankLayer> layers;
+    for (const auto& step : plan.steps) {
+        const auto* factor = std::get_if<FactorExperts>(&step);
+        if (!factor || factor->layer < 0 || factor->layer >= static_cast<int>(spec.layers.size()))
+            continue;
+        const auto& layerSpec = spec.layers[static_cast<size_t>(factor->layer)];
+        RankLayer layer{factor->layer, spec.hiddenSize, layerSpec.expertWidth, {}, {}};
+        for (const auto& r : factor->ranks)
+            layer.ranks[r.expert] = r.rank;
+        for (int e = 0; e < layerSpec.numExperts; ++e)
+            if (!layer.ranks.count(e) && !removed[factor->layer].count(e))
+                layer.denseExperts.push_back(e);
+        layers.push_back(std::move(layer));
+    }
+    return layers;
+}
+
+} // namespace
+
 SessionSnapshot snapshotOf(const Session& session, const QString& path, const ModelSpec* spec, const QString& rankPlan)
 {
     SessionSnapshot snap;
@@ -206,49 +235,22 @@ SessionSnapshot snapshotOf(const Session& session, const QString& path, const Mo
         else
             snap.evaluations.push_back(std::move(row));
     }
-    std::vector<const std::pair<const std::string, SessionPlan>*> byPreference;
-    for (const auto& entry : session.plans()) {
-        snap.plans << QString::fromStdString(entry.first);
-        const auto& steps = entry.second.plan.steps;
-        const bool factors = std::any_of(steps.begin(), steps.end(),
-            [](const PlanStep& step) { return std::holds_alternative<FactorExperts>(step); });
-        if (!factors)
-            snap.decomposable << QString::fromStdString(entry.first);
-        if (QString::fromStdString(entry.first) == rankPlan)
-            byPreference.insert(byPreference.begin(), &entry);
-        else
-            byPreference.push_back(&entry);
+    for (const auto& [name, stored] : session.plans()) {
+        const QString plan = QString::fromStdString(name);
+        snap.plans << plan;
+        const auto& steps = stored.plan.steps;
+        if (std::none_of(steps.begin(), steps.end(),
+                [](const PlanStep& step) { return std::holds_alternative<FactorExperts>(step); }))
+            snap.decomposable << plan;
+        else if (spec)
+            if (auto layers = rankLayers(stored.plan, *spec); !layers.empty())
+                snap.factoredPlans[plan] = std::move(layers);
     }
-    for (const auto* entry : byPreference) {
-        const auto& [name, stored] = *entry;
-        if (!spec)
-            break;
-        std::vector<RankLayer> layers;
-        std::map<int, std::set<int>> removedHere;
-        for (const auto& step : stored.plan.steps)
-            if (const auto* remove = std::get_if<RemoveExperts>(&step))
-                removedHere[remove->layer].insert(remove->experts.begin(), remove->experts.end());
-        for (const auto& step : stored.plan.steps) {
-            const auto* factor = std::get_if<FactorExperts>(&step);
-            if (!factor || factor->layer < 0 || factor->layer >= static_cast<int>(spec->layers.size()))
-                continue;
-            const auto& layerSpec = spec->layers[static_cast<size_t>(factor->layer)];
-            RankLayer layer{factor->layer, spec->hiddenSize, layerSpec.expertWidth, {}, {}};
-            for (const auto& r : factor->ranks)
-                layer.ranks[r.expert] = r.rank;
-            for (int e = 0; e < layerSpec.numExperts; ++e)
-                if (!layer.ranks.count(e) && !removedHere[factor->layer].count(e))
-                    layer.denseExperts.push_back(e);
-            layers.push_back(std::move(layer));
-        }
-        if (layers.empty())
-            continue;
-        if (snap.ranks.empty()) { // the preferred plan, else the first by name
-            snap.ranks = layers;
-            snap.rankPlan = QString::fromStdString(name);
-        }
-        snap.factoredPlans[QString::fromStdString(name)] = std::move(layers);
-    }
+    // The Ranks tab shows the preferred plan (the one Decompose made last), else the first by name.
+    if (snap.factoredPlans.count(rankPlan))
+        snap.rankPlan = rankPlan;
+    else if (!snap.factoredPlans.empty())
+        snap.rankPlan = snap.factoredPlans.begin()->first;
     return snap;
 }
 

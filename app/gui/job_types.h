@@ -127,9 +127,10 @@ struct SessionSnapshot {
     std::vector<BlockRow> blocks;
     std::map<int, std::vector<int>> removed; // the plan: layer -> experts
     std::vector<EvaluationRow> evaluations; // the original's first
-    QString rankPlan; // the plan Decompose made last, else the first with factored experts (empty: none)
-    std::vector<RankLayer> ranks; // its layers (needs the model's shapes)
-    std::map<QString, std::vector<RankLayer>> factoredPlans; // every plan with factored experts
+    // Every plan with factored experts, its layers (needs the model's shapes), and the one the Ranks tab
+    // shows first: the plan Decompose made last, else the first by name (empty: none).
+    std::map<QString, std::vector<RankLayer>> factoredPlans;
+    QString rankPlan;
     QStringList plans; // every plan's name
     QStringList decomposable; // the plans Run ▸ Decompose can start from (none factors experts yet)
 };
