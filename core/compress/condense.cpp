@@ -2,6 +2,8 @@
 
 #include "core/analysis/calibration.h"
 #include "core/io/error.h"
+#include "core/model/moe_block.h"
+#include "core/model/ops.h"
 
 #include <torch/types.h>
 #include <torch/utils.h>
@@ -116,6 +118,101 @@ DecoderLayerWeights condensedLayer(const DecoderLayerWeights& w, std::vector<int
     return c;
 }
 
+// The greedy expert search of one captured MoE layer (only that layer condensed): k_c rounds, each
+// adding the expert whose condensed layer least changes the output of layers [layer, end).
+// Attention, the MoE input, the shared experts and the kept experts' outputs do not depend on the
+// candidate, so they are computed once (per chunk of whole blocks, exactly as runLayer computes them)
+// and each candidate only runs its own expert and layers layer+1 .. end-1 (those loaded once). The
+// condensed sublayer is summed as moeForward sums it (kept experts ascending, then the shared ones),
+// so a candidate's output is the applied plan's, bit for bit.
+CondensedLayerChoice searchExperts(const LayerRunner& runner, const LayerCapture& c, int end, const CondenseOptions& options,
+                                   CondenseMetric metric, const std::function<void()>& tick)
+{
+    const MoeModel& model = runner.model;
+    const DecoderLayerWeights& w = *c.weights;
+    const MoeWeights& moe = *w.moe;
+    const auto& ids = moe.expertIds;
+    const auto& gate = c.routing.meanGateWeight;
+    const int64_t n = c.blockInput.size(0), s = c.blockInput.size(1), d = c.blockInput.size(2);
+    const double eps = model.spec().rmsNormEps;
+
+    // Per chunk: the residual stream after attention, the normed MoE input, the shared experts' output.
+    std::vector<torch::Tensor> residual, normed, shared;
+    LayerOverride attentionOnly;
+    attentionOnly.skipMlp = true;
+    for (int64_t row = 0; row < n; row += runner.rowsPerChunk) {
+        const int64_t rows = std::min(runner.rowsPerChunk, n - row);
+        auto ctx = model.attentionContext({}, rows, s);
+        residual.push_back(model.runLayer(w, c.blockInput.narrow(0, row, rows), ctx, &attentionOnly));
+        normed.push_back(rmsNorm(residual.back(), w.postAttentionNorm, eps).reshape({rows * s, d}));
+        shared.push_back(moe.shared ? sharedForward(moe, normed.back()) : torch::Tensor());
+    }
+    // Layers after the condensed one, loaded once for all candidates.
+    std::map<int, DecoderLayerWeights> later;
+    std::map<int, const DecoderLayerWeights*> laterPtr;
+    for (int i = c.layer + 1; i < end; ++i)
+        laterPtr[i] = &later.emplace(i, model.layer(i)).first->second;
+    auto withLayer = laterPtr;
+    withLayer[c.layer] = &w;
+    const auto ref = runner.run(c.blockInput, c.layer, end, withLayer);
+
+    auto position = [&](int e) { return static_cast<size_t>(std::find(ids.begin(), ids.end(), e) - ids.begin()); };
+    std::map<int, std::vector<torch::Tensor>> keptOut;  // a kept expert's weighted output, per chunk
+    auto weighted = [&](int e, size_t chunk) { return moe.experts.at(position(e))(normed[chunk]) * gate.at(position(e)); };
+    auto evaluate = [&](const std::vector<int>& experts, int candidate) {
+        std::vector<int> sorted = experts;
+        std::sort(sorted.begin(), sorted.end());
+        std::vector<torch::Tensor> outputs;
+        for (size_t k = 0; k < residual.size(); ++k) {
+            const auto& h = residual[k];
+            auto y = torch::zeros_like(normed[k]);
+            for (int e : sorted)
+                y = y + (e == candidate ? weighted(e, k) : keptOut.at(e)[k]);
+            if (shared[k].defined())
+                y = y + shared[k];
+            outputs.push_back(h + y.view({h.size(0), s, d}));
+        }
+        auto h = outputs.size() == 1 ? outputs.front() : torch::cat(outputs, 0);
+        if (c.layer + 1 < end)
+            h = runner.run(h, c.layer + 1, end, laterPtr);
+        const double divergence = runner.divergence(h, ref, metric);
+        tick();
+        return divergence;
+    };
+
+    CondensedLayerChoice choice;
+    choice.layer = c.layer;
+    choice.divergence.push_back(evaluate({}, -1));
+    for (int round = 0; round < options.experts; ++round) {
+        int best = -1;
+        double bestD = INFINITY;
+        for (int e : ids) {
+            if (std::find(choice.experts.begin(), choice.experts.end(), e) != choice.experts.end())
+                continue;
+            auto trial = choice.experts;
+            trial.push_back(e);
+            const double divergence = evaluate(trial, e);
+            if (options.onCandidate)
+                options.onCandidate({CondenseCandidate::Stage::Expert, c.layer, e, round, divergence});
+            if (divergence < bestD || best < 0) {  // ties keep the lower id (ids ascend)
+                best = e;
+                bestD = divergence;
+            }
+        }
+        choice.experts.push_back(best);
+        choice.divergence.push_back(bestD);
+        auto& out = keptOut[best];
+        for (size_t k = 0; k < normed.size(); ++k)
+            out.push_back(weighted(best, k));
+    }
+    for (int e : choice.experts)
+        choice.weights.push_back(gate.at(position(e)));
+    if (!model.resident())
+        for (const auto& entry : later)
+            model.releaseLayerPages(entry.first);
+    return choice;
+}
+
 } // namespace
 
 CondenseResult condenseLayers(const MoeModel& model, const torch::Tensor& blocks, const CondenseOptions& options)
@@ -208,47 +305,16 @@ CondenseResult condenseLayers(const MoeModel& model, const torch::Tensor& blocks
     co.onLayer = [&](const LayerCapture& c) {
         if (!candidateSet.count(c.layer))
             return;
-        const DecoderLayerWeights& w = *c.weights;
-        const auto& gate = c.routing.meanGateWeight;
         blockInput[c.layer] = c.blockInput;
         const int end = metric == CondenseMetric::HiddenJs ? std::min(c.layer + 2, L) : L;
-        const auto ref = runner.run(c.blockInput, c.layer, end, {});
-        const auto& ids = w.moe->expertIds;
-        const auto total = static_cast<double>(1 + K * static_cast<int64_t>(ids.size()) - K * (K - 1) / 2);
+        const int64_t perLayer = static_cast<int64_t>(c.weights->moe->expertIds.size());
+        const auto total = static_cast<double>(1 + K * perLayer - K * (K - 1) / 2);
         double done = 0;
-        auto evaluate = [&](const std::vector<int>& experts) {
-            const auto cw = condensedLayer(w, experts, gate);
-            const auto out = runner.run(c.blockInput, c.layer, end, {{c.layer, &cw}});
-            const double d = runner.divergence(out, ref, metric);
+        auto choice = searchExperts(runner, c, end, options, metric, [&] {
             if (!c.progress(++done / total))
                 throw Cancelled();
-            return d;
-        };
-        CondensedLayerChoice choice;
-        choice.layer = c.layer;
-        choice.divergence.push_back(evaluate({}));
-        for (int round = 0; round < options.experts; ++round) {
-            int best = -1;
-            double bestD = INFINITY;
-            for (int e : ids) {
-                if (std::find(choice.experts.begin(), choice.experts.end(), e) != choice.experts.end())
-                    continue;
-                auto trial = choice.experts;
-                trial.push_back(e);
-                const double d = evaluate(trial);
-                if (options.onCandidate)
-                    options.onCandidate({CondenseCandidate::Stage::Expert, c.layer, e, round, d});
-                if (d < bestD || best < 0) {  // ties keep the lower id (ids ascend)
-                    best = e;
-                    bestD = d;
-                }
-            }
-            choice.experts.push_back(best);
-            choice.divergence.push_back(bestD);
-        }
-        for (int e : choice.experts)
-            choice.weights.push_back(gate.at(static_cast<size_t>(std::find(ids.begin(), ids.end(), e) - ids.begin())));
-        condensed.emplace(c.layer, condensedLayer(w, choice.experts, gate));
+        });
+        condensed.emplace(c.layer, condensedLayer(*c.weights, choice.experts, c.routing.meanGateWeight));
         result.choices.push_back(std::move(choice));
     };
     runCalibration(model, blocks, co);
