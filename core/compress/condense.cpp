@@ -330,15 +330,28 @@ CondenseResult condenseLayers(const MoeModel& model, const torch::Tensor& blocks
     for (int round = 0; more(round); ++round) {
         int best = -1;
         double bestD = INFINITY;
+        std::map<int, const DecoderLayerWeights*> replaced;
+        for (int c : chosen)
+            replaced[c] = &condensed.at(c);
+        // Each candidate's run starts at its own layer: below the first chosen layer from the original
+        // input; above it from the input the chosen layers give it, one shared prefix run per round.
+        std::map<int, torch::Tensor> input = blockInput;
+        if (!chosen.empty()) {
+            int at = replaced.begin()->first;
+            torch::Tensor h = blockInput.at(at);
+            for (int l : candidates)
+                if (l > at && !replaced.count(l)) {
+                    h = runner.run(h, at, l, replaced);
+                    input[l] = h;
+                    at = l;
+                }
+        }
         for (int l : candidates) {
-            if (std::find(chosen.begin(), chosen.end(), l) != chosen.end())
+            if (replaced.count(l))
                 continue;
-            std::map<int, const DecoderLayerWeights*> replaced;
-            for (int c : chosen)
-                replaced[c] = &condensed.at(c);
-            replaced[l] = &condensed.at(l);
-            const int start = replaced.begin()->first;
-            const auto out = runner.run(blockInput.at(start), start, L, replaced);
+            auto withCandidate = replaced;
+            withCandidate[l] = &condensed.at(l);
+            const auto out = runner.run(input.at(l), l, L, withCandidate);
             const double d = runner.divergence(out, refFinal, metric);
             if (options.onCandidate)
                 options.onCandidate({CondenseCandidate::Stage::Layer, l, -1, round, d});

@@ -13,6 +13,7 @@
 #include "support/golden.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <torch/types.h>
 #include <torch/utils.h>
 
@@ -20,16 +21,30 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 
 using namespace moewb;
 using moewb::test::GoldenSet;
 
 namespace {
 
-std::unique_ptr<MoeModel> openGolden(const std::string& name)
+// `damp` >= 0: that layer's routed experts scaled down 100-fold (their down projections), so that
+// condensing it is the greedy search's first choice and later rounds have candidates above it.
+std::unique_ptr<MoeModel> openGolden(const std::string& name, int damp = -1)
 {
     auto model = MoeModel::open(GoldenSet(name).dir(), ComputeOptions{torch::kDouble, torch::kCPU});
     model->makeResident();
+    if (damp >= 0) {
+        torch::NoGradGuard noGrad;
+        const std::string prefix = fmt::format("model.layers.{}.mlp.experts.", damp);
+        int scaled = 0;
+        for (auto& [tensorName, t] : model->namedParameters())
+            if (tensorName.rfind(prefix, 0) == 0 && tensorName.find("down_proj") != std::string::npos) {
+                t.mul_(0.01);
+                ++scaled;
+            }
+        REQUIRE(scaled > 0);
+    }
     return model;
 }
 
@@ -113,9 +128,9 @@ struct Outputs {
     torch::Tensor hidden, logits;
 };
 
-Outputs forwardWith(const std::string& name, const Plan* plan, const torch::Tensor& ids)
+Outputs forwardWith(const std::string& name, const Plan* plan, const torch::Tensor& ids, int damp)
 {
-    auto model = openGolden(name);
+    auto model = openGolden(name, damp);
     if (plan)
         applyPlan(*model, *plan);
     ForwardOptions fo;
@@ -137,15 +152,17 @@ struct Reference {
     std::map<int, std::vector<double>> expertDivergence;
     std::vector<int> order;
     std::vector<double> layerDivergence;
+    // Every candidate's divergence: (stage, layer, expert or -1, round); the empty set's is not reported.
+    std::map<std::tuple<int, int, int, int>, double> candidates;
 };
 
-Reference bruteForce(const std::string& name, const torch::Tensor& ids, int layers, int k, CondenseMetric metric)
+Reference bruteForce(const std::string& name, const torch::Tensor& ids, int layers, int k, CondenseMetric metric, int damp)
 {
-    auto model = openGolden(name);
+    auto model = openGolden(name, damp);
     const auto& spec = model->spec();
     const int L = spec.numLayers;
     auto gate = meanGateWeights(*model, ids);
-    const Outputs orig = forwardWith(name, nullptr, ids);
+    const Outputs orig = forwardWith(name, nullptr, ids, damp);
     auto divergence = [&](const Outputs& o, int layer) {
         if (metric == CondenseMetric::NextTokenKl)
             return klRef(orig.logits, o.logits);
@@ -164,7 +181,9 @@ Reference bruteForce(const std::string& name, const torch::Tensor& ids, int laye
                 if (e >= 0)
                     trial.push_back(e);
                 const Plan plan = condensePlan({{l, trial}}, gate);
-                const double d = divergence(forwardWith(name, &plan, ids), l);
+                const double d = divergence(forwardWith(name, &plan, ids, damp), l);
+                if (e >= 0)
+                    ref.candidates[{0, l, e, round - 1}] = d;
                 if (d < bestD) {
                     best = e;
                     bestD = d;
@@ -186,7 +205,8 @@ Reference bruteForce(const std::string& name, const torch::Tensor& ids, int laye
             auto trial = chosen;
             trial[l] = ref.experts[l];
             const Plan plan = condensePlan(trial, gate);
-            const double d = divergence(forwardWith(name, &plan, ids), -1);
+            const double d = divergence(forwardWith(name, &plan, ids, damp), -1);
+            ref.candidates[{1, l, -1, round}] = d;
             if (d < bestD) {
                 best = l;
                 bestD = d;
@@ -250,12 +270,17 @@ TEST_CASE("greedy expert and layer selection match a brute-force reference over 
         std::string model;
         int layers, experts;
         CondenseMetric metric;
+        int damp = -1;  // see openGolden
     };
+    // The undamped models condense their last MoE layer first; the damped cases start lower, so
+    // that later rounds run candidates from the chosen layers' outputs.
     for (const Case& c : {Case{"qwen2_moe", 2, 2, CondenseMetric::HiddenJs}, Case{"deepseek_moe", 1, 2, CondenseMetric::HiddenJs},
-                          Case{"qwen2_moe", 2, 1, CondenseMetric::NextTokenKl}}) {
+                          Case{"qwen2_moe", 2, 1, CondenseMetric::NextTokenKl}, Case{"qwen2_moe", 2, 1, CondenseMetric::HiddenJs, 0},
+                          Case{"deepseek_moe", 2, 1, CondenseMetric::NextTokenKl, 1}}) {
         CAPTURE(c.model);
         CAPTURE(condenseMetricName(c.metric));
-        auto model = openGolden(c.model);
+        CAPTURE(c.damp);
+        auto model = openGolden(c.model, c.damp);
         const auto ids = tokens(model->spec(), 3, 12);
         CondenseOptions o;
         o.layers = c.layers;
@@ -265,14 +290,18 @@ TEST_CASE("greedy expert and layer selection match a brute-force reference over 
         int reported = 0;
         double lastProgress = -1;
         bool monotone = true;
-        o.onCandidate = [&](const CondenseCandidate&) { ++reported; };
+        std::map<std::tuple<int, int, int, int>, double> candidates;
+        o.onCandidate = [&](const CondenseCandidate& cand) {
+            ++reported;
+            candidates[{cand.stage == CondenseCandidate::Stage::Layer ? 1 : 0, cand.layer, cand.expert, cand.round}] = cand.divergence;
+        };
         o.progress = [&](double f) {
             monotone = monotone && f >= lastProgress - 1e-12;
             lastProgress = f;
             return true;
         };
         const auto result = condenseLayers(*model, ids, o);
-        const auto ref = bruteForce(c.model, ids, c.layers, c.experts, c.metric);
+        const auto ref = bruteForce(c.model, ids, c.layers, c.experts, c.metric, c.damp);
         const auto gate = meanGateWeights(*model, ids);
 
         const auto moe = model->spec().moeLayerIndices();
@@ -288,6 +317,19 @@ TEST_CASE("greedy expert and layer selection match a brute-force reference over 
                       doctest::Approx(gate.at(choice.layer).at(static_cast<size_t>(choice.experts[i]))).epsilon(1e-12));
         }
         CHECK(result.order == ref.order);
+        if (c.damp >= 0)
+            CHECK(result.order.front() == c.damp);
+        // Every candidate, not only the chosen ones (later layer rounds start some candidates from the
+        // chosen layers' outputs, others from the original inputs).
+        REQUIRE(candidates.size() == ref.candidates.size());
+        for (const auto& [key, d] : ref.candidates) {
+            CAPTURE(std::get<0>(key));
+            CAPTURE(std::get<1>(key));
+            CAPTURE(std::get<2>(key));
+            CAPTURE(std::get<3>(key));
+            REQUIRE(candidates.count(key) == 1);
+            CHECK(candidates.at(key) == doctest::Approx(d).epsilon(1e-9));
+        }
         REQUIRE(result.layerDivergence.size() == ref.layerDivergence.size());
         for (size_t i = 0; i < ref.layerDivergence.size(); ++i)
             CHECK(result.layerDivergence[i] == doctest::Approx(ref.layerDivergence[i]).epsilon(1e-9));
