@@ -9,6 +9,7 @@
 #include "core/analysis/calibration.h"
 #include "core/io/error.h"
 #include "core/pipeline/compute_counter.h"
+#include "core/pipeline/search_stage.h"
 #include "core/search/search_inputs.h"
 
 #include <fmt/format.h>
@@ -151,19 +152,13 @@ void WorkerCore::searchStage(int job, const RunSettings& s, const std::map<int, 
     const std::vector<LayerSearch> layers = geneticStage(job, s, problems);
     const BlockSearch blocks = blockStage(job, s, layers);
 
-    Plan plan = removalPlan(layers, &blocks, searchOptions(s));
-    plan.parameters["ratio"] = s.ratio;
-    if (const auto issues = validatePlan(spec, plan); !issues.empty())
-        fail("search: the plan is invalid: {}", fmt::join(issues, "; "));
-
     // Only a finished search replaces the session's records: a cancel above leaves the previous ones.
+    // Stored as the CLI's search stores it: the plan's search parameters and counts, and
+    // "moe-i2-search-ga" (the genetic search's own choice).
     stage(job, tr("Saving session"));
-    m_session.clearSearches();
-    for (const auto& l : layers)
-        m_session.setSearch(l);
-    m_session.setBlockSearch(blocks);
-    m_session.setPlan(plan);
-    m_session.provenance().parameters["search"] = plan.parameters;
+    const std::string dataHash = m_session.calibration() ? m_session.calibration()->dataHash : std::string();
+    const ModelSearchOptions so = searchOptions(s);
+    storeSearch(m_session, spec, layers, &blocks, so, searchParameters(so, s.ratio, dataHash), counts);
     m_session.save(workingSessionPath());
 }
 

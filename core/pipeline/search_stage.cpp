@@ -15,20 +15,48 @@ double since(std::chrono::steady_clock::time_point t)
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// The parameters that decide a search's result (the plan records them).
-nlohmann::json searchKey(const SearchStageOptions& o, double ratio, const std::string& dataHash)
+} // namespace
+
+nlohmann::json searchParameters(const ModelSearchOptions& search, double ratio, const std::string& calibrationHash)
 {
-    const auto& g = o.search.genetic;
-    nlohmann::json j = {{"selection", o.search.blockSearch ? "kt" : "genetic"}, {"population", g.population},
+    const auto& g = search.genetic;
+    nlohmann::json j = {{"selection", search.blockSearch ? "kt" : "genetic"}, {"population", g.population},
                         {"generations", g.generations}, {"parent_fraction", g.parentFraction},
                         {"mutation_rate", g.mutationRate}, {"seed", g.seed}, {"K", g.keep}, {"ratio", ratio},
-                        {"force_genetic", g.forceGenetic}, {"calibration_hash", dataHash}};
-    if (o.search.blockSearch)
-        j["T"] = o.search.kt.blockSize;
+                        {"force_genetic", g.forceGenetic}, {"calibration_hash", calibrationHash}};
+    if (search.blockSearch)
+        j["T"] = search.kt.blockSize;
     return j;
 }
 
-} // namespace
+const Plan& storeSearch(Session& session, const ModelSpec& spec, const std::vector<LayerSearch>& layers,
+                        const BlockSearch* blocks, const ModelSearchOptions& search, const nlohmann::json& parameters,
+                        const std::map<int, int>& counts)
+{
+    Plan plan = removalPlan(layers, blocks, search);
+    plan.parameters.update(parameters);
+    plan.parameters["counts"] = counts;
+    if (const auto issues = validatePlan(spec, plan); !issues.empty())
+        fail("search: the plan is invalid: {}", fmt::join(issues, "; "));
+
+    session.clearSearches();
+    for (const auto& l : layers)
+        session.setSearch(l);
+    // Without the block search an empty record replaces an earlier block search.
+    session.setBlockSearch(blocks ? *blocks : BlockSearch{search.genetic.keep, search.kt.blockSize, {}, {}});
+    session.setPlan(plan);
+    if (blocks) { // the genetic search alone (each layer's best set), for comparisons
+        Plan ga = removalPlan(layers, nullptr, search);
+        ga.name = search.planName + "-ga";
+        ga.parameters.update(parameters);
+        ga.parameters["selection"] = "genetic";
+        ga.parameters.erase("T");
+        ga.parameters["counts"] = counts;
+        session.setPlan(ga);
+    }
+    session.provenance().parameters["search"] = plan.parameters;
+    return session.plans().at(search.planName).plan;
+}
 
 SearchStageResult searchIntoSession(const MoeModel& model, const TokenBlocks& blocks, Session& session,
                                     const std::filesystem::path& sessionPath, SearchStageOptions o)
@@ -47,7 +75,7 @@ SearchStageResult searchIntoSession(const MoeModel& model, const TokenBlocks& bl
     for (size_t i = 0; i < out.analysis.layers.size(); ++i)
         counts[out.analysis.layers[i].layer] = out.analysis.allocation.counts[i];
     const std::string dataHash = session.calibration() ? session.calibration()->dataHash : std::string();
-    const nlohmann::json key = searchKey(o, o.analysis.ratio, dataHash);
+    const nlohmann::json key = searchParameters(o.search, o.analysis.ratio, dataHash);
 
     if (!o.recompute) {
         const auto it = session.plans().find(o.search.planName);
@@ -97,31 +125,11 @@ SearchStageResult searchIntoSession(const MoeModel& model, const TokenBlocks& bl
         out.search.blocks = BlockSearch{so.genetic.keep, so.kt.blockSize, {}, {}}; // replaces an earlier block search
     }
     out.blockSeconds = since(start);
-    out.search.plan = removalPlan(out.search.layers, so.blockSearch ? &out.search.blocks : nullptr, so);
-    out.search.plan.parameters.update(key);
-    out.search.plan.parameters["counts"] = counts;
-    if (const auto issues = validatePlan(spec, out.search.plan); !issues.empty())
-        fail("search: the plan is invalid: {}", fmt::join(issues, "; "));
-
-    session.clearSearches();
-    for (const auto& l : out.search.layers)
-        session.setSearch(l);
-    session.setBlockSearch(out.search.blocks);
-    session.setPlan(out.search.plan);
-    if (so.blockSearch) { // the genetic search alone (each layer's best set), for comparisons
-        Plan ga = removalPlan(out.search.layers, nullptr, so);
-        ga.name = so.planName + "-ga";
-        ga.parameters.update(key);
-        ga.parameters["selection"] = "genetic";
-        ga.parameters.erase("T");
-        ga.parameters["counts"] = counts;
-        session.setPlan(ga);
-    }
-    session.provenance().parameters["search"] = out.search.plan.parameters;
+    out.plan = &storeSearch(session, spec, out.search.layers, so.blockSearch ? &out.search.blocks : nullptr, so, key, counts);
+    out.search.plan = *out.plan;
     session.provenance().timings["search_calibration"] = out.calibrationSeconds;
     session.provenance().timings["search_genetic"] = out.geneticSeconds;
     session.provenance().timings["search_blocks"] = out.blockSeconds;
-    out.plan = &session.plans().at(so.planName).plan;
     return out;
 }
 

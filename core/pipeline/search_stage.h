@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 
 namespace moewb {
@@ -34,6 +35,18 @@ struct SearchStageResult {
     double calibrationSeconds = 0, geneticSeconds = 0, blockSeconds = 0;
     const Plan* plan = nullptr;   // the plan in the session
 };
+
+// The parameters that decide a search's result: its plan records them (with the per-layer counts),
+// and a plan whose parameters match is reused.
+nlohmann::json searchParameters(const ModelSearchOptions& search, double ratio, const std::string& calibrationHash);
+
+// Writes a finished search into the session, replacing the previous one: the layer and block records,
+// the plan `search.planName` (removalPlan, with `parameters` and "counts"; refused when invalid)
+// and, with `blocks`, the genetic search's own choice as "<planName>-ga"; provenance "search". The
+// CLI (searchIntoSession) and the GUI worker (its cached stages) both store through this.
+const Plan& storeSearch(Session& session, const ModelSpec& spec, const std::vector<LayerSearch>& layers,
+                        const BlockSearch* blocks, const ModelSearchOptions& search, const nlohmann::json& parameters,
+                        const std::map<int, int>& counts);
 
 // `sessionPath`: where analyzeIntoSession saves its intermediate state.
 SearchStageResult searchIntoSession(const MoeModel& model, const TokenBlocks& blocks, Session& session,

@@ -129,12 +129,16 @@ void TestCompare::applyAndEvaluateOnDemoModel()
     QCOMPARE(w.centralTabs()->currentWidget(), w.compareView());
 
     const auto& variants = w.compareView()->variants();
-    QCOMPARE(variants.size(), size_t(2));
+    // The search stores its KT plan and the genetic search's own choice, as the CLI does.
+    QCOMPARE(variants.size(), size_t(3));
     QVERIFY(variants[0].original);
     QCOMPARE(variants[1].name, QStringLiteral("moe-i2-search"));
+    QCOMPARE(variants[2].name, QStringLiteral("moe-i2-search-ga"));
     const auto metric = [](const CompareView::Variant& v, const char* key) {
         return v.metrics.at(QString::fromLatin1(key));
     };
+    // Both remove the same number of experts per layer.
+    QCOMPARE(metric(variants[2], "params"), metric(variants[1], "params"));
     for (const auto& v : variants)
         qInfo("%s: perplexity %.3f, KL %.4f, acc %.2f, params %.0f, bytes %.0f, %.0f tokens/s",
             qPrintable(v.name), metric(v, "perplexity"), metric(v, "kl"), metric(v, "acc:tasks"),
@@ -188,7 +192,7 @@ void TestCompare::applyAndEvaluateOnDemoModel()
     QVERIFY(waitForJob(w, w.applyAndEvaluate()));
     QCoreApplication::processEvents();
     const auto& all = w.compareView()->variants();
-    QCOMPARE(all.size(), size_t(3)); // original, moe-i2, moe-i2-search
+    QCOMPARE(all.size(), size_t(4)); // original, moe-i2, moe-i2-search, moe-i2-search-ga
     QCOMPARE(all[1].name, QStringLiteral("moe-i2"));
     QCOMPARE(metric(all[2], "params") - metric(all[1], "params"), static_cast<double>(saved));
     QVERIFY(metric(all[1], "kl") > 0);

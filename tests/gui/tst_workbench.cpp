@@ -224,6 +224,19 @@ void TestWorkbench::endToEndThenCancelledSecondRun()
         QCOMPARE(search.parameters.value("seed", uint64_t(99)), uint64_t(0)); // the first run's seed
     }
     QVERIFY(session.plans().count("moe-i2-search") == 1);
+    // Stored as the CLI's search stores it: the parameters that decide the result, the per-layer
+    // counts, and the genetic search's own choice beside the KT plan.
+    const auto& searched = session.plans().at("moe-i2-search").plan.parameters;
+    QCOMPARE(searched.value("K", -1), s.candidates);
+    QCOMPARE(searched.value("T", -1), s.blockSize);
+    QCOMPARE(searched.value("population", -1), s.population);
+    QCOMPARE(searched.value("selection", std::string()), std::string("kt"));
+    QCOMPARE(searched.value("ratio", -1.0), s.ratio);
+    QVERIFY(!searched.value("calibration_hash", std::string()).empty());
+    QCOMPARE(static_cast<int>(searched.at("counts").size()), layers);
+    QVERIFY(session.plans().count("moe-i2-search-ga") == 1);
+    QCOMPARE(session.plans().at("moe-i2-search-ga").plan.parameters.value("selection", std::string()),
+        std::string("genetic"));
     QVERIFY(session.importance().has_value());
 
     // Reopened in a fresh window: the model comes back with it and every view is filled, nothing recomputed.
