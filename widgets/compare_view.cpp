@@ -3,6 +3,7 @@
 #include <QGridLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QScrollBar>
 #include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -158,7 +159,10 @@ void CompareView::rebuild()
             top = std::max(top, shown);
         }
         plot->xAxis->setTicker(ticker);
-        plot->xAxis->setTickLabelRotation(m_variants.size() > 2 ? 30 : 0);
+        // Rotated labels end at their tick (negative angle): QCustomPlot drops a label that crosses the
+        // plot's border, and the last one, drawn rightwards from its tick, often did
+        // ("moe-i2-search-ga" vanished from every chart).
+        plot->xAxis->setTickLabelRotation(m_variants.size() > 2 ? -30 : 0);
         plot->xAxis->setRange(-0.6, static_cast<double>(m_variants.size()) - 0.4);
         plot->yAxis->setRange(0, top > 0 ? top * 1.15 : 1);
         plot->xAxis->grid()->setVisible(false);
@@ -197,9 +201,12 @@ void CompareView::rebuild()
         }
     }
     m_table->resizeColumnsToContents();
+    // Every row visible (up to 220 px), the horizontal scroll bar's height included: without it the
+    // last row hid behind the bar.
     m_table->setMinimumHeight(std::min(220,
         m_table->horizontalHeader()->sizeHint().height()
-            + m_table->rowCount() * m_table->verticalHeader()->defaultSectionSize() + 6));
+            + m_table->rowCount() * m_table->verticalHeader()->defaultSectionSize()
+            + m_table->horizontalScrollBar()->sizeHint().height() + 2 * m_table->frameWidth() + 2));
 }
 
 } // namespace moewb::widgets

@@ -38,6 +38,8 @@ LayerBarChart::LayerBarChart(QWidget* parent)
     m_countBars->setBarsGroup(group);
     // The legend in a row of its own above the bars, so it never hides one.
     addLegendRow(m_plot, 0);
+    // Room for the right axis' label and a few ticks on each axis; the dock scrolls no further.
+    setMinimumHeight(200);
 
     coalesceReplots(m_replotTimer, this, [this] { m_plot->replot(QCustomPlot::rpQueuedRefresh); });
     connect(m_plot, &QCustomPlot::plottableClick, this,
@@ -112,6 +114,7 @@ void LayerBarChart::rebuild()
     countTicker->setTickStep(1);
     countTicker->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
     m_plot->yAxis2->setTicker(countTicker);
+    fitTicks();
 
     // The selected layer as a light band behind its bars (both bars stay readable).
     m_plot->clearItems();
@@ -127,6 +130,23 @@ void LayerBarChart::rebuild()
         band->topLeft->setCoords(m_selected - 0.5, 0);
         band->bottomRight->setCoords(m_selected + 0.5, 1);
     }
+    scheduleReplot();
+}
+
+void LayerBarChart::resizeEvent(QResizeEvent* event)
+{
+    QWidget::resizeEvent(event);
+    fitTicks();
+}
+
+// About one tick label per 30 px of axis height (2 to 5), so a short dock does not stack the
+// importance values or the counts 0..P on top of each other.
+void LayerBarChart::fitTicks()
+{
+    const int axisHeight = m_plot->axisRect()->height() > 0 ? m_plot->axisRect()->height() : height() - 90;
+    const int ticks = std::clamp(axisHeight / 30, 2, 5);
+    for (QCPAxis* axis : {m_plot->yAxis, m_plot->yAxis2})
+        axis->ticker()->setTickCount(ticks);
     scheduleReplot();
 }
 

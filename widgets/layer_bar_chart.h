@@ -28,8 +28,12 @@ public:
 Q_SIGNALS:
     void barClicked(int index);
 
+protected:
+    void resizeEvent(QResizeEvent* event) override;
+
 private:
     void rebuild();
+    void fitTicks();
     void scheduleReplot();
 
     QCustomPlot* m_plot = nullptr;

@@ -35,6 +35,7 @@ private Q_SLOTS:
     void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
     void init() { QSettings().remove(QStringLiteral("preferences")); } // each test from the defaults
     void metricsAndChanges();
+    void everyBarIsLabelled();
     void preferencesChooseTheEvaluation();
     void applyAndEvaluateOnDemoModel();
 };
@@ -63,6 +64,34 @@ void TestCompare::metricsAndChanges()
     QCOMPARE(chart->plottableCount(), 2); // the plans' bars and the original's (grey)
     QCOMPARE(static_cast<QCPBars*>(chart->plottable(0))->data()->size(), 1);
     QCOMPARE(static_cast<QCPBars*>(chart->plottable(1))->data()->size(), 1);
+}
+
+// Each bar carries its name under the axis, the last one too: QCustomPlot drops a tick label that
+// crosses the plot's border, and a long last name drawn rightwards from its tick did (the -ga plan
+// after a search). Checked on the rendered chart: dark pixels under each tick.
+void TestCompare::everyBarIsLabelled()
+{
+    CompareView view;
+    std::vector<CompareView::Variant> variants;
+    for (const char* name : {"original", "moe-i2", "moe-i2-search", "moe-i2-search-ga-with-a-long-name"})
+        variants.push_back({QString::fromLatin1(name), variants.empty(), {{QStringLiteral("perplexity"), 40.0}}});
+    view.setVariants(variants);
+    view.resize(900, 700);
+    view.show();
+    auto* chart = view.chart(QStringLiteral("perplexity"));
+    QVERIFY(chart);
+    QTRY_VERIFY(chart->width() > 300);
+    chart->replot(QCustomPlot::rpImmediateRefresh);
+    const QImage image = chart->toPixmap(chart->width(), chart->height()).toImage();
+    const int below = chart->axisRect()->bottom() + 4;
+    for (int i = 0; i < static_cast<int>(variants.size()); ++i) {
+        const int x = static_cast<int>(chart->xAxis->coordToPixel(i));
+        int dark = 0;
+        for (int px = std::max(0, x - 30); px <= std::min(image.width() - 1, x + 4); ++px)
+            for (int py = below; py < image.height(); ++py)
+                dark += qGray(image.pixel(px, py)) < 128;
+        QVERIFY2(dark > 10, qPrintable(QStringLiteral("no label under bar %1 (%2 dark pixels)").arg(i).arg(dark)));
+    }
 }
 
 // Edit ▸ Preferences ▸ Apply & evaluate: the dialog's fields make the preferences' evaluation, which

@@ -25,6 +25,7 @@ private Q_SLOTS:
     void metricSwitchKeepsRowsAndMarks();
     void logScaleBlanksNonPositive();
     void barChartHoldsImportanceAndCounts();
+    void shortBarChartSpacesItsTicks();
     void convergenceGrowsPerLayer();
     void convergenceComparesLayers();
     void narrowPlotWrapsTitle();
@@ -82,6 +83,24 @@ void TestViews::barChartHoldsImportanceAndCounts()
     chart.setData({"0", "1", "2"}, {5.0, 2.5, 1.0}, {0, 1, 3});
     QCOMPARE(chart.count(2), 3);
     QCOMPARE(chart.count(0), 0);
+}
+
+// A short Layer importance dock keeps its tick labels apart (at least 20 px a tick on each value
+// axis): with the counts' unit step it stacked 0..6 into 100 px.
+void TestViews::shortBarChartSpacesItsTicks()
+{
+    LayerBarChart chart;
+    chart.setData({"0", "1", "2", "3", "4", "5"}, {12500, 1300, 1300, 2000, 2800, 2400}, {1, 6, 6, 4, 3, 4});
+    chart.resize(800, 200);
+    chart.show();
+    QTRY_VERIFY(chart.plot()->height() > 150);
+    chart.plot()->replot(QCustomPlot::rpImmediateRefresh);
+    const int height = chart.plot()->axisRect()->height();
+    for (QCPAxis* axis : {chart.plot()->yAxis, chart.plot()->yAxis2}) {
+        const int ticks = static_cast<int>(axis->tickVector().size());
+        QVERIFY2(ticks >= 2 && ticks * 20 <= height,
+            qPrintable(QStringLiteral("%1 ticks on a %2 px axis").arg(ticks).arg(height)));
+    }
 }
 
 void TestViews::convergenceGrowsPerLayer()
