@@ -390,8 +390,8 @@
             <translation>CD-MoE-Feinabstimmung von %1 (%2 Schritte)</translation>
         </message>
         <message>
-            <source>Recover cancelled; its checkpoint is in %1: tick Advanced ▸ &quot;Resume from checkpoint&quot; and Recover to continue where it stopped.</source>
-            <translation>Wiederherstellung abgebrochen; ihr Checkpoint liegt in %1: Erweitert ▸ „Vom Checkpoint fortsetzen“ ankreuzen und Wiederherstellen, um dort weiterzumachen, wo sie stehen blieb.</translation>
+            <source>Recover cancelled; its checkpoint is in %1: tick Advanced ▸ Checkpoint every ▸ Resume and Recover to continue where it stopped.</source>
+            <translation>Wiederherstellung abgebrochen; ihr Checkpoint liegt in %1: Erweitert ▸ Checkpoint alle ▸ Fortsetzen ankreuzen und Wiederherstellen, um dort weiterzumachen, wo sie stehen blieb.</translation>
         </message>
     </context>
     <context>
@@ -2026,8 +2026,8 @@
             <translation>Aus</translation>
         </message>
         <message>
-            <source>Resume from checkpoint</source>
-            <translation>Vom Checkpoint fortsetzen</translation>
+            <source>Resume</source>
+            <translation>Fortsetzen</translation>
         </message>
         <message>
             <source>Continue the run in %1 (written by Recover or moe-compress finetune with checkpoints) instead of starting over (--resume). It continues only with the settings it was written with; other settings are refused</source>

@@ -390,8 +390,8 @@
             <translation>%1 的 CD-MoE 微调（%2 步）</translation>
         </message>
         <message>
-            <source>Recover cancelled; its checkpoint is in %1: tick Advanced ▸ &quot;Resume from checkpoint&quot; and Recover to continue where it stopped.</source>
-            <translation>恢复已取消；其检查点位于 %1：勾选“高级 ▸ 从检查点继续”并点击恢复，即可从中断处继续。</translation>
+            <source>Recover cancelled; its checkpoint is in %1: tick Advanced ▸ Checkpoint every ▸ Resume and Recover to continue where it stopped.</source>
+            <translation>恢复已取消；其检查点位于 %1：勾选“高级 ▸ 检查点间隔 ▸ 继续”并点击恢复，即可从中断处继续。</translation>
         </message>
     </context>
     <context>
@@ -2026,8 +2026,8 @@
             <translation>关闭</translation>
         </message>
         <message>
-            <source>Resume from checkpoint</source>
-            <translation>从检查点继续</translation>
+            <source>Resume</source>
+            <translation>继续</translation>
         </message>
         <message>
             <source>Continue the run in %1 (written by Recover or moe-compress finetune with checkpoints) instead of starting over (--resume). It continues only with the settings it was written with; other settings are refused</source>

@@ -51,8 +51,8 @@ void MainWindow::createMethodViews()
     connect(m_worker, &Worker::jobCancelled, this, [this, ended](int job) {
         ended(job);
         if (job == m_recoverJob && m_recoverCheckpoints && m_recover->checkpointExists())
-            statusBar()->showMessage(tr("Recover cancelled; its checkpoint is in %1: tick Advanced \u25b8 "
-                                        "\"Resume from checkpoint\" and Recover to continue where it stopped.")
+            statusBar()->showMessage(tr("Recover cancelled; its checkpoint is in %1: tick Advanced \u25b8 Checkpoint "
+                                        "every \u25b8 Resume and Recover to continue where it stopped.")
                                          .arg(m_recover->checkpointPath()),
                 30000);
     });

@@ -6,19 +6,21 @@
 #include <QDoubleSpinBox>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLineEdit>
 #include <QSpinBox>
+#include <QWidget>
 
 #include <climits>
 
 namespace moewb::gui {
 
-RecoverAdvanced::RecoverAdvanced(QWidget* parent)
-    : QWidget(parent)
+RecoverAdvanced::RecoverAdvanced(QWidget* box, QFormLayout* form)
+    : QObject(box)
+    , m_box(box)
+    , m_form(form)
 {
-    m_form = new QFormLayout(this);
-    m_form->setContentsMargins(0, 0, 0, 0);
     m_batch = spin("batchSize", tr("Batch:"), 1, 4096,
         tr("Sequences per training step (--batch): more gives a smoother loss and takes longer"));
     m_batch->setSuffix(tr(" sequences"));
@@ -52,55 +54,67 @@ RecoverAdvanced::RecoverAdvanced(QWidget* parent)
     m_dropout = real("dropout", tr("LoRA dropout:"), 0.9, 3,
         tr("Dropout on the adapters' inputs while training (--dropout), 0 to 0.9"));
 
-    auto* targets = new QWidget(this);
-    auto* row = new QHBoxLayout(targets);
-    row->setContentsMargins(0, 0, 0, 0);
-    const auto box = [&](QCheckBox*& field, const char* name, const QString& text) {
+    auto* targets = new QWidget(m_box);
+    auto* grid = new QGridLayout(targets);
+    grid->setContentsMargins(0, 0, 0, 0);
+    const auto check = [&](QCheckBox*& field, const char* name, const QString& text, int row, int column) {
         field = new QCheckBox(text, targets);
         field->setObjectName(QLatin1String(name));
-        row->addWidget(field);
+        grid->addWidget(field, row, column);
         connect(field, &QCheckBox::toggled, this, &RecoverAdvanced::changed);
     };
-    box(m_attention, "targetAttention", tr("Attention"));
-    box(m_experts, "targetExperts", tr("Experts"));
-    box(m_shared, "targetShared", tr("Shared"));
-    box(m_dense, "targetDense", tr("Dense"));
-    row->addStretch();
+    check(m_attention, "targetAttention", tr("Attention"), 0, 0);
+    check(m_experts, "targetExperts", tr("Experts"), 0, 1);
+    check(m_shared, "targetShared", tr("Shared"), 1, 0);
+    check(m_dense, "targetDense", tr("Dense"), 1, 1);
     targets->setToolTip(tr("The modules that get adapters (--targets): attention projections, routed "
                            "experts (factored ones get one adapter per factor), shared experts, dense "
                            "MLPs; at least one"));
     m_form->addRow(tr("Adapters on:"), targets);
+    m_rows << targets;
     m_seed = spin("seed", tr("Seed:"), 0, INT_MAX,
         tr("Seed of the adapters' initialisation, the training batches and dropout (--seed): the same "
            "seed and settings give the same run"));
 
-    m_planName = new QLineEdit(this);
+    m_planName = new QLineEdit(m_box);
     m_planName->setObjectName(QStringLiteral("planName"));
     m_planName->setToolTip(tr("Name of the plan the adapters are stored as (--plan-name); empty: the "
                               "plan's name + \"-lora\". A plan that is not a LoRA recovery is never "
                               "overwritten"));
     m_form->addRow(tr("Result plan:"), m_planName);
+    m_rows << m_planName;
     connect(m_planName, &QLineEdit::textChanged, this, &RecoverAdvanced::changed);
-    m_checkpointEvery = spin("checkpointEvery", tr("Checkpoint every:"), 0, 1000000,
+    // Checkpoint interval and Resume on one row, so the expanded form fits a 900-pixel-high screen.
+    m_checkpointEvery = spin("checkpointEvery", QString(), 0, 1000000,
         tr("Steps between checkpoints of the run (--checkpoint-every) to the file beside the session "
            "that moe-compress finetune uses by default; with checkpoints on, a cancelled or finished run "
            "also writes one. Off: no checkpoint"));
     m_checkpointEvery->setSpecialValueText(tr("Off"));
     m_checkpointEvery->setSuffix(tr(" steps"));
-    m_resume = new QCheckBox(tr("Resume from checkpoint"), this);
+    auto* checkpoints = new QWidget(m_box);
+    auto* row = new QHBoxLayout(checkpoints);
+    row->setContentsMargins(0, 0, 0, 0);
+    m_checkpointEvery->setParent(checkpoints);
+    row->addWidget(m_checkpointEvery, 1);
+    m_resume = new QCheckBox(tr("Resume"), checkpoints);
     m_resume->setObjectName(QStringLiteral("resume"));
-    m_form->addRow(QString(), m_resume);
+    row->addWidget(m_resume);
+    m_form->addRow(tr("Checkpoint every:"), checkpoints);
+    m_rows << checkpoints;
     connect(m_resume, &QCheckBox::toggled, this, &RecoverAdvanced::changed);
     refreshCheckpoint();
 }
 
 QSpinBox* RecoverAdvanced::spin(const char* name, const QString& label, int min, int max, const QString& tip)
 {
-    auto* field = new QSpinBox(this);
+    auto* field = new QSpinBox(m_box);
     field->setObjectName(QLatin1String(name));
     field->setRange(min, max);
     field->setToolTip(tip);
-    m_form->addRow(label, field);
+    if (!label.isEmpty()) { // else the caller places it
+        m_form->addRow(label, field);
+        m_rows << field;
+    }
     connect(field, &QSpinBox::valueChanged, this, &RecoverAdvanced::changed);
     return field;
 }
@@ -108,15 +122,22 @@ QSpinBox* RecoverAdvanced::spin(const char* name, const QString& label, int min,
 QDoubleSpinBox* RecoverAdvanced::real(const char* name, const QString& label, double max, int decimals,
     const QString& tip)
 {
-    auto* field = new QDoubleSpinBox(this);
+    auto* field = new QDoubleSpinBox(m_box);
     field->setObjectName(QLatin1String(name));
     field->setDecimals(decimals);
     field->setRange(0.0, max);
     field->setSingleStep(0.01);
     field->setToolTip(tip);
     m_form->addRow(label, field);
+    m_rows << field;
     connect(field, &QDoubleSpinBox::valueChanged, this, &RecoverAdvanced::changed);
     return field;
+}
+
+void RecoverAdvanced::setShown(bool shown)
+{
+    for (QWidget* field : std::as_const(m_rows))
+        m_form->setRowVisible(field, shown);
 }
 
 void RecoverAdvanced::setSettings(const RecoverSettings& s)

@@ -2,12 +2,14 @@
 // with the CLI's ranges, each tooltip naming its option: batch, sequence length, gradient accumulation,
 // evaluation interval and held-out windows, warm-up, patience, weight decay, LoRA dropout, the modules
 // with adapters, seed, the result plan's name, and checkpointing (every N steps to the CLI's default
-// file "<session>.<plan>-lora.ckpt", core/train/lora_run.h) with "Resume from checkpoint", enabled
-// only while that file exists.
+// file "<session>.<plan>-lora.ckpt", core/train/lora_run.h) with "Resume" beside it, enabled
+// only while that file exists. Its rows go into the panel's form (one label column with the rows
+// above) and are shown or hidden together.
 #pragma once
 #include "app/gui/method_types.h"
 
-#include <QWidget>
+#include <QObject>
+#include <QWidgetList>
 
 class QCheckBox;
 class QDoubleSpinBox;
@@ -15,13 +17,17 @@ class QFormLayout;
 class QLabel;
 class QLineEdit;
 class QSpinBox;
+class QWidget;
 
 namespace moewb::gui {
 
-class RecoverAdvanced : public QWidget {
+class RecoverAdvanced : public QObject {
     Q_OBJECT
 public:
-    explicit RecoverAdvanced(QWidget* parent = nullptr);
+    // Adds the rows to `form`, the fields as children of `box` (the form's widget).
+    RecoverAdvanced(QWidget* box, QFormLayout* form);
+
+    void setShown(bool shown);
 
     void setSettings(const RecoverSettings& settings); // all but the resume choice, which is per run
     void apply(RecoverSettings& settings) const; // the fields into `settings`
@@ -42,7 +48,9 @@ private:
     QSpinBox* spin(const char* name, const QString& label, int min, int max, const QString& tip);
     QDoubleSpinBox* real(const char* name, const QString& label, double max, int decimals, const QString& tip);
 
+    QWidget* m_box = nullptr;
     QFormLayout* m_form = nullptr;
+    QWidgetList m_rows; // the field of each row
     QSpinBox *m_batch = nullptr, *m_seqLen = nullptr, *m_accumulation = nullptr, *m_evalEvery = nullptr;
     QSpinBox *m_evalBlocks = nullptr, *m_warmup = nullptr, *m_patience = nullptr, *m_seed = nullptr;
     QSpinBox* m_checkpointEvery = nullptr;

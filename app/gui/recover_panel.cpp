@@ -25,8 +25,8 @@ RecoverPanel::RecoverPanel(QWidget* parent)
 {
     auto* row = new QHBoxLayout(this);
     auto* box = new QGroupBox(tr("LoRA recovery fine-tuning"), this);
-    box->setMaximumWidth(380);
-    auto* form = m_form = new QFormLayout(box);
+    box->setMaximumWidth(400);
+    auto* form = new QFormLayout(box);
     m_plan = new QComboBox(box);
     m_plan->setObjectName(QStringLiteral("plan"));
     form->addRow(tr("Plan:"), m_plan);
@@ -94,8 +94,7 @@ RecoverPanel::RecoverPanel(QWidget* parent)
                               "stopping, weight decay, dropout, adapter modules, seed, result name and "
                               "checkpoints"));
     form->addRow(m_advanced);
-    m_advancedFields = new RecoverAdvanced(box);
-    form->addRow(m_advancedFields);
+    m_advancedFields = new RecoverAdvanced(box, form);
     connect(m_advanced, &QToolButton::toggled, this, &RecoverPanel::showAdvanced);
     connect(m_advancedFields, &RecoverAdvanced::changed, this, &RecoverPanel::refresh);
     showAdvanced(false);
@@ -106,7 +105,7 @@ RecoverPanel::RecoverPanel(QWidget* parent)
     m_start = new QPushButton(tr("Recover"), box);
     m_start->setToolTip(tr("Fine-tune LoRA adapters on the plan's model; the result is the plan '<plan>-lora'"));
     form->addRow(QString(), m_start);
-    auto* note = new QLabel(tr("Adapters on the modules chosen under Advanced (attention, experts and shared "
+    auto* note = m_note = new QLabel(tr("Adapters on the modules chosen under Advanced (attention, experts and shared "
                                "experts by default); the adapters of the best held-out evaluation are kept "
                                "(lowest perplexity, or for distillation the lowest distillation loss). Cancel "
                                "with Esc."),
@@ -139,7 +138,9 @@ void RecoverPanel::showAdvanced(bool shown)
 {
     m_advanced->setChecked(shown);
     m_advanced->setArrowType(shown ? Qt::DownArrow : Qt::RightArrow);
-    m_form->setRowVisible(m_advancedFields, shown);
+    m_advancedFields->setShown(shown);
+    if (m_note) // hidden while Advanced is open, so the form fits a 900-pixel-high screen
+        m_note->setVisible(!shown);
 }
 
 void RecoverPanel::setPlans(const QStringList& plans)

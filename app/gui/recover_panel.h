@@ -74,8 +74,7 @@ private:
     RecoverAdvanced* m_advancedFields = nullptr;
     QStringList m_plans, m_recovered;
     QString m_sessionPath;
-    QFormLayout* m_form = nullptr;
-    QLabel* m_problem = nullptr;
+    QLabel *m_problem = nullptr, *m_note = nullptr;
     QPushButton* m_start = nullptr;
     widgets::LossCurve* m_curve = nullptr;
     RecoverSettings m_hidden; // what no field shows
