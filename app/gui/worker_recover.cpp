@@ -7,7 +7,8 @@
 // distillation from the original model (a second copy without the plan, on the same device, as the
 // teacher, like `finetune --objective distill`); every step's loss goes to the GUI as it is made. The
 // adapters become the plan "<plan>-lora" or the chosen name (the plan's steps + low-rank deltas;
-// storeRecoveredPlan, as finetune stores it) and their tensors go into the session, so Apply & evaluate and export see the recovered model.
+// storeRecoveredPlan, as finetune stores it) and their tensors go into the session, so Apply &
+// evaluate and export see the recovered model.
 #include "app/gui/demo_paths.h"
 #include "app/gui/worker.h"
 #include "app/gui/worker_core.h"
