@@ -12,6 +12,7 @@
 #include <QSpinBox>
 #include <QWidget>
 
+#include <algorithm>
 #include <climits>
 
 namespace moewb::gui {
