@@ -389,6 +389,10 @@
             <source>CD-MoE fine-tuning of %1 (%2 steps)</source>
             <translation>CD-MoE-Feinabstimmung von %1 (%2 Schritte)</translation>
         </message>
+        <message>
+            <source>Recover cancelled; its checkpoint is in %1: tick Advanced ▸ Checkpoint every ▸ Resume and Recover to continue where it stopped.</source>
+            <translation>Wiederherstellung abgebrochen; ihr Checkpoint liegt in %1: Erweitert ▸ Checkpoint alle ▸ Fortsetzen ankreuzen und Wiederherstellen, um dort weiterzumachen, wo sie stehen blieb.</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::ModelTree</name>
@@ -1046,6 +1050,10 @@
         <message>
             <source>The session&apos;s model folder %1 is not there: open the model where it is now (the same checkpoint keeps this session).</source>
             <translation>Der Modellordner %1 der Sitzung ist nicht vorhanden: Öffnen Sie das Modell an seinem neuen Ort (derselbe Checkpoint behält diese Sitzung).</translation>
+        </message>
+        <message>
+            <source>Resuming from %1</source>
+            <translation>Fortsetzen aus %1</translation>
         </message>
     </context>
     <context>
@@ -1807,8 +1815,8 @@
             <translation>LoRA-Adapter auf dem Modell des Plans feinabstimmen; das Ergebnis ist der Plan „&lt;Plan&gt;-lora“</translation>
         </message>
         <message>
-            <source>Adapters on attention, experts and shared experts; the adapters of the best held-out evaluation are kept (lowest perplexity, or for distillation the lowest distillation loss). Cancel with Esc.</source>
-            <translation>Adapter auf Attention, Experten und geteilten Experten; die Adapter der besten Held-out-Auswertung werden behalten (niedrigste Perplexität, bei Destillation niedrigster Destillationsverlust). Abbrechen mit Esc.</translation>
+            <source>Adapters on the modules chosen under Advanced (attention, experts and shared experts by default); the adapters of the best held-out evaluation are kept (lowest perplexity, or for distillation the lowest distillation loss). Cancel with Esc.</source>
+            <translation>Adapter auf den unter „Erweitert“ gewählten Modulen (standardmäßig Attention, Experten und geteilte Experten); die Adapter der besten Held-out-Auswertung werden behalten (niedrigste Perplexität, bei Destillation niedrigster Destillationsverlust). Abbrechen mit Esc.</translation>
         </message>
         <message>
             <source>The session has no plan yet: run a method first.</source>
@@ -1843,84 +1851,195 @@
             <translation>Erweitert</translation>
         </message>
         <message>
-            <source>Batch, sequence length, held-out evaluation, warm-up and early stopping</source>
-            <translation>Batch, Sequenzlänge, Held-out-Bewertung, Aufwärmen und vorzeitiges Beenden</translation>
+            <source>Advanced: batch, evaluation interval and held-out windows must be at least 1, sequence length at least 2, warm-up (unless Auto) and patience 0 or more.</source>
+            <translation>Erweitert: Batch, Bewertungsintervall und Held-out-Fenster müssen mindestens 1 sein, die Sequenzlänge mindestens 2, Aufwärmen (außer Automatisch) und Geduld 0 oder mehr.</translation>
         </message>
         <message>
-            <source>Batch:</source>
-            <translation>Batchgröße:</translation>
+            <source>Batch, sequence length, accumulation, held-out evaluation, warm-up, early stopping, weight decay, dropout, adapter modules, seed, result name and checkpoints</source>
+            <translation>Batch, Sequenzlänge, Akkumulation, Held-out-Bewertung, Aufwärmen, vorzeitiges Beenden, Weight Decay, Dropout, Adapter-Module, Seed, Ergebnisname und Checkpoints</translation>
         </message>
         <message>
-            <source>Sequences per training step (--batch): more gives a smoother loss and takes longer</source>
-            <translation>Sequenzen pro Trainingsschritt (--batch): mehr ergibt einen glatteren Verlust und dauert länger</translation>
+            <source>Advanced: accumulation must be at least 1, weight decay and checkpoint interval 0 or more, LoRA dropout between 0 and 0.9.</source>
+            <translation>Erweitert: Die Akkumulation muss mindestens 1 sein, Weight Decay und Checkpoint-Intervall 0 oder mehr, LoRA-Dropout zwischen 0 und 0,9.</translation>
+        </message>
+        <message>
+            <source>Adapters on: %1</source>
+            <translation>Adapter auf: %1</translation>
+        </message>
+        <message>
+            <source>Result plan: %1</source>
+            <translation>Ergebnisplan: %1</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::RecoverAdvanced</name>
+        <message>
+            <source> evaluations</source>
+            <translation> Bewertungen</translation>
         </message>
         <message>
             <source> sequences</source>
             <translation> Sequenzen</translation>
         </message>
         <message>
-            <source>Sequence length:</source>
-            <translation>Sequenzlänge:</translation>
-        </message>
-        <message>
-            <source>Tokens per training sequence and per held-out window (--seq-len); at most the model&apos;s context length minus 1. Instruction pairs are cut to it</source>
-            <translation>Token pro Trainingssequenz und pro Held-out-Fenster (--seq-len); höchstens die Kontextlänge des Modells minus 1. Instruktionspaare werden darauf gekürzt</translation>
+            <source> steps</source>
+            <translation> Schritte</translation>
         </message>
         <message>
             <source> tokens</source>
             <translation> Token</translation>
         </message>
         <message>
-            <source>Evaluate every:</source>
-            <translation>Bewerten alle:</translation>
-        </message>
-        <message>
-            <source>Steps between held-out evaluations (--eval-every); the last step is always evaluated, and before training at step 0</source>
-            <translation>Schritte zwischen Held-out-Bewertungen (--eval-every); der letzte Schritt wird immer bewertet, ebenso vor dem Training bei Schritt 0</translation>
-        </message>
-        <message>
-            <source> steps</source>
-            <translation> Schritte</translation>
-        </message>
-        <message>
-            <source>Held-out windows:</source>
-            <translation>Held-out-Fenster:</translation>
-        </message>
-        <message>
-            <source>Windows of the held-out text, one sequence long each, that every evaluation measures (--eval-blocks); fewer when the text is shorter</source>
-            <translation>Fenster des Held-out-Textes, je eine Sequenz lang, die jede Bewertung misst (--eval-blocks); weniger, wenn der Text kürzer ist</translation>
-        </message>
-        <message>
-            <source>Warm-up:</source>
-            <translation>Aufwärmen:</translation>
-        </message>
-        <message>
-            <source>Steps of linear learning-rate warm-up, then linear decay to 0 at the last step (--warmup). Auto: a tenth of the steps, at most 10</source>
-            <translation>Schritte des linearen Aufwärmens der Lernrate, danach linearer Abfall auf 0 beim letzten Schritt (--warmup). Automatisch: ein Zehntel der Schritte, höchstens 10</translation>
-        </message>
-        <message>
             <source>Auto</source>
             <translation>Automatisch</translation>
         </message>
         <message>
-            <source>Patience:</source>
-            <translation>Geduld:</translation>
+            <source>Batch:</source>
+            <translation>Batchgröße:</translation>
+        </message>
+        <message>
+            <source>Evaluate every:</source>
+            <translation>Bewerten alle:</translation>
         </message>
         <message>
             <source>Held-out evaluations without a new best before training stops early (--patience); the best adapters are kept either way. Never: train all steps</source>
             <translation>Held-out-Bewertungen ohne neues Bestes, bevor das Training vorzeitig endet (--patience); die besten Adapter werden in jedem Fall behalten. Nie: alle Schritte trainieren</translation>
         </message>
         <message>
+            <source>Held-out windows:</source>
+            <translation>Held-out-Fenster:</translation>
+        </message>
+        <message>
             <source>Never stop early</source>
             <translation>Nie vorzeitig beenden</translation>
         </message>
         <message>
-            <source> evaluations</source>
-            <translation> Bewertungen</translation>
+            <source>Patience:</source>
+            <translation>Geduld:</translation>
         </message>
         <message>
-            <source>Advanced: batch, evaluation interval and held-out windows must be at least 1, sequence length at least 2, warm-up (unless Auto) and patience 0 or more.</source>
-            <translation>Erweitert: Batch, Bewertungsintervall und Held-out-Fenster müssen mindestens 1 sein, die Sequenzlänge mindestens 2, Aufwärmen (außer Automatisch) und Geduld 0 oder mehr.</translation>
+            <source>Sequence length:</source>
+            <translation>Sequenzlänge:</translation>
+        </message>
+        <message>
+            <source>Sequences per training step (--batch): more gives a smoother loss and takes longer</source>
+            <translation>Sequenzen pro Trainingsschritt (--batch): mehr ergibt einen glatteren Verlust und dauert länger</translation>
+        </message>
+        <message>
+            <source>Steps between held-out evaluations (--eval-every); the last step is always evaluated, and before training at step 0</source>
+            <translation>Schritte zwischen Held-out-Bewertungen (--eval-every); der letzte Schritt wird immer bewertet, ebenso vor dem Training bei Schritt 0</translation>
+        </message>
+        <message>
+            <source>Steps of linear learning-rate warm-up, then linear decay to 0 at the last step (--warmup). Auto: a tenth of the steps, at most 10</source>
+            <translation>Schritte des linearen Aufwärmens der Lernrate, danach linearer Abfall auf 0 beim letzten Schritt (--warmup). Automatisch: ein Zehntel der Schritte, höchstens 10</translation>
+        </message>
+        <message>
+            <source>Tokens per training sequence and per held-out window (--seq-len); at most the model&apos;s context length minus 1. Instruction pairs are cut to it</source>
+            <translation>Token pro Trainingssequenz und pro Held-out-Fenster (--seq-len); höchstens die Kontextlänge des Modells minus 1. Instruktionspaare werden darauf gekürzt</translation>
+        </message>
+        <message>
+            <source>Warm-up:</source>
+            <translation>Aufwärmen:</translation>
+        </message>
+        <message>
+            <source>Windows of the held-out text, one sequence long each, that every evaluation measures (--eval-blocks); fewer when the text is shorter</source>
+            <translation>Fenster des Held-out-Textes, je eine Sequenz lang, die jede Bewertung misst (--eval-blocks); weniger, wenn der Text kürzer ist</translation>
+        </message>
+        <message>
+            <source>Accumulation:</source>
+            <translation>Akkumulation:</translation>
+        </message>
+        <message>
+            <source>Micro-batches of Batch sequences whose gradients add up to one step (--accumulation): a step sees Batch × Accumulation sequences in the memory of one batch</source>
+            <translation>Mikro-Batches aus je Batch Sequenzen, deren Gradienten sich zu einem Schritt summieren (--accumulation): Ein Schritt sieht Batch × Akkumulation Sequenzen im Speicher eines Batches</translation>
+        </message>
+        <message>
+            <source> batches</source>
+            <translation> Batches</translation>
+        </message>
+        <message>
+            <source>Weight decay:</source>
+            <translation>Weight Decay:</translation>
+        </message>
+        <message>
+            <source>AdamW&apos;s decoupled weight decay on the adapters (--weight-decay); 0: none</source>
+            <translation>Entkoppelter Weight Decay von AdamW auf den Adaptern (--weight-decay); 0: keiner</translation>
+        </message>
+        <message>
+            <source>LoRA dropout:</source>
+            <translation>LoRA-Dropout:</translation>
+        </message>
+        <message>
+            <source>Dropout on the adapters&apos; inputs while training (--dropout), 0 to 0.9</source>
+            <translation>Dropout auf den Eingaben der Adapter während des Trainings (--dropout), 0 bis 0,9</translation>
+        </message>
+        <message>
+            <source>Attention</source>
+            <translation>Attention</translation>
+        </message>
+        <message>
+            <source>Experts</source>
+            <translation>Experten</translation>
+        </message>
+        <message>
+            <source>Shared</source>
+            <translation>Geteilte</translation>
+        </message>
+        <message>
+            <source>Dense</source>
+            <translation>Dichte</translation>
+        </message>
+        <message>
+            <source>The modules that get adapters (--targets): attention projections, routed experts (factored ones get one adapter per factor), shared experts, dense MLPs; at least one</source>
+            <translation>Die Module, die Adapter erhalten (--targets): Attention-Projektionen, geroutete Experten (faktorisierte erhalten einen Adapter pro Faktor), geteilte Experten, dichte MLPs; mindestens eines</translation>
+        </message>
+        <message>
+            <source>Adapters on:</source>
+            <translation>Adapter auf:</translation>
+        </message>
+        <message>
+            <source>Seed:</source>
+            <translation>Seed:</translation>
+        </message>
+        <message>
+            <source>Seed of the adapters&apos; initialisation, the training batches and dropout (--seed): the same seed and settings give the same run</source>
+            <translation>Seed für die Initialisierung der Adapter, die Trainings-Batches und Dropout (--seed): Gleicher Seed und gleiche Einstellungen ergeben denselben Lauf</translation>
+        </message>
+        <message>
+            <source>Name of the plan the adapters are stored as (--plan-name); empty: the plan&apos;s name + &quot;-lora&quot;. A plan that is not a LoRA recovery is never overwritten</source>
+            <translation>Name des Plans, als der die Adapter gespeichert werden (--plan-name); leer: der Name des Plans + „-lora“. Ein Plan, der keine LoRA-Erholung ist, wird nie überschrieben</translation>
+        </message>
+        <message>
+            <source>Result plan:</source>
+            <translation>Ergebnisplan:</translation>
+        </message>
+        <message>
+            <source>Checkpoint every:</source>
+            <translation>Checkpoint alle:</translation>
+        </message>
+        <message>
+            <source>Steps between checkpoints of the run (--checkpoint-every) to the file beside the session that moe-compress finetune uses by default; with checkpoints on, a cancelled or finished run also writes one. Off: no checkpoint</source>
+            <translation>Schritte zwischen Checkpoints des Laufs (--checkpoint-every) in die Datei neben der Sitzung, die moe-compress finetune standardmäßig verwendet; mit Checkpoints schreibt auch ein abgebrochener oder beendeter Lauf einen. Aus: kein Checkpoint</translation>
+        </message>
+        <message>
+            <source>Off</source>
+            <translation>Aus</translation>
+        </message>
+        <message>
+            <source>Resume</source>
+            <translation>Fortsetzen</translation>
+        </message>
+        <message>
+            <source>Continue the run in %1 (written by Recover or moe-compress finetune with checkpoints) instead of starting over (--resume). It continues only with the settings it was written with; other settings are refused</source>
+            <translation>Den Lauf in %1 fortsetzen (geschrieben von Wiederherstellen oder moe-compress finetune mit Checkpoints), statt neu zu beginnen (--resume). Er wird nur mit den Einstellungen fortgesetzt, mit denen er geschrieben wurde; andere Einstellungen werden abgelehnt</translation>
+        </message>
+        <message>
+            <source>No checkpoint: choose a plan (the checkpoint sits beside the session file)</source>
+            <translation>Kein Checkpoint: einen Plan wählen (der Checkpoint liegt neben der Sitzungsdatei)</translation>
+        </message>
+        <message>
+            <source>No checkpoint of plan %1 yet (%2): set Checkpoint every and Recover to write one</source>
+            <translation>Noch kein Checkpoint von Plan %1 (%2): „Checkpoint alle“ setzen und Wiederherstellen, um einen zu schreiben</translation>
         </message>
     </context>
     <context>

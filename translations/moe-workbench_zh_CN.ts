@@ -389,6 +389,10 @@
             <source>CD-MoE fine-tuning of %1 (%2 steps)</source>
             <translation>%1 的 CD-MoE 微调（%2 步）</translation>
         </message>
+        <message>
+            <source>Recover cancelled; its checkpoint is in %1: tick Advanced ▸ Checkpoint every ▸ Resume and Recover to continue where it stopped.</source>
+            <translation>恢复已取消；其检查点位于 %1：勾选“高级 ▸ 检查点间隔 ▸ 继续”并点击恢复，即可从中断处继续。</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::ModelTree</name>
@@ -1046,6 +1050,10 @@
         <message>
             <source>The session&apos;s model folder %1 is not there: open the model where it is now (the same checkpoint keeps this session).</source>
             <translation>会话的模型文件夹 %1 不存在：请在模型现在所在的位置打开它（同一检查点会保留此会话）。</translation>
+        </message>
+        <message>
+            <source>Resuming from %1</source>
+            <translation>从 %1 继续</translation>
         </message>
     </context>
     <context>
@@ -1807,8 +1815,8 @@
             <translation>在方案的模型上微调 LoRA 适配器；结果为方案“&lt;方案&gt;-lora”</translation>
         </message>
         <message>
-            <source>Adapters on attention, experts and shared experts; the adapters of the best held-out evaluation are kept (lowest perplexity, or for distillation the lowest distillation loss). Cancel with Esc.</source>
-            <translation>适配器加在注意力、专家和共享专家上；保留留出集评估最佳时的适配器（困惑度最低；蒸馏时为蒸馏损失最低）。按 Esc 取消。</translation>
+            <source>Adapters on the modules chosen under Advanced (attention, experts and shared experts by default); the adapters of the best held-out evaluation are kept (lowest perplexity, or for distillation the lowest distillation loss). Cancel with Esc.</source>
+            <translation>适配器加在“高级”中选择的模块上（默认为注意力、专家和共享专家）；保留留出集评估最佳时的适配器（困惑度最低；蒸馏时为蒸馏损失最低）。按 Esc 取消。</translation>
         </message>
         <message>
             <source>The session has no plan yet: run a method first.</source>
@@ -1843,84 +1851,195 @@
             <translation>高级</translation>
         </message>
         <message>
-            <source>Batch, sequence length, held-out evaluation, warm-up and early stopping</source>
-            <translation>批大小、序列长度、留出集评估、预热和提前停止</translation>
+            <source>Advanced: batch, evaluation interval and held-out windows must be at least 1, sequence length at least 2, warm-up (unless Auto) and patience 0 or more.</source>
+            <translation>高级：批大小、评估间隔和留出窗口数至少为 1，序列长度至少为 2，预热（自动除外）和耐心为 0 或更大。</translation>
         </message>
         <message>
-            <source>Batch:</source>
-            <translation>批大小：</translation>
+            <source>Batch, sequence length, accumulation, held-out evaluation, warm-up, early stopping, weight decay, dropout, adapter modules, seed, result name and checkpoints</source>
+            <translation>批大小、序列长度、梯度累积、留出集评估、预热、提前停止、权重衰减、dropout、适配器模块、随机种子、结果名称和检查点</translation>
         </message>
         <message>
-            <source>Sequences per training step (--batch): more gives a smoother loss and takes longer</source>
-            <translation>每个训练步的序列数（--batch）：越多损失越平滑，耗时也越长</translation>
+            <source>Advanced: accumulation must be at least 1, weight decay and checkpoint interval 0 or more, LoRA dropout between 0 and 0.9.</source>
+            <translation>高级：梯度累积至少为 1，权重衰减和检查点间隔不小于 0，LoRA dropout 在 0 到 0.9 之间。</translation>
+        </message>
+        <message>
+            <source>Adapters on: %1</source>
+            <translation>适配器模块：%1</translation>
+        </message>
+        <message>
+            <source>Result plan: %1</source>
+            <translation>结果方案：%1</translation>
+        </message>
+    </context>
+    <context>
+        <name>moewb::gui::RecoverAdvanced</name>
+        <message>
+            <source> evaluations</source>
+            <translation> 次评估</translation>
         </message>
         <message>
             <source> sequences</source>
             <translation> 个序列</translation>
         </message>
         <message>
-            <source>Sequence length:</source>
-            <translation>序列长度：</translation>
-        </message>
-        <message>
-            <source>Tokens per training sequence and per held-out window (--seq-len); at most the model&apos;s context length minus 1. Instruction pairs are cut to it</source>
-            <translation>每个训练序列和每个留出窗口的词元数（--seq-len）；至多为模型上下文长度减 1。指令对会被截断到此长度</translation>
+            <source> steps</source>
+            <translation> 步</translation>
         </message>
         <message>
             <source> tokens</source>
             <translation> 个词元</translation>
         </message>
         <message>
-            <source>Evaluate every:</source>
-            <translation>评估间隔：</translation>
-        </message>
-        <message>
-            <source>Steps between held-out evaluations (--eval-every); the last step is always evaluated, and before training at step 0</source>
-            <translation>两次留出集评估之间的步数（--eval-every）；最后一步总会评估，训练前也会在第 0 步评估</translation>
-        </message>
-        <message>
-            <source> steps</source>
-            <translation> 步</translation>
-        </message>
-        <message>
-            <source>Held-out windows:</source>
-            <translation>留出窗口数：</translation>
-        </message>
-        <message>
-            <source>Windows of the held-out text, one sequence long each, that every evaluation measures (--eval-blocks); fewer when the text is shorter</source>
-            <translation>每次评估所测的留出文本窗口数，每个窗口一个序列长（--eval-blocks）；文本较短时会更少</translation>
-        </message>
-        <message>
-            <source>Warm-up:</source>
-            <translation>预热：</translation>
-        </message>
-        <message>
-            <source>Steps of linear learning-rate warm-up, then linear decay to 0 at the last step (--warmup). Auto: a tenth of the steps, at most 10</source>
-            <translation>学习率线性预热的步数，之后线性衰减，到最后一步降为 0（--warmup）。自动：步数的十分之一，至多 10</translation>
-        </message>
-        <message>
             <source>Auto</source>
             <translation>自动</translation>
         </message>
         <message>
-            <source>Patience:</source>
-            <translation>耐心：</translation>
+            <source>Batch:</source>
+            <translation>批大小：</translation>
+        </message>
+        <message>
+            <source>Evaluate every:</source>
+            <translation>评估间隔：</translation>
         </message>
         <message>
             <source>Held-out evaluations without a new best before training stops early (--patience); the best adapters are kept either way. Never: train all steps</source>
             <translation>连续多少次留出集评估没有新的最佳值后提前停止训练（--patience）；无论如何都保留最佳适配器。从不：训练全部步数</translation>
         </message>
         <message>
+            <source>Held-out windows:</source>
+            <translation>留出窗口数：</translation>
+        </message>
+        <message>
             <source>Never stop early</source>
             <translation>从不提前停止</translation>
         </message>
         <message>
-            <source> evaluations</source>
-            <translation> 次评估</translation>
+            <source>Patience:</source>
+            <translation>耐心：</translation>
         </message>
         <message>
-            <source>Advanced: batch, evaluation interval and held-out windows must be at least 1, sequence length at least 2, warm-up (unless Auto) and patience 0 or more.</source>
-            <translation>高级：批大小、评估间隔和留出窗口数至少为 1，序列长度至少为 2，预热（自动除外）和耐心为 0 或更大。</translation>
+            <source>Sequence length:</source>
+            <translation>序列长度：</translation>
+        </message>
+        <message>
+            <source>Sequences per training step (--batch): more gives a smoother loss and takes longer</source>
+            <translation>每个训练步的序列数（--batch）：越多损失越平滑，耗时也越长</translation>
+        </message>
+        <message>
+            <source>Steps between held-out evaluations (--eval-every); the last step is always evaluated, and before training at step 0</source>
+            <translation>两次留出集评估之间的步数（--eval-every）；最后一步总会评估，训练前也会在第 0 步评估</translation>
+        </message>
+        <message>
+            <source>Steps of linear learning-rate warm-up, then linear decay to 0 at the last step (--warmup). Auto: a tenth of the steps, at most 10</source>
+            <translation>学习率线性预热的步数，之后线性衰减，到最后一步降为 0（--warmup）。自动：步数的十分之一，至多 10</translation>
+        </message>
+        <message>
+            <source>Tokens per training sequence and per held-out window (--seq-len); at most the model&apos;s context length minus 1. Instruction pairs are cut to it</source>
+            <translation>每个训练序列和每个留出窗口的词元数（--seq-len）；至多为模型上下文长度减 1。指令对会被截断到此长度</translation>
+        </message>
+        <message>
+            <source>Warm-up:</source>
+            <translation>预热：</translation>
+        </message>
+        <message>
+            <source>Windows of the held-out text, one sequence long each, that every evaluation measures (--eval-blocks); fewer when the text is shorter</source>
+            <translation>每次评估所测的留出文本窗口数，每个窗口一个序列长（--eval-blocks）；文本较短时会更少</translation>
+        </message>
+        <message>
+            <source>Accumulation:</source>
+            <translation>梯度累积：</translation>
+        </message>
+        <message>
+            <source>Micro-batches of Batch sequences whose gradients add up to one step (--accumulation): a step sees Batch × Accumulation sequences in the memory of one batch</source>
+            <translation>每步累加梯度的微批次数，每个微批次含“批大小”条序列（--accumulation）：一步处理 批大小 × 累积 条序列，只占一个批次的内存</translation>
+        </message>
+        <message>
+            <source> batches</source>
+            <translation> 个批次</translation>
+        </message>
+        <message>
+            <source>Weight decay:</source>
+            <translation>权重衰减：</translation>
+        </message>
+        <message>
+            <source>AdamW&apos;s decoupled weight decay on the adapters (--weight-decay); 0: none</source>
+            <translation>AdamW 对适配器的解耦权重衰减（--weight-decay）；0：无</translation>
+        </message>
+        <message>
+            <source>LoRA dropout:</source>
+            <translation>LoRA dropout：</translation>
+        </message>
+        <message>
+            <source>Dropout on the adapters&apos; inputs while training (--dropout), 0 to 0.9</source>
+            <translation>训练时对适配器输入的 dropout（--dropout），0 到 0.9</translation>
+        </message>
+        <message>
+            <source>Attention</source>
+            <translation>注意力</translation>
+        </message>
+        <message>
+            <source>Experts</source>
+            <translation>专家</translation>
+        </message>
+        <message>
+            <source>Shared</source>
+            <translation>共享专家</translation>
+        </message>
+        <message>
+            <source>Dense</source>
+            <translation>稠密</translation>
+        </message>
+        <message>
+            <source>The modules that get adapters (--targets): attention projections, routed experts (factored ones get one adapter per factor), shared experts, dense MLPs; at least one</source>
+            <translation>加适配器的模块（--targets）：注意力投影、路由专家（已分解的每个因子一个适配器）、共享专家、稠密 MLP；至少选一个</translation>
+        </message>
+        <message>
+            <source>Adapters on:</source>
+            <translation>适配器模块：</translation>
+        </message>
+        <message>
+            <source>Seed:</source>
+            <translation>随机种子：</translation>
+        </message>
+        <message>
+            <source>Seed of the adapters&apos; initialisation, the training batches and dropout (--seed): the same seed and settings give the same run</source>
+            <translation>适配器初始化、训练批次和 dropout 的随机种子（--seed）：相同的种子和设置得到相同的运行</translation>
+        </message>
+        <message>
+            <source>Name of the plan the adapters are stored as (--plan-name); empty: the plan&apos;s name + &quot;-lora&quot;. A plan that is not a LoRA recovery is never overwritten</source>
+            <translation>保存适配器的方案名称（--plan-name）；留空：方案名 + “-lora”。不会覆盖非 LoRA 恢复的方案</translation>
+        </message>
+        <message>
+            <source>Result plan:</source>
+            <translation>结果方案：</translation>
+        </message>
+        <message>
+            <source>Checkpoint every:</source>
+            <translation>检查点间隔：</translation>
+        </message>
+        <message>
+            <source>Steps between checkpoints of the run (--checkpoint-every) to the file beside the session that moe-compress finetune uses by default; with checkpoints on, a cancelled or finished run also writes one. Off: no checkpoint</source>
+            <translation>运行的检查点间隔步数（--checkpoint-every），写入会话旁 moe-compress finetune 默认使用的文件；开启检查点后，取消或完成的运行也会写入一个。关闭：不写检查点</translation>
+        </message>
+        <message>
+            <source>Off</source>
+            <translation>关闭</translation>
+        </message>
+        <message>
+            <source>Resume</source>
+            <translation>继续</translation>
+        </message>
+        <message>
+            <source>Continue the run in %1 (written by Recover or moe-compress finetune with checkpoints) instead of starting over (--resume). It continues only with the settings it was written with; other settings are refused</source>
+            <translation>继续 %1 中的运行（由恢复或带检查点的 moe-compress finetune 写入），而不是从头开始（--resume）。只能用写入时的设置继续；其他设置会被拒绝</translation>
+        </message>
+        <message>
+            <source>No checkpoint: choose a plan (the checkpoint sits beside the session file)</source>
+            <translation>没有检查点：请选择方案（检查点位于会话文件旁）</translation>
+        </message>
+        <message>
+            <source>No checkpoint of plan %1 yet (%2): set Checkpoint every and Recover to write one</source>
+            <translation>方案 %1 尚无检查点（%2）：设置“检查点间隔”并点击恢复即可写入</translation>
         </message>
     </context>
     <context>

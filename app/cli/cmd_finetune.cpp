@@ -18,13 +18,13 @@
 #include "core/io/tokenizer.h"
 #include "core/plan/apply.h"
 #include "core/train/lora.h"
+#include "core/train/lora_run.h"
 #include "core/train/lora_train_data.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <iostream>
-#include <sstream>
 
 namespace moewb::cli {
 
@@ -55,20 +55,14 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
     Session session = Session::open(o.session);
     const Plan& plan = sessionPlan(session, o.plan, o.session);
     const std::string modelPath = sessionModelPath(session, o.model, o.session, "finetune");
-    std::stringstream targets(o.targets);
-    o.lora.attention = o.lora.experts = o.lora.shared = o.lora.dense = false;
-    for (std::string t; std::getline(targets, t, ',');) {
-        if (t == "attention")
-            o.lora.attention = true;
-        else if (t == "experts")
-            o.lora.experts = true;
-        else if (t == "shared")
-            o.lora.shared = true;
-        else if (t == "dense")
-            o.lora.dense = true;
-        else
-            fail("--targets: unknown module '{}' (attention, experts, shared, dense)", t);
+    try {
+        parseLoraTargets(o.targets, o.lora);
+    } catch (const Error& e) {
+        fail("--targets: {}", e.what());
     }
+    const std::string name = recoveredPlanName(plan.name, o.planName);
+    if (const std::string problem = recoveredPlanNameProblem(session, plan.name, name); !problem.empty())
+        fail("--plan-name: {}", problem);
     o.fit.objective = parseObjective(o.objective);
     const ComputeOptions compute{torch::kFloat, parseDevice(o.device)};
     auto model = MoeModel::open(modelPath, compute);
@@ -85,7 +79,7 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
     const Tokenizer tokenizer = Tokenizer::fromFile(tok);
     const LoraTrainData train = readLoraTrainData(o.train, tokenizer);
     if (o.fit.checkpointEvery > 0 || o.fit.resume || !o.checkpoint.empty())
-        o.fit.checkpoint = o.checkpoint.empty() ? fs::path(o.session + "." + plan.name + "-lora.ckpt") : fs::path(o.checkpoint);
+        o.fit.checkpoint = o.checkpoint.empty() ? defaultLoraCheckpoint(o.session, plan.name) : fs::path(o.checkpoint);
     const auto valid = o.valid.empty() ? std::vector<int32_t>{} : tokenizeText(o.valid, tokenizer);
     auto adapters = attachLora(*model, o.lora);
     int64_t loraParams = 0;
@@ -112,26 +106,8 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
     const bool distill = o.fit.objective == FinetuneObjective::Distill;
     const bool withKl = distill && result.heldOutKl.size() == result.heldOut.size() && !result.heldOut.empty();
     const char* criterion = distill ? "distillation objective" : "perplexity";
-    const std::string name = o.planName.empty() ? plan.name + "-lora" : o.planName;
-    const std::string prefix = planTensorPrefix("lora", name);
-    removeSessionTensors(session, prefix);
-    for (const auto& [n, t] : loraTensors(adapters, prefix))
-        putSessionTensor(session, n, t);
-    Plan recovered = plan;
-    recovered.name = name;
-    recovered.parameters = {{"base_plan", plan.name}, {"base_parameters", plan.parameters},
-                            {"lora", {{"rank", o.lora.rank}, {"alpha", o.lora.alpha}, {"dropout", o.lora.dropout},
-                                      {"targets", o.targets}, {"steps", result.steps}, {"lr", o.fit.lr},
-                                      {"batch", o.fit.batchSize}, {"seq_len", o.fit.seqLen},
-                                      {"accumulation", o.fit.accumulation}, {"seed", o.lora.seed},
-                                      {"objective", o.objective}, {"temperature", o.fit.temperature},
-                                      {"distill_weight", o.fit.distillWeight},
-                                      {"train", o.train}, {"valid", o.valid}, {"best_step", result.bestStep},
-                                      {"data", train.pairs.empty() ? "text" : "instruction pairs"}}}};
-    recovered.parameters["lora"].update(heldOutSelection(result, o.fit.objective)); // what picked best_step
-    for (auto& d : loraDeltas(adapters, prefix))
-        recovered.steps.push_back(d);
-    session.setPlan(recovered);
+    storeRecoveredPlan(session, plan, name, adapters, o.lora, o.fit, result,
+                       {o.targets, o.train, o.valid, !train.pairs.empty()});
     session.provenance().timings["finetune"] = result.seconds;
     session.save(o.session);
 

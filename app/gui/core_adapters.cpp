@@ -2,6 +2,7 @@
 
 #include "core/io/tensor_layout.h"
 #include "core/model/moe_model.h"
+#include "core/train/lora_run.h"
 
 #include <QFileInfo>
 #include <algorithm>
@@ -238,6 +239,8 @@ SessionSnapshot snapshotOf(const Session& session, const QString& path, const Mo
     for (const auto& [name, stored] : session.plans()) {
         const QString plan = QString::fromStdString(name);
         snap.plans << plan;
+        if (isRecoveredPlan(stored.plan))
+            snap.recoveredPlans << plan;
         const auto& steps = stored.plan.steps;
         if (std::none_of(steps.begin(), steps.end(),
                 [](const PlanStep& step) { return std::holds_alternative<FactorExperts>(step); }))

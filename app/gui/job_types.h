@@ -132,6 +132,8 @@ struct SessionSnapshot {
     std::map<QString, std::vector<RankLayer>> factoredPlans;
     QString rankPlan;
     QStringList plans; // every plan's name
+    QStringList recoveredPlans; // the LoRA recoveries among them (core/train/lora_run.h isRecoveredPlan)
+    QString workingPath; // the file the worker saves the session to: path, or untitled.h5 in its scratch folder
     QStringList decomposable; // the plans Run ▸ Decompose can start from (none factors experts yet)
 };
 

@@ -147,6 +147,7 @@ private:
     widgets::SimilarityChart* m_similarity = nullptr;
     RecoverPanel* m_recover = nullptr;
     int m_recoverJob = 0;
+    bool m_recoverCheckpoints = false; // the recover job writes a checkpoint (said when it is cancelled)
 };
 
 } // namespace moewb::gui

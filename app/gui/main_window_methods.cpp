@@ -40,6 +40,7 @@ void MainWindow::createMethodViews()
     });
     connect(m_worker, &Worker::sessionChanged, this, [this](const SessionSnapshot& snap) {
         m_recover->setPlans(snap.plans);
+        m_recover->setSessionContext(snap.recoveredPlans, snap.workingPath);
         m_parameters->setSessionPlans(snap.plans);
     });
     const auto ended = [this](int job) {
@@ -47,7 +48,14 @@ void MainWindow::createMethodViews()
             m_recover->setRunning(false);
     };
     connect(m_worker, &Worker::jobFinished, this, ended);
-    connect(m_worker, &Worker::jobCancelled, this, ended);
+    connect(m_worker, &Worker::jobCancelled, this, [this, ended](int job) {
+        ended(job);
+        if (job == m_recoverJob && m_recoverCheckpoints && m_recover->checkpointExists())
+            statusBar()->showMessage(tr("Recover cancelled; its checkpoint is in %1: tick Advanced \u25b8 Checkpoint "
+                                        "every \u25b8 Resume and Recover to continue where it stopped.")
+                                         .arg(m_recover->checkpointPath()),
+                30000);
+    });
     connect(m_worker, &Worker::jobFailed, this, ended);
 }
 
@@ -108,7 +116,7 @@ void MainWindow::showRecover()
 
 int MainWindow::recover(const RecoverSettings& settings)
 {
-    const QString problem = RecoverPanel::problemOf(settings);
+    const QString problem = m_recover->problemFor(settings);
     if (!problem.isEmpty()) {
         m_lastError = problem;
         statusBar()->showMessage(tr("Not started: %1").arg(m_lastError), 10000);
@@ -133,6 +141,7 @@ int MainWindow::recover(const RecoverSettings& settings)
             settings.steps, tr("Cross-entropy loss (nats)"));
     showRecover();
     m_recoverJob = m_worker->recover(settings);
+    m_recoverCheckpoints = settings.checkpointEvery > 0 || settings.resume;
     m_recover->setRunning(true);
     return m_recoverJob;
 }

@@ -84,7 +84,18 @@ struct RecoverSettings {
     int batchSize = 4, sequenceLength = 128;
     int evalEvery = 10, evalBlocks = 4;
     int warmupSteps = -1, patience = 3;
+    // More Advanced fields, with the CLI's defaults (`finetune --accumulation --weight-decay --dropout
+    // --targets --seed --plan-name --checkpoint-every --resume`): micro-batches a step, AdamW weight
+    // decay, adapter dropout, the modules with adapters (core/train/lora_run.h parseLoraTargets), the
+    // seed (adapter init, batches, dropout), the result plan's name (empty: "<plan>-lora"), steps
+    // between checkpoints to "<session>.<plan>-lora.ckpt" (0: none) and continuing that checkpoint.
+    int accumulation = 1;
+    double weightDecay = 0.0, dropout = 0.05;
+    QString targets = QStringLiteral("attention,experts,shared");
     quint64 seed = 0;
+    QString planName;
+    int checkpointEvery = 0;
+    bool resume = false;
 };
 
 // One point of a fine-tuning curve (Recover, or CD-MoE's fine-tuning of the condensed experts): the

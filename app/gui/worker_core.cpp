@@ -64,6 +64,7 @@ void WorkerCore::publishSnapshot(int job)
 {
     SessionSnapshot snap = snapshotOf(m_session, QString::fromStdString(m_sessionPath.string()),
         m_model ? &m_model->spec() : nullptr, m_rankPlan);
+    snap.workingPath = QString::fromStdString(workingSessionPath().string());
     m_facade->post(
         job, Delivery::Current, [snap = std::move(snap)](Worker& w) { Q_EMIT w.sessionChanged(snap); });
 }

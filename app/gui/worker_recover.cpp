@@ -1,11 +1,14 @@
 // Run ▸ Recover on the worker thread (issue #18): LoRA recovery fine-tuning of a session plan, as
 // `moe-compress finetune` does it (core/train/lora.h): a copy of the model on the CPU with the plan
-// applied, adapters on attention, experts and shared experts, AdamW with warm-up and decay, held-out
+// applied, adapters on the chosen modules (default attention, experts and shared experts), AdamW with
+// warm-up, decay, weight decay and gradient accumulation, checkpoints to finetune's default file
+// (core/train/lora_run.h defaultLoraCheckpoint, so either can resume the other's run), held-out
 // perplexity at intervals and early stopping, on text or JSONL instruction pairs; the objective is the next-token cross-entropy or
 // distillation from the original model (a second copy without the plan, on the same device, as the
 // teacher, like `finetune --objective distill`); every step's loss goes to the GUI as it is made. The
-// adapters become the plan "<plan>-lora" (the plan's steps + low-rank deltas) and their tensors go
-// into the session, so Apply & evaluate and export see the recovered model.
+// adapters become the plan "<plan>-lora" or the chosen name (the plan's steps + low-rank deltas;
+// storeRecoveredPlan, as finetune stores it) and their tensors go into the session, so Apply &
+// evaluate and export see the recovered model.
 #include "app/gui/demo_paths.h"
 #include "app/gui/worker.h"
 #include "app/gui/worker_core.h"
@@ -15,11 +18,13 @@
 #include "core/io/tokenizer.h"
 #include "core/plan/apply.h"
 #include "core/train/lora.h"
+#include "core/train/lora_run.h"
 #include "core/train/lora_train_data.h"
 
 #include <torch/types.h>
 
 #include <cmath>
+#include <filesystem>
 #include <limits>
 
 namespace moewb::gui {
@@ -46,8 +51,16 @@ void WorkerCore::recover(int job, const RecoverSettings& r)
     if (found == m_session.plans().end())
         fail("Recover: the session has no plan '{}'; run a method first", r.plan.toStdString());
     const Plan plan = found->second.plan;
-    const std::string name = plan.name + "-lora";
+    const std::string name = recoveredPlanName(plan.name, r.planName.toStdString());
+    if (const std::string problem = recoveredPlanNameProblem(m_session, plan.name, name); !problem.empty())
+        fail("Recover: {}", problem);
     const QString run = QString::fromStdString(name);
+    LoraOptions lo;
+    try { // refused before the model is copied
+        parseLoraTargets(r.targets.toStdString(), lo);
+    } catch (const Error& e) {
+        fail("Recover: adapters on: {}", e.what());
+    }
 
     FinetuneOptions fo;
     fo.objective = parseObjective(r.objective.toStdString());
@@ -78,14 +91,16 @@ void WorkerCore::recover(int job, const RecoverSettings& r)
         heldOutPath.clear();
     const auto heldOut = heldOutPath.isEmpty() ? std::vector<int32_t>{} : tokenizeFile(heldOutPath, tokenizer);
 
-    LoraOptions lo;
     lo.rank = r.rank;
     lo.alpha = r.alpha;
+    lo.dropout = r.dropout;
     lo.seed = r.seed;
     auto adapters = attachLora(*model, lo);
     fo.steps = r.steps;
     fo.lr = r.lr;
+    fo.weightDecay = r.weightDecay;
     fo.batchSize = r.batchSize;
+    fo.accumulation = r.accumulation;
     fo.seqLen = r.sequenceLength;
     if (const int64_t context = model->spec().maxPositionEmbeddings; context > 1)
         fo.seqLen = std::min<int64_t>(fo.seqLen, context - 1);
@@ -95,6 +110,12 @@ void WorkerCore::recover(int job, const RecoverSettings& r)
                                         : std::min<int64_t>(10, std::max<int64_t>(0, r.steps / 10));
     fo.patience = r.patience;
     fo.seed = r.seed;
+    fo.checkpointEvery = r.checkpointEvery;
+    fo.resume = r.resume;
+    if (fo.checkpointEvery > 0 || fo.resume) // where `finetune` keeps it, so either can continue the other's
+        fo.checkpoint = defaultLoraCheckpoint(workingSessionPath(), plan.name);
+    if (fo.resume && std::filesystem::exists(fo.checkpoint))
+        stage(job, tr("Resuming from %1").arg(QString::fromStdString(fo.checkpoint.string())));
 
     stage(job, tr("Fine-tuning %1 (LoRA rank %2)").arg(r.plan).arg(r.rank));
     const FinetuneResult result = finetuneLora(*model, adapters, train, heldOut, fo,
@@ -116,26 +137,8 @@ void WorkerCore::recover(int job, const RecoverSettings& r)
     }
 
     stage(job, tr("Saving session"));
-    const std::string prefix = planTensorPrefix("lora", name);
-    removeSessionTensors(m_session, prefix);
-    for (const auto& [n, t] : loraTensors(adapters, prefix))
-        putSessionTensor(m_session, n, t);
-    Plan recovered = plan;
-    recovered.name = name;
-    recovered.parameters = {{"base_plan", plan.name}, {"base_parameters", plan.parameters},
-        {"lora",
-            {{"rank", lo.rank}, {"alpha", lo.alpha}, {"dropout", lo.dropout},
-                {"targets", "attention,experts,shared"}, {"steps", result.steps}, {"lr", fo.lr},
-                {"batch", fo.batchSize}, {"seq_len", fo.seqLen}, {"accumulation", fo.accumulation},
-                {"seed", lo.seed}, {"objective", objectiveName(fo.objective)},
-                {"temperature", fo.temperature}, {"distill_weight", fo.distillWeight},
-                {"train", trainPath.toStdString()}, {"valid", heldOutPath.toStdString()},
-                {"best_step", result.bestStep},
-                {"data", train.pairs.empty() ? "text" : "instruction pairs"}}}};
-    recovered.parameters["lora"].update(heldOutSelection(result, fo.objective)); // as finetune records it
-    for (auto& d : loraDeltas(adapters, prefix))
-        recovered.steps.push_back(d);
-    m_session.setPlan(recovered);
+    storeRecoveredPlan(m_session, plan, name, adapters, lo, fo, result,
+        {loraTargetsText(lo), trainPath.toStdString(), heldOutPath.toStdString(), !train.pairs.empty()});
     m_session.provenance().timings["finetune"] = result.seconds;
     m_session.save(workingSessionPath());
     m_facade->post(job, Delivery::Current, [run](Worker& w) { Q_EMIT w.planStored(run); });

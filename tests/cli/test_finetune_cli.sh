@@ -45,6 +45,11 @@ expect 1 '--peft needs --format standard' -- "$bin" -t 1 export "$tmp/s.h5" "$tm
 # Out-of-range numbers are named in words (CLI11's own check printed a 309-digit upper bound).
 expect 105 '^--lr: must be above 0 (got 0)$' -- "$bin" -t 1 finetune "$tmp/s.h5" --plan ed --train "$tmp/pairs.jsonl" --lr 0
 expect 105 '^--steps: must be 0 or more (got -1)$' -- "$bin" -t 1 finetune "$tmp/s.h5" --plan ed --train "$tmp/pairs.jsonl" --steps -1
+# The recovered plan's name and the modules follow core/train/lora_run.h's rules (the GUI's too).
+expect 1 "plan 'ed' is not a LoRA recovery" -- "$bin" -t 1 finetune "$tmp/s.h5" --plan ed-lora --plan-name ed \
+    --train "$tmp/pairs.jsonl" --steps 1
+expect 1 '--targets: no module chosen' -- "$bin" -t 1 finetune "$tmp/s.h5" --plan ed --train "$tmp/pairs.jsonl" \
+    --steps 1 --targets ''
 expect 1 'not available here' -- "$bin" -t 1 finetune "$tmp/s.h5" --plan ed --train "$tmp/pairs.jsonl" --steps 1 \
     --device cuda:7
 expect 0 "distillation from the original model" -- "$bin" -t 1 finetune "$tmp/s.h5" --plan ed --plan-name ed-kd \

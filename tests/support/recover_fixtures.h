@@ -8,6 +8,7 @@
 #include "core/plan/apply.h"
 #include "core/session/session.h"
 #include "core/train/lora.h"
+#include "core/train/lora_run.h"
 #include "core/train/lora_train_data.h"
 
 #include "app/gui/main_window.h"
@@ -18,6 +19,8 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <algorithm>
+#include <filesystem>
+#include <functional>
 #include <memory>
 
 namespace moewb::test {
@@ -42,8 +45,9 @@ inline moewb::gui::RecoverSettings tinyRecover(const QString& plan, int steps)
 
 // The fine-tuning Recover ran with `r`, directly through core on the saved session's plan `r.plan`
 // (distillation: the original Qwen demo as the teacher): its per-step losses, held-out values and
-// kept step.
-inline moewb::FinetuneResult coreRun(const moewb::Session& session, const moewb::gui::RecoverSettings& r)
+// kept step. With `checkpoint`, the run resumes it (and writes it) as finetune --resume does.
+inline moewb::FinetuneResult coreRun(const moewb::Session& session, const moewb::gui::RecoverSettings& r,
+    const std::filesystem::path& checkpoint = {}, const std::function<bool(const moewb::FinetuneReport&)>& onStep = {})
 {
     using namespace moewb;
     const auto base = session.plans().find(r.plan.toStdString());
@@ -61,10 +65,16 @@ inline moewb::FinetuneResult coreRun(const moewb::Session& session, const moewb:
     LoraOptions lo;
     lo.rank = r.rank;
     lo.alpha = r.alpha;
+    lo.dropout = r.dropout;
+    lo.seed = r.seed;
+    parseLoraTargets(r.targets.toStdString(), lo);
     auto adapters = attachLora(*model, lo);
     FinetuneOptions fo;
     fo.steps = r.steps;
     fo.lr = r.lr;
+    fo.weightDecay = r.weightDecay;
+    fo.seed = r.seed;
+    fo.accumulation = r.accumulation;
     fo.batchSize = r.batchSize;
     fo.seqLen = r.sequenceLength;
     fo.evalEvery = r.evalEvery;
@@ -80,7 +90,9 @@ inline moewb::FinetuneResult coreRun(const moewb::Session& session, const moewb:
         fo.temperature = r.temperature;
         fo.distillWeight = r.distillWeight;
     }
-    return finetuneLora(*model, adapters, train, heldOut, fo);
+    fo.checkpoint = checkpoint; // resumed when it exists
+    fo.resume = !checkpoint.empty();
+    return finetuneLora(*model, adapters, train, heldOut, fo, onStep);
 }
 
 // Opens the Qwen demo and runs Expert Drop 25 % on 2 x 32 calibration tokens: the plan Recover starts

@@ -1,0 +1,53 @@
+// What finetune and the GUI's Recover share (core/train/lora_run.h): the target list both ways, the
+// recovered plan's name and the names refused, the default checkpoint file, and the stored plan.
+#include "core/io/error.h"
+#include "core/train/lora_run.h"
+
+#include <doctest/doctest.h>
+
+using namespace moewb;
+
+TEST_CASE("adapter targets: parsed, written back, an empty or unknown list refused")
+{
+    LoraOptions o;
+    parseLoraTargets(kDefaultLoraTargets, o);
+    CHECK((o.attention && o.experts && o.shared && !o.dense));
+    CHECK(loraTargetsText(o) == kDefaultLoraTargets);
+    CHECK(loraTargetsText(LoraOptions{}) == kDefaultLoraTargets); // the options' defaults are the CLI's
+    parseLoraTargets("dense,attention", o);
+    CHECK((o.attention && !o.experts && !o.shared && o.dense));
+    CHECK(loraTargetsText(o) == "attention,dense");
+    CHECK_THROWS_WITH_AS(parseLoraTargets("", o), doctest::Contains("no module chosen"), Error);
+    CHECK_THROWS_WITH_AS(parseLoraTargets("attention,mlp", o), doctest::Contains("unknown module 'mlp'"), Error);
+}
+
+TEST_CASE("the recovered plan's name: the default and the names refused")
+{
+    CHECK(recoveredPlanName("ed", "") == "ed-lora");
+    CHECK(recoveredPlanName("ed", "mine") == "mine");
+    Session session;
+    Plan ed{"ed", "expert-drop", nlohmann::json::object(), {}};
+    session.setPlan(ed);
+    Plan lora{"ed-lora", "expert-drop", {{"base_plan", "ed"}, {"lora", {{"rank", 2}}}}, {}};
+    session.setPlan(lora);
+    Plan spaced{"x y", "expert-drop", {{"base_plan", "ed"}, {"lora", {{"rank", 2}}}}, {}};
+    session.setPlan(spaced);
+    CHECK(isRecoveredPlan(lora));
+    CHECK(!isRecoveredPlan(ed));
+    CHECK(recoveredPlanNameProblem(session, "ed", "ed-lora").empty()); // a re-run replaces it
+    CHECK(recoveredPlanNameProblem(session, "ed", "new").empty());
+    CHECK(recoveredPlanNameProblem(session, "ed", "").find("needs a name") != std::string::npos);
+    CHECK(recoveredPlanNameProblem(session, "ed", " a").find("space") != std::string::npos);
+    CHECK(recoveredPlanNameProblem(session, "ed", "a\nb").find("control") != std::string::npos);
+    CHECK(recoveredPlanNameProblem(session, "ed-lora", "ed-lora").find("being recovered") != std::string::npos);
+    CHECK(recoveredPlanNameProblem(session, "ed-lora", "ed").find("not a LoRA recovery") != std::string::npos);
+    // "x_y" would keep its adapters in lora/x_y, where "x y" keeps its own.
+    CHECK(recoveredPlanNameProblem(session, "ed", "x_y").find("'x y'") != std::string::npos);
+    CHECK(recoveredPlanNameProblem(session, "ed", "x y").empty());
+}
+
+TEST_CASE("the default checkpoint sits beside the session, named after the recovered plan")
+{
+    CHECK(defaultLoraCheckpoint("/tmp/s.h5", "ed").string() == "/tmp/s.h5.ed-lora.ckpt");
+    CHECK(defaultLoraCheckpoint("s.h5", "moe-i2").string() == "s.h5.moe-i2-lora.ckpt");
+}
