@@ -5,26 +5,24 @@
 // with what core gives for the same options, called as app/cli/run_holistic.cpp and run_condense.cpp
 // call it; and with core's result for the default option, which must differ, so a field the worker
 // ignores fails here. Also the fields' visibility, checks (a malformed candidate list) and QSettings;
-// CD-MoE to a parameter target, the result's Plan name (core's rule for names) and Advanced ▸ Batch
-// tokens (core's chunk counters, core/pipeline/compute_counter.h, show which batch reached the passes).
+// the new fields' defaults, enabling and QSettings too (their runs are in tst_run_options.cpp), and
+// a Plan name of one's own for Wanda's plan and masks.
 #include "core/calib/dataset.h"
 #include "core/compress/condense.h"
-#include "core/compress/condense_target.h"
 #include "core/compress/expert_drop.h"
 #include "core/compress/layer_drop.h"
 #include "core/compress/slimming.h"
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
 #include "core/model/moe_model.h"
-#include "core/pipeline/compute_counter.h"
 #include "core/plan/apply.h"
 #include "core/session/session.h"
 
 #include "app/gui/main_window.h"
 #include "app/gui/method_form.h"
 #include "app/gui/parameters_dock.h"
-#include "app/gui/preferences.h"
 #include "support/gui_jobs.h"
+#include "support/method_runs.h"
 #include "support/paths.h"
 #include "widgets/similarity_chart.h"
 
@@ -42,66 +40,11 @@
 #include <cmath>
 #include <map>
 
-using namespace moewb::test; // demo(), waitForJob(), ...
+using namespace moewb::test; // demo(), waitForJob(), qwen(), tinyRun(), field(), ...
 using moewb::gui::MainWindow;
 using moewb::gui::MethodParameters;
 
 namespace {
-
-// The Qwen demo model and the calibration blocks tinyRun() makes the GUI read.
-struct Reference {
-    std::unique_ptr<moewb::MoeModel> model;
-    moewb::TokenBlocks blocks;
-};
-
-Reference qwen()
-{
-    using namespace moewb;
-    Reference r;
-    r.model = MoeModel::open(demo("models/qwen").toStdString(), ComputeOptions{torch::kFloat, torch::kCPU});
-    r.model->makeResident();
-    const auto tokenizer = Tokenizer::fromFile(r.model->path() / "tokenizer.json");
-    r.blocks = loadTextBlocks(
-        demo("calib.txt").toStdString(), tokenizer, BlockOptions{4, 64, BlockSelection::Random, 3});
-    return r;
-}
-
-moewb::gui::RunSettings tinyRun(const QString& method)
-{
-    moewb::gui::RunSettings s = demoRun(method, 4, 64);
-    s.calibrationSeed = 3;
-    return s;
-}
-
-template <class T> T* field(MainWindow& w, const char* name)
-{
-    return w.parameters()->findChild<T*>(QLatin1String(name));
-}
-
-void choose(QComboBox* box, const QString& data)
-{
-    box->setCurrentIndex(box->findData(data));
-}
-
-// The working session as a file, read back with core's Session.
-moewb::Session savedSession(MainWindow& w, const QTemporaryDir& dir)
-{
-    const QString file = dir.filePath(QStringLiteral("s.h5"));
-    if (!waitForJob(w, w.saveSessionAs(file)))
-        moewb::fail("saving the session failed");
-    return moewb::Session::open(file.toStdString());
-}
-
-// The session's plan `name`; an empty plan (and a warning) when there is none.
-moewb::Plan planOf(const moewb::Session& session, const std::string& name)
-{
-    const auto it = session.plans().find(name);
-    if (it == session.plans().end()) {
-        qWarning("no plan '%s' in the session", name.c_str());
-        return {};
-    }
-    return it->second.plan;
-}
 
 // Tensors as slimExperts hands them out.
 using Tensors = std::map<std::string, torch::Tensor>;
@@ -130,9 +73,6 @@ private Q_SLOTS:
     void slimmingOptions();
     void candidateLayers();
     void runAfterPlan();
-    void condenseToParameterTarget();
-    void planNameChecked();
-    void batchTokensReachCore();
 };
 
 // Each new field is shown for its methods only, reaches parameters(), survives QSettings, and a
@@ -479,156 +419,6 @@ void TestMethodOptions::runAfterPlan()
     w.setRunSettings(s);
     QTest::qWait(300);
     QVERIFY(w.parameters()->grab().save(QDir(shots).filePath(QStringLiteral("method-options-condense.png"))));
-}
-
-// CD-MoE to a parameter target, with a plan name of one's own: a target not set or below what
-// condensing every MoE layer leaves is refused inline (the run too); then the session holds, under
-// that name only, core's plan for the same target (condenseLayers with targetParameters): the two
-// layers the target needs, where the default layer count condenses one, holding at most the target.
-void TestMethodOptions::condenseToParameterTarget()
-{
-    MOEWB_REQUIRE_DEMO_MODEL("qwen");
-    using namespace moewb;
-    const Reference r = qwen();
-    const ModelSpec& spec = r.model->spec();
-    const auto moe = spec.moeLayerIndices();
-    QVERIFY(moe.size() >= 3);
-    const uint64_t source = condensedParameters(spec, {}, 2), one = condensedParameters(spec, {moe[0]}, 2);
-    const uint64_t target = condensedParameters(spec, {moe[0], moe[1]}, 2); // the demo's MoE layers are alike
-    const uint64_t smallest = condensedParameters(spec, moe, 2);
-    QVERIFY(source > one && one > target && target > smallest);
-    CondenseOptions co;
-    co.targetParameters = target;
-    const Plan core = condenseLayers(*r.model, r.blocks.ids, co).plan;
-    QCOMPARE(core.steps.size(), size_t(2));
-
-    MainWindow w;
-    QVERIFY(openDemoModel(w, "qwen"));
-    w.setRunSettings(tinyRun(QStringLiteral("condense")));
-    auto* by = field<QComboBox>(w, "condenseBy");
-    auto* box = field<QDoubleSpinBox>(w, "condenseTargetParams");
-    QVERIFY(by && box && box->isVisibleTo(w.parameters()) && !box->isEnabled());
-    choose(by, QStringLiteral("target"));
-    QVERIFY(box->isEnabled() && !field<QSpinBox>(w, "condenseLayers")->isEnabled());
-    const auto issues = [&w] { return w.parameters()->issues(); };
-    QCOMPARE(issues().size(), 1);
-    QCOMPARE(issues().front().field, QStringLiteral("condenseTargetParams"));
-    QVERIFY(issues().front().message.contains(QStringLiteral("Set the parameter target")));
-    box->setValue(1000);
-    QCOMPARE(issues().size(), 1);
-    const QString message = issues().front().message;
-    QVERIFY2(message.contains(QStringLiteral("leaves %1 parameters, above the target 1000").arg(smallest)),
-        qPrintable(message));
-    QVERIFY(box->styleSheet().contains(QStringLiteral("#b00020")));
-    QCOMPARE(w.runMethod(), 0);
-    box->setValue(static_cast<double>(source)); // met already: a warning, one layer is condensed anyway
-    QCOMPARE(issues().size(), 1);
-    QCOMPARE(issues().front().severity, moewb::gui::ParameterIssue::Severity::Warning);
-
-    box->setValue(static_cast<double>(target));
-    auto* name = field<QLineEdit>(w, "planName");
-    QCOMPARE(name->placeholderText(), QStringLiteral("cd-moe-target%1x2").arg(target));
-    name->setText(QStringLiteral("qwen-small"));
-    QVERIFY(issues().isEmpty());
-    QVERIFY(waitForJob(w, w.runMethod()));
-    QCoreApplication::processEvents();
-    QTemporaryDir dir;
-    const Session session = savedSession(w, dir);
-    QCOMPARE(session.plans().size(), size_t(1));
-    const Plan gui = planOf(session, "qwen-small");
-    const uint64_t held = accountPlan(spec, gui).result.total();
-    qInfo("target %llu: the GUI's plan condenses %zu layers and holds %llu parameters (source %llu, one layer %llu)",
-        static_cast<unsigned long long>(target), gui.steps.size(), static_cast<unsigned long long>(held),
-        static_cast<unsigned long long>(source), static_cast<unsigned long long>(one));
-    QVERIFY(gui.steps == core.steps);
-    QVERIFY(held <= target);
-    QCOMPARE(gui.parameters.value("target_parameters", uint64_t(0)), target);
-    QVERIFY(inCompare(w, QStringLiteral("qwen-small")));
-}
-
-// Plan name: core's rule (core/plan/plan_name.h) inline, the field framed red and the run refused;
-// a good name is the stored plan's, the default's not stored.
-void TestMethodOptions::planNameChecked()
-{
-    MOEWB_REQUIRE_DEMO_MODEL("qwen");
-    MainWindow w;
-    QVERIFY(openDemoModel(w, "qwen"));
-    w.setRunSettings(tinyRun(QStringLiteral("layer-drop")));
-    auto* name = field<QLineEdit>(w, "planName");
-    QVERIFY(name && name->isVisibleTo(w.parameters()));
-    QCOMPARE(name->placeholderText(), QStringLiteral("layer-drop-1"));
-    const std::pair<QString, QString> bad[] = {{QStringLiteral(" lead"), QStringLiteral("starts or ends with a space")},
-        {QStringLiteral("   "), QStringLiteral("only spaces")},
-        {QStringLiteral("a\tb"), QStringLiteral("control characters")},
-        {QString(201, QLatin1Char('x')), QStringLiteral("at most 200 bytes")}};
-    for (const auto& [text, why] : bad) {
-        name->setText(text);
-        const auto issues = w.parameters()->issues();
-        QCOMPARE(issues.size(), 1);
-        QCOMPARE(issues.front().field, QStringLiteral("planName"));
-        QVERIFY2(issues.front().message.contains(why), qPrintable(issues.front().message));
-        QVERIFY(name->styleSheet().contains(QStringLiteral("#b00020")));
-        QCOMPARE(w.runMethod(), 0);
-    }
-    name->setText(QStringLiteral("drop one"));
-    QVERIFY(w.parameters()->issues().isEmpty());
-    QVERIFY(waitForJob(w, w.runMethod()));
-    QTemporaryDir dir;
-    const moewb::Session session = savedSession(w, dir);
-    QVERIFY(!session.plans().count("layer-drop-1"));
-    QCOMPARE(planOf(session, "drop one").steps.size(), size_t(1));
-}
-
-// Advanced ▸ Batch tokens reaches core: the 4 calibration blocks of 64 tokens go through a layer in
-// one chunk at 2048 tokens and in 4 at 64 (CD-MoE's passes), the evaluation's 4 windows of 64 tokens
-// likewise (Apply & evaluate); the plan is the same. The value is kept with the last-run settings.
-void TestMethodOptions::batchTokensReachCore()
-{
-    MOEWB_REQUIRE_DEMO_MODEL("qwen");
-    MainWindow w;
-    QVERIFY(openDemoModel(w, "qwen"));
-    moewb::gui::EvalSettings e;
-    e.windows = 4;
-    e.windowLength = 64;
-    e.maxQuestions = 2;
-    w.setEvalSettings(e);
-    std::map<int, std::pair<uint64_t, uint64_t>> counts; // batch tokens -> (layer chunks, eval batches)
-    std::map<int, moewb::Plan> plans;
-    QTemporaryDir dirs[2];
-    int run = 0;
-    for (const int tokens : {2048, 64}) {
-        w.setRunSettings(tinyRun(QStringLiteral("condense")));
-        auto* box = field<QSpinBox>(w, "batchTokens");
-        QVERIFY(box && box->isVisibleTo(w.parameters()));
-        QCOMPARE(box->value(), 2048);
-        box->setValue(tokens);
-        QCOMPARE(w.runSettings().batchTokens, tokens);
-        moewb::resetComputeCounts();
-        QVERIFY(waitForJob(w, w.runMethod()));
-        const uint64_t chunks = moewb::computeCount("layer_chunks");
-        QVERIFY(waitForJob(w, w.applyAndEvaluate()));
-        counts[tokens] = {chunks, moewb::computeCount("eval_batches")};
-        plans[tokens] = planOf(savedSession(w, dirs[run++]), "cd-moe-1x2");
-        qInfo("batch tokens %d: %llu layer chunks, %llu evaluation batches", tokens,
-            static_cast<unsigned long long>(counts[tokens].first), static_cast<unsigned long long>(counts[tokens].second));
-    }
-    QVERIFY(counts[2048].first > 0 && counts[2048].second > 0);
-    QCOMPARE(counts[64].first, 4 * counts[2048].first);
-    QCOMPARE(counts[64].second, 4 * counts[2048].second);
-    // The same layers and experts; the mean gate weights agree to rounding (summed in other chunks).
-    QCOMPARE(plans[64].steps.size(), plans[2048].steps.size());
-    QVERIFY(!plans[64].steps.empty());
-    for (size_t i = 0; i < plans[64].steps.size(); ++i) {
-        const auto& a = std::get<moewb::CondenseLayer>(plans[64].steps[i]);
-        const auto& b = std::get<moewb::CondenseLayer>(plans[2048].steps[i]);
-        QCOMPARE(a.layer, b.layer);
-        QVERIFY(a.keptExperts == b.keptExperts);
-        for (size_t e = 0; e < a.weights.size(); ++e)
-            QVERIFY2(std::abs(a.weights[e] - b.weights[e]) < 1e-6,
-                qPrintable(QStringLiteral("%1 vs %2").arg(a.weights[e], 0, 'g', 17).arg(b.weights[e], 0, 'g', 17)));
-    }
-    moewb::gui::saveLastRunSettings(w.runSettings());
-    QCOMPARE(moewb::gui::loadLastRunSettings(moewb::gui::Preferences{}).batchTokens, 64);
 }
 
 QTEST_MAIN(TestMethodOptions)
