@@ -193,8 +193,10 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
     }
     if (!checkpoint(job))
         throw Cancelled();
-    if (work.base) // its steps first, then the method's (composePlans names it "<after> + <method's>")
+    if (work.base) { // its steps first, then the method's, recorded under the method's own name
+        plan.name = str(defaultPlanName(s.method, p));
         plan = composePlans(spec, *work.base, plan);
+    }
     plan.name = planName;
     m_session.setPlan(plan);
     stage(job, tr("Saving session"));

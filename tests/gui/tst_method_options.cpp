@@ -374,6 +374,8 @@ void TestMethodOptions::runAfterPlan()
     const Session session = savedSession(w, dir);
     const Plan base = planOf(session, "expert-drop-layerwise-0.25");
     const Plan gui = planOf(session, "expert-drop-layerwise-0.25 + layer-drop-1");
+    QCOMPARE(gui.parameters.value("second", nlohmann::json::object()).value("name", std::string()),
+        std::string("layer-drop-1")); // the method's own name, as composePlans records it
 
     const Reference r = qwen();
     auto copy = MoeModel::open(r.model->path(), r.model->options());
