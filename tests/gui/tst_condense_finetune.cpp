@@ -102,6 +102,7 @@ void TestCondenseFinetune::finetuneThreeSteps()
     QCOMPARE(stored.front().at(0).toString(), name);
     QCOMPARE(w.centralTabs()->currentWidget(), w.recoverPanel());
     auto* curve = w.lossCurve();
+    QCOMPARE(curve->title(), QStringLiteral("CD-MoE fine-tuning of cd-ft (3 steps)"));
     QCOMPARE(curve->lossPoints(), 3); // one per step
     QCOMPARE(curve->perplexityPoints(), 0);
     QCOMPARE(points.size(), 3);
