@@ -691,6 +691,18 @@
             <source>Next run: %1 on the calibration data; its plan goes into the session.</source>
             <translation>Nächster Lauf: %1 auf den Kalibrierdaten; sein Plan kommt in die Sitzung.</translation>
         </message>
+        <message>
+            <source>Advanced</source>
+            <translation>Erweitert</translation>
+        </message>
+        <message>
+            <source>Tokens through a layer at once in the calibration, scoring, method and evaluation passes (whole blocks, at least one; --batch-tokens): more is faster and takes more memory; the results agree up to rounding</source>
+            <translation>Token, die in den Kalibrier-, Bewertungs-, Methoden- und Evaluationsdurchläufen gleichzeitig durch eine Schicht gehen (ganze Blöcke, mindestens einer; --batch-tokens): mehr ist schneller und braucht mehr Speicher; die Ergebnisse stimmen bis auf Rundung überein</translation>
+        </message>
+        <message>
+            <source>Batch tokens:</source>
+            <translation>Batch-Token:</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::PreferencesDialog</name>
@@ -1472,6 +1484,34 @@
             <source>%1 candidate layers: at most %1 can be condensed.</source>
             <translation>%1 Kandidatenschichten: höchstens %1 können verdichtet werden.</translation>
         </message>
+        <message>
+            <source>Set the parameter target: the most parameters the condensed model may hold.</source>
+            <translation>Parameterziel festlegen: die Höchstzahl an Parametern, die das verdichtete Modell haben darf.</translation>
+        </message>
+        <message>
+            <source>Condensing all %1 candidate layers leaves %2 parameters, above the target %3.</source>
+            <translation>Alle %1 Kandidatenschichten zu verdichten lässt %2 Parameter übrig, mehr als das Ziel %3.</translation>
+        </message>
+        <message>
+            <source>The model already holds at most %1 parameters; one layer is condensed anyway.</source>
+            <translation>Das Modell hat bereits höchstens %1 Parameter; eine Schicht wird trotzdem verdichtet.</translation>
+        </message>
+        <message>
+            <source>A plan name cannot be only spaces.</source>
+            <translation>Ein Planname darf nicht nur aus Leerzeichen bestehen.</translation>
+        </message>
+        <message>
+            <source>Plan name &apos;%1&apos; starts or ends with a space.</source>
+            <translation>Planname „%1“ beginnt oder endet mit einem Leerzeichen.</translation>
+        </message>
+        <message>
+            <source>A plan name cannot hold tabs, line breaks or other control characters.</source>
+            <translation>Ein Planname darf keine Tabulatoren, Zeilenumbrüche oder anderen Steuerzeichen enthalten.</translation>
+        </message>
+        <message>
+            <source>A plan name is at most %1 bytes long (UTF-8).</source>
+            <translation>Ein Planname ist höchstens %1 Byte lang (UTF-8).</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::MethodForm</name>
@@ -1710,6 +1750,78 @@
         <message>
             <source>none (the original model)</source>
             <translation>keiner (das ursprüngliche Modell)</translation>
+        </message>
+        <message>
+            <source>Result</source>
+            <translation>Ergebnis</translation>
+        </message>
+        <message>
+            <source>Name of the plan stored in the session (empty: the name shown, the method&apos;s default); a plan of the same name is replaced</source>
+            <translation>Name des in der Sitzung gespeicherten Plans (leer: der angezeigte Name, der Standard der Methode); ein Plan gleichen Namens wird ersetzt</translation>
+        </message>
+        <message>
+            <source>Plan name:</source>
+            <translation>Planname:</translation>
+        </message>
+        <message>
+            <source>Layer count</source>
+            <translation>Schichtanzahl</translation>
+        </message>
+        <message>
+            <source>Parameter target</source>
+            <translation>Parameterziel</translation>
+        </message>
+        <message>
+            <source>Condense a fixed number of layers, or condense layers (in the greedy order) until the model holds at most the target&apos;s parameters (--target-params)</source>
+            <translation>Eine feste Anzahl Schichten verdichten, oder Schichten (in der gierigen Reihenfolge) verdichten, bis das Modell höchstens so viele Parameter wie das Ziel hat (--target-params)</translation>
+        </message>
+        <message>
+            <source>Condense:</source>
+            <translation>Verdichten:</translation>
+        </message>
+        <message>
+            <source>not set</source>
+            <translation>nicht festgelegt</translation>
+        </message>
+        <message>
+            <source>Parameters the condensed model may hold at most, counted as the plan&apos;s parameter accounting counts them; at least what condensing every candidate layer leaves</source>
+            <translation>Höchstzahl an Parametern des verdichteten Modells, gezählt wie die Parameterabrechnung des Plans; mindestens so viele, wie nach dem Verdichten aller Kandidatenschichten bleiben</translation>
+        </message>
+        <message>
+            <source>Parameter target:</source>
+            <translation>Parameterziel:</translation>
+        </message>
+        <message>
+            <source>Sequences of the calibration length a fine-tuning step trains on</source>
+            <translation>Sequenzen der Kalibrierlänge, auf denen ein Feinabstimmungsschritt trainiert</translation>
+        </message>
+        <message>
+            <source>Batch:</source>
+            <translation>Batchgröße:</translation>
+        </message>
+        <message>
+            <source>Steps of linear warm-up to the learning rate, then linear decay to 0</source>
+            <translation>Schritte des linearen Aufwärmens bis zur Lernrate, danach linearer Abfall auf 0</translation>
+        </message>
+        <message>
+            <source>Warm-up steps:</source>
+            <translation>Aufwärmschritte:</translation>
+        </message>
+        <message>
+            <source>AdamW weight decay of the trained experts (0: none)</source>
+            <translation>AdamW-Gewichtsabnahme der trainierten Experten (0: keine)</translation>
+        </message>
+        <message>
+            <source>Weight decay:</source>
+            <translation>Gewichtsabnahme:</translation>
+        </message>
+        <message>
+            <source>Fine-tune the shared experts</source>
+            <translation>Geteilte Experten feinabstimmen</translation>
+        </message>
+        <message>
+            <source>Train the condensed layers&apos; shared experts too; off: only the kept routed experts (--finetune-no-shared)</source>
+            <translation>Auch die geteilten Experten der verdichteten Schichten trainieren; aus: nur die behaltenen gerouteten Experten (--finetune-no-shared)</translation>
         </message>
     </context>
     <context>

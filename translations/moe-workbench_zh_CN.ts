@@ -691,6 +691,18 @@
             <source>Next run: %1 on the calibration data; its plan goes into the session.</source>
             <translation>下次运行：在校准数据上运行 %1；其方案存入会话。</translation>
         </message>
+        <message>
+            <source>Advanced</source>
+            <translation>高级</translation>
+        </message>
+        <message>
+            <source>Tokens through a layer at once in the calibration, scoring, method and evaluation passes (whole blocks, at least one; --batch-tokens): more is faster and takes more memory; the results agree up to rounding</source>
+            <translation>校准、评分、方法和评估各遍中一次通过一层的 token 数（整块，至少一块；--batch-tokens）：越大越快、占用内存越多；结果仅有舍入差异</translation>
+        </message>
+        <message>
+            <source>Batch tokens:</source>
+            <translation>批 token 数：</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::PreferencesDialog</name>
@@ -1472,6 +1484,34 @@
             <source>%1 candidate layers: at most %1 can be condensed.</source>
             <translation>%1 个候选层：最多可压缩 %1 层。</translation>
         </message>
+        <message>
+            <source>Set the parameter target: the most parameters the condensed model may hold.</source>
+            <translation>请设置参数目标：压缩后模型最多可保留的参数数量。</translation>
+        </message>
+        <message>
+            <source>Condensing all %1 candidate layers leaves %2 parameters, above the target %3.</source>
+            <translation>压缩全部 %1 个候选层后仍有 %2 个参数，高于目标 %3。</translation>
+        </message>
+        <message>
+            <source>The model already holds at most %1 parameters; one layer is condensed anyway.</source>
+            <translation>模型的参数已不超过 %1；仍会压缩一层。</translation>
+        </message>
+        <message>
+            <source>A plan name cannot be only spaces.</source>
+            <translation>计划名称不能只包含空格。</translation>
+        </message>
+        <message>
+            <source>Plan name &apos;%1&apos; starts or ends with a space.</source>
+            <translation>计划名称“%1”以空格开头或结尾。</translation>
+        </message>
+        <message>
+            <source>A plan name cannot hold tabs, line breaks or other control characters.</source>
+            <translation>计划名称不能包含制表符、换行符或其他控制字符。</translation>
+        </message>
+        <message>
+            <source>A plan name is at most %1 bytes long (UTF-8).</source>
+            <translation>计划名称最长 %1 字节（UTF-8）。</translation>
+        </message>
     </context>
     <context>
         <name>moewb::gui::MethodForm</name>
@@ -1710,6 +1750,78 @@
         <message>
             <source>none (the original model)</source>
             <translation>无（原始模型）</translation>
+        </message>
+        <message>
+            <source>Result</source>
+            <translation>结果</translation>
+        </message>
+        <message>
+            <source>Name of the plan stored in the session (empty: the name shown, the method&apos;s default); a plan of the same name is replaced</source>
+            <translation>保存到会话中的计划名称（留空：显示的名称，即该方法的默认名称）；同名计划会被替换</translation>
+        </message>
+        <message>
+            <source>Plan name:</source>
+            <translation>计划名称：</translation>
+        </message>
+        <message>
+            <source>Layer count</source>
+            <translation>层数</translation>
+        </message>
+        <message>
+            <source>Parameter target</source>
+            <translation>参数目标</translation>
+        </message>
+        <message>
+            <source>Condense a fixed number of layers, or condense layers (in the greedy order) until the model holds at most the target&apos;s parameters (--target-params)</source>
+            <translation>压缩固定数量的层，或按贪心顺序逐层压缩，直到模型参数不超过目标（--target-params）</translation>
+        </message>
+        <message>
+            <source>Condense:</source>
+            <translation>压缩方式：</translation>
+        </message>
+        <message>
+            <source>not set</source>
+            <translation>未设置</translation>
+        </message>
+        <message>
+            <source>Parameters the condensed model may hold at most, counted as the plan&apos;s parameter accounting counts them; at least what condensing every candidate layer leaves</source>
+            <translation>压缩后模型最多可保留的参数数量，按计划的参数统计方式计算；不能低于压缩全部候选层后剩余的参数数量</translation>
+        </message>
+        <message>
+            <source>Parameter target:</source>
+            <translation>参数目标：</translation>
+        </message>
+        <message>
+            <source>Sequences of the calibration length a fine-tuning step trains on</source>
+            <translation>每个微调步训练的序列数（长度为校准长度）</translation>
+        </message>
+        <message>
+            <source>Batch:</source>
+            <translation>批大小：</translation>
+        </message>
+        <message>
+            <source>Steps of linear warm-up to the learning rate, then linear decay to 0</source>
+            <translation>学习率线性预热的步数，之后线性衰减到 0</translation>
+        </message>
+        <message>
+            <source>Warm-up steps:</source>
+            <translation>预热步数：</translation>
+        </message>
+        <message>
+            <source>AdamW weight decay of the trained experts (0: none)</source>
+            <translation>所训练专家的 AdamW 权重衰减（0：无）</translation>
+        </message>
+        <message>
+            <source>Weight decay:</source>
+            <translation>权重衰减：</translation>
+        </message>
+        <message>
+            <source>Fine-tune the shared experts</source>
+            <translation>微调共享专家</translation>
+        </message>
+        <message>
+            <source>Train the condensed layers&apos; shared experts too; off: only the kept routed experts (--finetune-no-shared)</source>
+            <translation>同时训练被压缩层的共享专家；关闭：只训练保留的路由专家（--finetune-no-shared）</translation>
         </message>
     </context>
     <context>

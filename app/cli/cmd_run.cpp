@@ -13,6 +13,7 @@
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
 #include "core/plan/apply.h"
+#include "core/plan/plan_name.h"
 
 #include <fmt/format.h>
 
@@ -213,6 +214,8 @@ void run(CLI::App& cmd, RunOptions& o, const GlobalOptions& global, const std::v
         fail("run: no model folder given (positional MODEL or \"model\" in the recipe)");
     if (!fs::is_directory(o.model))
         fail("run: model folder {} does not exist", o.model);
+    if (const auto problem = planNameProblem(o.planName); !o.planName.empty() && problem != PlanNameProblem::None)
+        fail("run: --plan-name '{}': {}", o.planName, planNameProblemText(problem));
     const auto method = std::find_if(methods.begin(), methods.end(), [&](const RunMethod& m) { return m.name == o.method; });
     if (method == methods.end()) {
         std::vector<std::string> names;

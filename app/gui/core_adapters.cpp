@@ -57,6 +57,7 @@ ModelSummary summarizeModel(const MoeModel& model)
     const auto& spec = model.spec();
     const auto& checkpoint = model.checkpoint();
     ModelSummary s;
+    s.spec = std::make_shared<const ModelSpec>(spec);
     s.path = QString::fromStdString(model.path().string());
     s.name = QFileInfo(s.path).fileName();
     s.architecture = QString::fromStdString(spec.architectureName);

@@ -8,7 +8,12 @@
 #include <QStringList>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <vector>
+
+namespace moewb {
+struct ModelSpec;
+}
 
 namespace moewb::gui {
 
@@ -38,6 +43,9 @@ struct RunSettings {
     // model); the result is the plan decomposedPlanName(decomposeFrom).
     QString decomposeFrom = QStringLiteral("moe-i2-search");
     MethodParameters methodParameters; // the other methods' (app/gui/method_types.h)
+    // Tokens through a layer at once in every pass over the calibration or evaluation blocks (whole
+    // blocks, at least one; `run --batch-tokens`): memory against speed, the results do not depend on it.
+    int batchTokens = 2048;
 };
 
 // Run ▸ Apply & evaluate: held-out text (perplexity, KL to the original) and a multiple-choice task.
@@ -47,6 +55,7 @@ struct EvalSettings {
     int windowLength = 128; // s tokens (capped at the model's context)
     QString tasksPath; // JSONL; empty: resources/demo/tasks.jsonl
     int maxQuestions = 100; // 0: every question
+    int batchTokens = 2048; // as RunSettings::batchTokens (the Parameters dock's, set when evaluating)
 };
 
 struct ExpertNode {
@@ -66,6 +75,9 @@ struct LayerNode {
 };
 
 struct ModelSummary {
+    // The open model's spec (core/io/model_spec.h, no LibTorch), for checks that count parameters as
+    // core does (a CD-MoE parameter target); null in summaries made by hand.
+    std::shared_ptr<const ModelSpec> spec;
     QString path, name, architecture, device;
     int64_t parameters = 0, bytes = 0;
     int maxExperts = 0;

@@ -250,7 +250,9 @@ int MainWindow::decompose()
 
 int MainWindow::applyAndEvaluate()
 {
-    return m_evaluateJob = m_worker->evaluate(m_evalSettings);
+    EvalSettings e = m_evalSettings;
+    e.batchTokens = m_settings.batchTokens; // the Parameters dock's Advanced ▸ Batch tokens
+    return m_evaluateJob = m_worker->evaluate(e);
 }
 
 int MainWindow::trackRun(int job)

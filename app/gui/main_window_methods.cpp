@@ -83,7 +83,7 @@ int MainWindow::runMethod()
     const MethodParameters& p = m_settings.methodParameters;
     if (m_settings.method == QLatin1String("condense") && p.condenseFinetuneSteps > 0) {
         // The steps' losses arrive on the Recover tab's curve (Worker::lossPointReady).
-        const QString plan = QStringLiteral("cd-moe-%1x%2").arg(p.condenseLayers).arg(p.condenseExperts);
+        const QString plan = p.planName.isEmpty() ? defaultPlanName(m_settings.method, p) : p.planName;
         const int steps = p.condenseFinetuneSteps;
         m_recover->lossCurve()->start(tr("CD-MoE fine-tuning of %1 (%2 steps)").arg(plan).arg(steps), steps,
             tr("Cross-entropy loss (nats)"));

@@ -2,6 +2,9 @@
 // model, the candidate layer list, and the parameters' place in QSettings.
 #include "app/gui/method_form.h"
 
+#include "core/compress/condense_target.h"
+#include "core/io/error.h"
+
 #include <QCoreApplication>
 #include <QFileInfo>
 #include <QRegularExpression>
@@ -26,6 +29,36 @@ std::pair<int, int> nOfM(const QString& pattern)
     if (!match.hasMatch())
         return {0, 0};
     return {match.captured(1).toInt(), match.captured(2).toInt()};
+}
+
+// CD-MoE's parameter target: above 0, and (with the open model's spec and valid `candidates`) at least
+// what condensing every candidate leaves, counted as core counts it (core/compress/condense_target.h).
+void checkCondenseTarget(const MethodParameters& p, const ModelSummary& model, const std::vector<int>* candidates,
+    QList<ParameterIssue>& issues)
+{
+    const QString field = QStringLiteral("condenseTargetParams");
+    if (p.condenseTargetParams <= 0) {
+        issues.push_back({ParameterIssue::Severity::Error, field,
+            MethodChecks::tr("Set the parameter target: the most parameters the condensed model may hold.")});
+        return;
+    }
+    if (!model.spec || !candidates)
+        return;
+    try {
+        const auto layers = condenseCandidates(*model.spec, *candidates);
+        const auto target = static_cast<uint64_t>(p.condenseTargetParams);
+        const uint64_t smallest = smallestCondenseTarget(*model.spec, layers, p.condenseExperts);
+        if (smallest > target)
+            issues.push_back({ParameterIssue::Severity::Error, field,
+                MethodChecks::tr("Condensing all %1 candidate layers leaves %2 parameters, above the target %3.")
+                    .arg(layers.size()).arg(smallest).arg(target)});
+        else if (condensedParameters(*model.spec, {}, p.condenseExperts) <= target)
+            issues.push_back({ParameterIssue::Severity::Warning, field,
+                MethodChecks::tr("The model already holds at most %1 parameters; one layer is condensed anyway.")
+                    .arg(target)});
+    } catch (const moewb::Error&) {
+        // experts above a layer's count: reported as condenseExperts
+    }
 }
 
 } // namespace
@@ -142,11 +175,11 @@ QList<ParameterIssue> checkMethodParameters(const QString& method, const MethodP
                     break;
                 }
             const int count = static_cast<int>(candidates->size());
-            if (issues.isEmpty() && p.condenseLayers > count)
+            if (issues.isEmpty() && !p.condenseByTarget && p.condenseLayers > count)
                 error(QStringLiteral("condenseLayers"),
                     MethodChecks::tr("%1 candidate layers: at most %1 can be condensed.").arg(count));
         }
-        if (p.condenseLayers > moeLayers)
+        if (!p.condenseByTarget && p.condenseLayers > moeLayers)
             error(QStringLiteral("condenseLayers"),
                 MethodChecks::tr("The model has %1 MoE layers; at most %1 can be condensed.").arg(moeLayers));
         int fewest = 0;
@@ -155,6 +188,8 @@ QList<ParameterIssue> checkMethodParameters(const QString& method, const MethodP
         if (fewest > 0 && p.condenseExperts > fewest)
             error(QStringLiteral("condenseExperts"),
                 MethodChecks::tr("A condensed layer keeps at most its %1 experts.").arg(fewest));
+        if (p.condenseByTarget)
+            checkCondenseTarget(p, model, candidates && issues.isEmpty() ? &*candidates : nullptr, issues);
         const bool finetune = p.condenseFinetuneSteps > 0;
         if (finetune && p.condenseFinetuneLr <= 0.0)
             error(QStringLiteral("condenseFinetuneLr"),
@@ -165,6 +200,8 @@ QList<ParameterIssue> checkMethodParameters(const QString& method, const MethodP
     }
     if (moeLayers == 0 && !model.layers.empty() && method != QLatin1String("block-drop"))
         error(QStringLiteral("method"), MethodChecks::tr("The model has no MoE layers."));
+    if (const QString problem = planNameProblemMessage(p.planName); !p.planName.isEmpty() && !problem.isEmpty())
+        error(QStringLiteral("planName"), problem);
     return issues;
 }
 
@@ -192,6 +229,13 @@ void loadMethodParameters(QSettings& s, MethodParameters& p)
     p.condenseFinetuneSteps = get("condense/finetuneSteps", p.condenseFinetuneSteps);
     p.condenseFinetuneLr = get("condense/finetuneLr", p.condenseFinetuneLr);
     p.condenseTrainPath = get("condense/trainPath", p.condenseTrainPath);
+    p.condenseByTarget = get("condense/byTarget", p.condenseByTarget);
+    p.condenseTargetParams = get("condense/targetParams", p.condenseTargetParams);
+    p.condenseFinetuneBatch = get("condense/finetuneBatch", p.condenseFinetuneBatch);
+    p.condenseFinetuneWarmup = get("condense/finetuneWarmup", p.condenseFinetuneWarmup);
+    p.condenseFinetuneWeightDecay = get("condense/finetuneWeightDecay", p.condenseFinetuneWeightDecay);
+    p.condenseFinetuneShared = get("condense/finetuneShared", p.condenseFinetuneShared);
+    p.planName = get("planName", p.planName);
 }
 
 void saveMethodParameters(QSettings& s, const MethodParameters& p)
@@ -215,6 +259,13 @@ void saveMethodParameters(QSettings& s, const MethodParameters& p)
     s.setValue(QStringLiteral("condense/finetuneSteps"), p.condenseFinetuneSteps);
     s.setValue(QStringLiteral("condense/finetuneLr"), p.condenseFinetuneLr);
     s.setValue(QStringLiteral("condense/trainPath"), p.condenseTrainPath);
+    s.setValue(QStringLiteral("condense/byTarget"), p.condenseByTarget);
+    s.setValue(QStringLiteral("condense/targetParams"), p.condenseTargetParams);
+    s.setValue(QStringLiteral("condense/finetuneBatch"), p.condenseFinetuneBatch);
+    s.setValue(QStringLiteral("condense/finetuneWarmup"), p.condenseFinetuneWarmup);
+    s.setValue(QStringLiteral("condense/finetuneWeightDecay"), p.condenseFinetuneWeightDecay);
+    s.setValue(QStringLiteral("condense/finetuneShared"), p.condenseFinetuneShared);
+    s.setValue(QStringLiteral("planName"), p.planName);
 }
 
 } // namespace moewb::gui

@@ -1,62 +1,25 @@
-// MethodForm's widgets (method_form.h); the checks, the candidate list and QSettings are in
-// method_checks.cpp.
+// MethodForm's widgets (method_form.h); CD-MoE's group is in method_form_condense.cpp, the checks,
+// the candidate list and QSettings in method_checks.cpp, the default plan names in method_plan_name.cpp.
 #include "app/gui/method_form.h"
+#include "app/gui/method_form_fields.h"
 
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
-#include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
-#include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QSpinBox>
-#include <QToolButton>
 #include <QVBoxLayout>
 #include <algorithm>
 
 namespace moewb::gui {
 
-namespace {
-
-QSpinBox* spin(QWidget* parent, const char* name, int low, int high)
-{
-    auto* box = new QSpinBox(parent);
-    box->setObjectName(QLatin1String(name));
-    box->setRange(low, high);
-    return box;
-}
-
-QDoubleSpinBox* real(QWidget* parent, const char* name, double low, double high, double step)
-{
-    auto* box = new QDoubleSpinBox(parent);
-    box->setObjectName(QLatin1String(name));
-    box->setRange(low, high);
-    box->setSingleStep(step);
-    box->setDecimals(3);
-    return box;
-}
-
-void select(QComboBox* box, const QString& value)
-{
-    const int i = box->findData(value);
-    if (i >= 0)
-        box->setCurrentIndex(i);
-    else if (box->isEditable())
-        box->setEditText(value);
-}
-
-QString value(const QComboBox* box)
-{
-    if (box->isEditable()) {
-        const int i = box->findText(box->currentText());
-        return i >= 0 ? box->itemData(i).toString() : box->currentText().trimmed();
-    }
-    return box->currentData().toString();
-}
-
-} // namespace
+using form::real;
+using form::select;
+using form::spin;
+using form::value;
 
 MethodForm::MethodForm(QWidget* parent)
     : QWidget(parent)
@@ -132,47 +95,7 @@ MethodForm::MethodForm(QWidget* parent)
     m_damping->setToolTip(tr("SparseGPT: dampening of the Hessian, H += damping x mean(diag H) x I"));
     onlyFor(slim, tr("Damping:"), m_damping, {QStringLiteral("sparsegpt")});
 
-    auto* condense = group(m_condense, tr("CD-MoE condensing"));
-    m_condenseLayers = spin(this, "condenseLayers", 1, 1024);
-    m_condenseLayers->setToolTip(tr("MoE layers condensed (chosen greedily)"));
-    condense->addRow(tr("Layers:"), m_condenseLayers);
-    m_condenseExperts = spin(this, "condenseExperts", 0, 4096);
-    m_condenseExperts->setToolTip(tr("Routed experts kept per condensed layer (k_c; 0: shared experts only)"));
-    condense->addRow(tr("Experts kept:"), m_condenseExperts);
-    m_metric = new QComboBox(this);
-    m_metric->setObjectName(QStringLiteral("condenseMetric"));
-    m_metric->addItem(tr("JS divergence of hidden states"), QStringLiteral("js"));
-    m_metric->addItem(tr("KL of next-token distributions"), QStringLiteral("kl"));
-    condense->addRow(tr("Metric:"), m_metric);
-    m_candidates = new QLineEdit(this);
-    m_candidates->setObjectName(QStringLiteral("condenseCandidates"));
-    m_candidates->setPlaceholderText(tr("all MoE layers"));
-    m_candidates->setToolTip(tr("MoE decoder layers that may be condensed, e.g. 3,4,5 or 3-5 (empty: all)"));
-    condense->addRow(tr("Candidate layers:"), m_candidates);
-    m_finetuneSteps = spin(this, "condenseFinetuneSteps", 0, 1000000);
-    m_finetuneSteps->setSpecialValueText(tr("none"));
-    m_finetuneSteps->setToolTip(tr("Fine-tuning steps of the condensed layers' kept and shared experts "
-                                   "(0: none); the plan before it is kept as '<plan>-no-finetune'"));
-    condense->addRow(tr("Fine-tuning steps:"), m_finetuneSteps);
-    m_finetuneLr = real(this, "condenseFinetuneLr", 0.0, 1.0, 1e-4);
-    m_finetuneLr->setDecimals(6);
-    m_finetuneLr->setToolTip(tr("Peak learning rate (AdamW; linear warm-up, then linear decay)"));
-    condense->addRow(tr("Learning rate:"), m_finetuneLr);
-    auto* trainRow = new QHBoxLayout;
-    m_trainPath = new QLineEdit(this);
-    m_trainPath->setObjectName(QStringLiteral("condenseTrainPath"));
-    m_trainPath->setPlaceholderText(tr("the calibration text"));
-    auto* browse = new QToolButton(this);
-    browse->setText(QStringLiteral("\u2026"));
-    trainRow->addWidget(m_trainPath, 1);
-    trainRow->addWidget(browse);
-    connect(browse, &QToolButton::clicked, this, [this] {
-        const QString file = QFileDialog::getOpenFileName(
-            this, tr("Training text"), QString(), tr("Text (*.txt *.jsonl);;All files (*)"));
-        if (!file.isEmpty())
-            m_trainPath->setText(file);
-    });
-    condense->addRow(tr("Training text:"), trainRow);
+    buildCondense(group(m_condense, tr("CD-MoE condensing")));
 
     auto* compose = group(m_compose, tr("Composition"));
     m_after = new QComboBox(this);
@@ -181,6 +104,13 @@ MethodForm::MethodForm(QWidget* parent)
                            "and the new plan holds its steps followed by the method's"));
     compose->addRow(tr("Run after plan:"), m_after);
     setPlans({});
+
+    auto* result = group(m_result, tr("Result"));
+    m_planName = new QLineEdit(this);
+    m_planName->setObjectName(QStringLiteral("planName"));
+    m_planName->setToolTip(tr("Name of the plan stored in the session (empty: the name shown, the method's "
+                              "default); a plan of the same name is replaced"));
+    result->addRow(tr("Plan name:"), m_planName);
 
     const auto emitChanged = [this] {
         if (!m_filling)
@@ -192,9 +122,11 @@ MethodForm::MethodForm(QWidget* parent)
         connect(box, &QDoubleSpinBox::valueChanged, this, emitChanged);
     for (auto* box : findChildren<QComboBox*>())
         connect(box, &QComboBox::currentTextChanged, this, emitChanged);
-    for (auto* edit : {m_trainPath, m_candidates})
+    for (auto* edit : {m_trainPath, m_candidates, m_planName})
         connect(edit, &QLineEdit::textChanged, this, emitChanged);
-    connect(m_sharedExperts, &QCheckBox::toggled, this, emitChanged);
+    for (auto* box : {m_sharedExperts, m_finetuneShared})
+        connect(box, &QCheckBox::toggled, this, emitChanged);
+    connect(this, &MethodForm::changed, this, &MethodForm::updateFields);
     setParameters(MethodParameters{});
     setMethod(QStringLiteral("moe-i2"));
 }
@@ -223,6 +155,7 @@ void MethodForm::setPlans(const QStringList& plans)
 
 void MethodForm::setMethod(const QString& method)
 {
+    m_method = method;
     m_compose->setVisible(isExtraMethod(method) && method != QLatin1String("condense"));
     m_expertDrop->setVisible(method == QLatin1String("expert-drop"));
     m_layerDrop->setVisible(method == QLatin1String("layer-drop") || method == QLatin1String("block-drop"));
@@ -233,6 +166,7 @@ void MethodForm::setMethod(const QString& method)
     m_slimming->setVisible(method == QLatin1String("wanda") || method == QLatin1String("sparsegpt"));
     m_condense->setVisible(method == QLatin1String("condense"));
     setVisible(isExtraMethod(method));
+    updateFields();
 }
 
 void MethodForm::setParameters(const MethodParameters& p)
@@ -258,7 +192,15 @@ void MethodForm::setParameters(const MethodParameters& p)
     m_finetuneSteps->setValue(p.condenseFinetuneSteps);
     m_finetuneLr->setValue(p.condenseFinetuneLr);
     m_trainPath->setText(p.condenseTrainPath);
+    select(m_condenseBy, p.condenseByTarget ? QStringLiteral("target") : QStringLiteral("layers"));
+    m_targetParams->setValue(static_cast<double>(p.condenseTargetParams));
+    m_finetuneBatch->setValue(p.condenseFinetuneBatch);
+    m_finetuneWarmup->setValue(p.condenseFinetuneWarmup);
+    m_finetuneWeightDecay->setValue(p.condenseFinetuneWeightDecay);
+    m_finetuneShared->setChecked(p.condenseFinetuneShared);
+    m_planName->setText(p.planName);
     m_filling = false;
+    updateFields();
 }
 
 MethodParameters MethodForm::parameters() const
@@ -284,6 +226,13 @@ MethodParameters MethodForm::parameters() const
     p.condenseFinetuneSteps = m_finetuneSteps->value();
     p.condenseFinetuneLr = m_finetuneLr->value();
     p.condenseTrainPath = m_trainPath->text().trimmed();
+    p.condenseByTarget = value(m_condenseBy) == QLatin1String("target");
+    p.condenseTargetParams = static_cast<qint64>(m_targetParams->value());
+    p.condenseFinetuneBatch = m_finetuneBatch->value();
+    p.condenseFinetuneWarmup = m_finetuneWarmup->value();
+    p.condenseFinetuneWeightDecay = m_finetuneWeightDecay->value();
+    p.condenseFinetuneShared = m_finetuneShared->isChecked();
+    p.planName = m_planName->text(); // as typed: outer spaces are refused, not dropped
     return p;
 }
 

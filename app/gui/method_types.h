@@ -17,6 +17,8 @@ struct MethodParameters {
     // expert-drop, layer-drop, block-drop, wanda, sparsegpt: a session plan applied first, the result
     // its steps followed by the method's (--after; not kept in QSettings: it names a session's plan)
     QString after; // empty: none
+    // every method: the result plan's name (--plan-name); empty: defaultPlanName (method_form.h)
+    QString planName;
     // expert-drop
     double dropRatio = 0.25; // fraction of routed experts dropped (preserveN = 0)
     int preserveN = 0; // > 0: experts kept per layer instead of the ratio
@@ -32,20 +34,36 @@ struct MethodParameters {
     bool sharedExperts = false; // also prune the shared expert MLP (--shared-experts)
     int sparseGptBlock = 128; // sparsegpt: columns per lazy batch (--sparsegpt-block)
     double damping = 0.01; // sparsegpt: H += damping x mean(diag H) x I (--damping)
-    // condense (CD-MoE)
+    // condense (CD-MoE): condenseLayers layers, or with condenseByTarget layers until the model holds
+    // at most condenseTargetParams parameters (--target-params; core/compress/condense_target.h)
     int condenseLayers = 1;
+    bool condenseByTarget = false;
+    qint64 condenseTargetParams = 0; // a parameter count (0: none chosen yet)
     int condenseExperts = 2; // k_c
     QString condenseMetric = QStringLiteral("js"); // "js" | "kl"
     QString condenseCandidates; // --candidate-layers as "3,4,5" or "3-5" (parseLayerList); empty: all
     int condenseFinetuneSteps = 0; // fine-tuning steps of the condensed experts (0: none)
     double condenseFinetuneLr = 1e-3; // its peak learning rate (AdamW)
     QString condenseTrainPath; // its training text; empty: the calibration text
+    int condenseFinetuneBatch = 8; // sequences a step (--finetune-batch)
+    int condenseFinetuneWarmup = 5; // linear warm-up steps, then linear decay to 0 (--finetune-warmup)
+    double condenseFinetuneWeightDecay = 0.0; // AdamW weight decay (--finetune-weight-decay)
+    bool condenseFinetuneShared = true; // also train the shared experts (false: --finetune-no-shared)
     bool operator==(const MethodParameters&) const = default;
 };
 
 // A list of decoder layers as "3,4,5", "3-5" or "1,3-5" (spaces allowed; sorted, duplicates removed):
 // empty for an empty text, nullopt when malformed (app/gui/method_checks.cpp).
 std::optional<std::vector<int>> parseLayerList(const QString& text);
+
+// The name of the plan `method` makes with `p` when Plan name is empty, without the "<after> + "
+// prefix of Run after plan (the worker adds it): the CLI's (expert-drop-layerwise-0.25, layer-drop-2,
+// block-drop-discrete-1, wanda-unstructured-0.5, sparsegpt-2:4), and for CD-MoE cd-moe-LxE or, with a
+// parameter target, cd-moe-targetNxE (the CLI's is cd-moe whatever the settings). method_plan_name.cpp.
+QString defaultPlanName(const QString& method, const MethodParameters& p);
+
+// Why `name` cannot name a plan (core/plan/plan_name.h's rule, translated); empty when it can.
+QString planNameProblemMessage(const QString& name);
 
 // The methods of the Parameters dock's combo besides "moe-i2", as `run --method` names them.
 inline QStringList extraMethodNames()

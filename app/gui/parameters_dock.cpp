@@ -166,6 +166,14 @@ QWidget* ParametersDock::buildForm()
     m_svdMode->addItem(tr("Plain SVD"), false);
     lowRank->addRow(tr("SVD mode:"), m_svdMode);
 
+    auto* advanced = group(tr("Advanced"));
+    m_batchTokens = spin(page, "batchTokens", 1, 1 << 24);
+    m_batchTokens->setSingleStep(256);
+    m_batchTokens->setToolTip(tr("Tokens through a layer at once in the calibration, scoring, method and "
+                                 "evaluation passes (whole blocks, at least one; --batch-tokens): more is "
+                                 "faster and takes more memory; the results agree up to rounding"));
+    advanced->addRow(tr("Batch tokens:"), m_batchTokens);
+
     auto* countsBox = new QGroupBox(tr("Pruning counts per layer"), page);
     auto* countsLayout = new QVBoxLayout(countsBox);
     m_counts = new widgets::PruningCountTable(countsBox);
@@ -221,6 +229,7 @@ void ParametersDock::setSettings(const RunSettings& s)
     m_decomposeFrom->setCurrentIndex(m_decomposeFrom->findData(s.decomposeFrom));
     m_counts->setOverrides(s.countOverrides);
     m_methodForm->setParameters(s.methodParameters);
+    m_batchTokens->setValue(s.batchTokens);
     showMethod(s.method);
     m_filling = false;
     refreshChecks();
@@ -248,6 +257,7 @@ RunSettings ParametersDock::settings() const
     s.decomposeFrom = m_decomposeFrom->currentData().toString();
     s.countOverrides = m_counts->overrides();
     s.methodParameters = m_methodForm->parameters();
+    s.batchTokens = m_batchTokens->value();
     return s;
 }
 

@@ -1,7 +1,7 @@
 // The Parameters dock: method, device, calibration (text, n, s, seed), expert pruning (ratio, N, G,
 // K, T, seed), low rank (the plan Run ▸ Decompose starts from, decomposition rate, alpha, SVD mode;
-// shown for every method, since any method's plan can be decomposed) and the per-layer pruning counts with
-// overrides. Parameters are checked as they are typed (app/gui/parameter_checks.h); a run with
+// shown for every method, since any method's plan can be decomposed), Advanced (batch tokens) and the
+// per-layer pruning counts with overrides. Parameters are checked as they are typed (app/gui/parameter_checks.h); a run with
 // errors is refused. A line under the form says which stages the next run recomputes, compared with
 // the last finished run (the rest comes from the worker's cache).
 #pragma once
@@ -69,7 +69,7 @@ private:
     QSpinBox *m_samples = nullptr, *m_length = nullptr, *m_calibrationSeed = nullptr;
     QDoubleSpinBox *m_ratio = nullptr, *m_rate = nullptr, *m_alpha = nullptr;
     QSpinBox *m_population = nullptr, *m_generations = nullptr, *m_candidates = nullptr;
-    QSpinBox *m_blockSize = nullptr, *m_seed = nullptr;
+    QSpinBox *m_blockSize = nullptr, *m_seed = nullptr, *m_batchTokens = nullptr;
     QCheckBox* m_forceGenetic = nullptr;
     widgets::PruningCountTable* m_counts = nullptr;
     QLabel *m_problems = nullptr, *m_nextRun = nullptr;

@@ -88,6 +88,7 @@ RunSettings loadLastRunSettings(const Preferences& preferences)
     r.decompositionRate = get("decompositionRate", r.decompositionRate);
     r.alpha = get("alpha", r.alpha);
     r.activationAware = get("activationAware", r.activationAware);
+    r.batchTokens = get("batchTokens", r.batchTokens);
     loadMethodParameters(s, r.methodParameters);
     return r; // the device follows the preferences; overrides belong to a model, not remembered
 }
@@ -111,6 +112,7 @@ void saveLastRunSettings(const RunSettings& r)
     s.setValue(QStringLiteral("decompositionRate"), r.decompositionRate);
     s.setValue(QStringLiteral("alpha"), r.alpha);
     s.setValue(QStringLiteral("activationAware"), r.activationAware);
+    s.setValue(QStringLiteral("batchTokens"), r.batchTokens);
     saveMethodParameters(s, r.methodParameters);
 }
 

@@ -110,7 +110,7 @@ QStringList saveScreenshots(MainWindow& window, const QString& directory)
     for (auto* dock : window.findChildren<QDockWidget*>())
         if (dock->widget() == window.parameters()) {
             dock->setFloating(true);
-            dock->resize(440, 1040);
+            dock->resize(440, 1100); // every group and the whole count table without scrolling
             QApplication::processEvents();
             save(window.parameters(), QStringLiteral("parameters.png"));
             dock->setFloating(false);

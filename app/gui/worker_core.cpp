@@ -245,6 +245,7 @@ std::map<int, int> WorkerCore::analysisStage(int job, const RunSettings& s, cons
     o.ratio = s.ratio;
     o.recompute = s.recompute;
     o.overrides = s.countOverrides; // the Parameters dock's (it shows a session's own when one opens)
+    o.batchTokens = s.batchTokens;
     o.progress = [this, job](double f) { return progress(job, f); };
     o.onLayer = [this, job, experts](const LayerAnalysis& a) {
         checkpoint(job);

@@ -78,7 +78,7 @@ private:
     std::map<int, int> analysisStage(int job, const RunSettings& settings, const TokenBlocks& blocks);
     // worker_search.cpp: the search stages, each reused from m_cache when its parameters are unchanged.
     void searchStage(int job, const RunSettings& settings, const std::map<int, int>& counts);
-    void captureStage(int job);
+    void captureStage(int job, int64_t batchTokens);
     std::vector<LayerProblem> fastLossStage(int job, const std::map<int, int>& counts);
     std::vector<LayerSearch> geneticStage(
         int job, const RunSettings& settings, const std::vector<LayerProblem>& problems);

@@ -60,6 +60,7 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
     std::string taskName;
     MultipleChoiceOptions mo;
     mo.maxLength = spec.maxPositionEmbeddings;
+    mo.batchTokens = e.batchTokens;
     if (!tasksPath.isEmpty()) {
         MultipleChoiceTask task = readMultipleChoiceTask(tasksPath.toStdString());
         if (e.maxQuestions > 0 && static_cast<int>(task.questions.size()) > e.maxQuestions)
@@ -80,6 +81,7 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
     int step = 0;
     const auto part = [this, job, &step, steps](double f) { return progress(job, (step + f) / steps); };
     EvalOptions eo;
+    eo.batchTokens = e.batchTokens;
     eo.progress = part;
     mo.progress = part;
     const auto evaluateOne = [&](const std::string& name, const std::string& planName, const MoeModel& model,

@@ -33,6 +33,7 @@ void WorkerCore::decompose(int job, const RunSettings& s)
     options.pruningPlan = from;
     options.decompose.rate = s.decompositionRate;
     options.decompose.alpha = s.alpha;
+    options.decompose.batchTokens = s.batchTokens;
     options.decompose.mode = s.activationAware ? SvdMode::ActivationAware : SvdMode::Plain;
     options.decompose.expertRank = s.rankOverrides;
     options.decompose.planName = decomposedPlanName(s.decomposeFrom).toStdString();

@@ -20,7 +20,6 @@
 #include "core/plan/apply.h"
 #include "core/train/condense_finetune.h"
 
-#include <fmt/format.h>
 #include <torch/types.h>
 
 #include <cmath>
@@ -95,6 +94,12 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
         applyPlan(*work.copy, *work.base, sessionTensorSource(m_session));
         work.model = work.copy.get();
     }
+    // The plan's name: Plan name, else the method's default after "<after> + " (as the CLI's --plan-name
+    // and its default names; the slimming tensors and CD-MoE's deltas are stored under it).
+    if (const QString problem = planNameProblemMessage(p.planName); !p.planName.isEmpty() && !problem.isEmpty())
+        fail("Run method: {}", str(problem));
+    const std::string planName = !p.planName.isEmpty() ? str(p.planName)
+                                                       : work.prefix() + str(defaultPlanName(s.method, p));
     Plan plan;
     if (method == "expert-drop") {
         stage(job, tr("Expert scores"));
@@ -103,7 +108,7 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
         if (!work.base)
             scores = expertScoresFromSession(m_session, spec, kind);
         if (!scores) {
-            scores = computeExpertScores(*work.model, blocks.ids, kind, 2048, progressFn);
+            scores = computeExpertScores(*work.model, blocks.ids, kind, s.batchTokens, progressFn);
             if (!work.base)
                 m_session.setRouterStats(routerStatsOf(*scores));
         }
@@ -112,26 +117,19 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
         o.ratio = p.dropRatio;
         o.preserveN = p.preserveN;
         plan = expertDropPlan(spec, *scores, o);
-        plan.name = p.preserveN > 0 ? fmt::format("expert-drop-{}-keep{}", str(p.dropMode), p.preserveN)
-                                    : fmt::format("expert-drop-{}-{}", str(p.dropMode), p.dropRatio);
     } else if (method == "layer-drop" || method == "block-drop") {
         const bool layerDrop = method == "layer-drop";
         const auto mode = layerDrop ? BlockDropMode::Discrete : parseBlockDropMode(str(p.blockMode));
         stage(job, tr("Layer similarity"));
         SimilarityOptions so;
         so.maxSpan = p.maxSpan;
+        so.batchTokens = s.batchTokens;
         so.progress = progressFn;
         const LayerSimilarity sim = layerSimilarity(*work.model, blocks.ids, work.base ? nullptr : &m_session,
             mode == BlockDropMode::Consecutive ? p.dropN : 1, so);
         SimilarityChartData chart;
         chart.method = s.method;
-        if (layerDrop) {
-            plan = layerDropPlan(spec, sim, p.dropN);
-            plan.name = fmt::format("layer-drop-{}", p.dropN);
-        } else {
-            plan = blockDropPlan(spec, sim, p.dropN, mode);
-            plan.name = fmt::format("block-drop-{}-{}", str(p.blockMode), p.dropN);
-        }
+        plan = layerDrop ? layerDropPlan(spec, sim, p.dropN) : blockDropPlan(spec, sim, p.dropN, mode);
         for (int l = 0; l < sim.numLayers; ++l) {
             chart.layers.push_back(l);
             chart.scores.push_back(layerDrop ? sim.moe[static_cast<size_t>(l)] : sim.block(l));
@@ -142,7 +140,7 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
             else if (const auto* b = std::get_if<DropBlock>(&step))
                 chart.dropped.push_back(b->layer);
         }
-        chart.plan = QString::fromStdString(work.prefix() + plan.name);
+        chart.plan = QString::fromStdString(planName);
         m_facade->post(job, Delivery::Live, [chart](Worker& w) { Q_EMIT w.similarityReady(chart); });
     } else if (method == "wanda" || method == "sparsegpt") {
         const SlimMethod slim = method == "wanda" ? SlimMethod::Wanda : SlimMethod::SparseGpt;
@@ -152,11 +150,9 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
         so.sharedExperts = p.sharedExperts;
         so.sparseGpt.blockSize = p.sparseGptBlock;
         so.sparseGpt.damping = p.damping;
+        so.batchTokens = s.batchTokens;
         so.progress = progressFn;
-        std::string name = slimMethodName(slim) + "-" + so.pattern.name();
-        if (!so.pattern.structured())
-            name += fmt::format("-{}", so.pattern.sparsity);
-        so.tensorPrefix = slimmingTensorPrefix(work.prefix() + name);
+        so.tensorPrefix = slimmingTensorPrefix(planName);
         removeSessionTensors(m_session, "masks/" + so.tensorPrefix); // a run of the same name before
         removeSessionTensors(m_session, "deltas/" + so.tensorPrefix);
         if (work.base)
@@ -167,10 +163,12 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
         auto result = slimExperts(*work.model, blocks.ids, so,
             [this](const std::string& n, const torch::Tensor& t) { putSessionTensor(m_session, n, t); });
         plan = std::move(result.plan);
-        plan.name = name;
     } else if (method == "condense") {
         CondenseOptions co;
         co.layers = p.condenseLayers;
+        co.targetParameters = p.condenseByTarget ? static_cast<uint64_t>(std::max<qint64>(0, p.condenseTargetParams)) : 0;
+        if (p.condenseByTarget && co.targetParameters == 0)
+            fail("condense: no parameter target set");
         co.experts = p.condenseExperts;
         co.metric = parseCondenseMetric(str(p.condenseMetric));
         const auto candidates = parseLayerList(p.condenseCandidates);
@@ -178,12 +176,12 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
             fail("condense: candidate layers '{}' are not a list like 3,4,5 or 3-5",
                 str(p.condenseCandidates));
         co.candidateLayers = *candidates;
-        co.planName = fmt::format("cd-moe-{}x{}", p.condenseLayers, p.condenseExperts);
+        co.planName = planName;
+        co.batchTokens = s.batchTokens;
         co.progress = progressFn;
         stage(job, tr("CD-MoE condensing"));
         CondenseResult result = condenseLayers(model, blocks.ids, co);
         plan = std::move(result.plan);
-        plan.name = co.planName;
         if (p.condenseFinetuneSteps > 0) {
             if (!checkpoint(job))
                 throw Cancelled();
@@ -195,8 +193,11 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
     }
     if (!checkpoint(job))
         throw Cancelled();
-    if (work.base) // its steps first, then the method's; named "<after> + <method's name>"
+    if (work.base) { // its steps first, then the method's, recorded under the method's own name
+        plan.name = str(defaultPlanName(s.method, p));
         plan = composePlans(spec, *work.base, plan);
+    }
+    plan.name = planName;
     m_session.setPlan(plan);
     stage(job, tr("Saving session"));
     m_session.save(workingSessionPath());
@@ -228,13 +229,16 @@ void WorkerCore::condenseFinetuneStage(
     if (ids.empty())
         fail("{}: no tokens (an empty file?)", str(trainPath));
 
-    CondenseFinetuneOptions fit; // the CLI's defaults for what the GUI does not set
+    CondenseFinetuneOptions fit;
     fit.steps = p.condenseFinetuneSteps;
     fit.lr = p.condenseFinetuneLr;
     fit.seqLen = s.sequenceLength;
     if (const int64_t context = model->spec().maxPositionEmbeddings; context > 1)
         fit.seqLen = std::min<int64_t>(fit.seqLen, context - 1);
-    fit.sharedExperts = true;
+    fit.batchSize = p.condenseFinetuneBatch;
+    fit.warmupSteps = p.condenseFinetuneWarmup;
+    fit.weightDecay = p.condenseFinetuneWeightDecay;
+    fit.sharedExperts = p.condenseFinetuneShared;
     fit.seed = s.seed;
     stage(job, tr("Fine-tuning the condensed experts of %1").arg(run));
     const CondenseFinetuneResult result

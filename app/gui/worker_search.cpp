@@ -37,13 +37,14 @@ ModelSearchOptions searchOptions(const RunSettings& s)
 
 } // namespace
 
-void WorkerCore::captureStage(int job)
+void WorkerCore::captureStage(int job, int64_t batchTokens)
 {
     if (m_cache.captureKey == m_cache.tokensKey && !m_cache.captured.empty())
         return;
     stage(job, tr("Capturing search inputs"));
     std::map<int, StageCache::CapturedLayer> captured;
     CalibrationOptions options;
+    options.batchTokens = batchTokens;
     options.progress = [this, job](double f) { return progress(job, f); };
     options.onLayer = [&captured](const LayerCapture& c) {
         captured[c.layer] = {c.moe, c.blockInput, c.weights->moe->expertIds};
@@ -141,7 +142,7 @@ BlockSearch WorkerCore::blockStage(int job, const RunSettings& s, const std::vec
 void WorkerCore::searchStage(int job, const RunSettings& s, const std::map<int, int>& counts)
 {
     const auto& spec = m_model->spec();
-    captureStage(job);
+    captureStage(job, s.batchTokens);
     const auto problems = fastLossStage(job, counts);
     AllocationInfo info;
     for (const auto& [layer, count] : counts) {

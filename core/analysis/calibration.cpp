@@ -42,6 +42,7 @@ LayerRun runChunks(const MoeModel& model, const DecoderLayerWeights& w, const to
     std::vector<torch::Tensor> outputs;
     for (int64_t row = 0; row < n; row += rowsPerChunk) {
         const int64_t rows = std::min(rowsPerChunk, n - row);
+        countCompute("layer_chunks"); // tests: the batch tokens reached the pass
         auto ctx = model.attentionContext({}, rows, s);
         LayerTrace trace;
         outputs.push_back(model.runLayer(w, h.narrow(0, row, rows), ctx, override, capture ? &trace : nullptr));

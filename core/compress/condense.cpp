@@ -1,9 +1,11 @@
 #include "core/compress/condense.h"
 
 #include "core/analysis/calibration.h"
+#include "core/compress/condense_target.h"
 #include "core/io/error.h"
 #include "core/model/moe_block.h"
 #include "core/model/ops.h"
+#include "core/pipeline/compute_counter.h"
 
 #include <torch/types.h>
 #include <torch/utils.h>
@@ -67,6 +69,7 @@ struct LayerRunner {
             std::vector<torch::Tensor> outputs;
             for (int64_t row = 0; row < n; row += rowsPerChunk) {
                 const int64_t rows = std::min(rowsPerChunk, n - row);
+                countCompute("layer_chunks"); // tests: the batch tokens reached the pass
                 auto ctx = model.attentionContext({}, rows, s);
                 outputs.push_back(model.runLayer(w, h.narrow(0, row, rows), ctx));
             }
@@ -142,6 +145,7 @@ CondensedLayerChoice searchExperts(const LayerRunner& runner, const LayerCapture
     attentionOnly.skipMlp = true;
     for (int64_t row = 0; row < n; row += runner.rowsPerChunk) {
         const int64_t rows = std::min(runner.rowsPerChunk, n - row);
+        countCompute("layer_chunks");
         auto ctx = model.attentionContext({}, rows, s);
         residual.push_back(model.runLayer(w, c.blockInput.narrow(0, row, rows), ctx, &attentionOnly));
         normed.push_back(rmsNorm(residual.back(), w.postAttentionNorm, eps).reshape({rows * s, d}));
@@ -219,9 +223,7 @@ CondenseResult condenseLayers(const MoeModel& model, const torch::Tensor& blocks
 {
     const auto& spec = model.spec();
     const auto moeLayers = spec.moeLayerIndices();
-    std::vector<int> candidates = options.candidateLayers.empty() ? moeLayers : options.candidateLayers;
-    std::sort(candidates.begin(), candidates.end());
-    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    const std::vector<int> candidates = condenseCandidates(spec, options.candidateLayers);
     for (int l : candidates)
         if (std::find(moeLayers.begin(), moeLayers.end(), l) == moeLayers.end())
             fail("condense: layer {} is not a MoE layer of the model", l);
@@ -241,25 +243,14 @@ CondenseResult condenseLayers(const MoeModel& model, const torch::Tensor& blocks
     }
     if (blocks.dim() != 2 || blocks.size(0) == 0 || blocks.size(1) < 2)
         fail("condense: calibration blocks must be [n, s] token ids with n >= 1 and s >= 2");
-    // The plan that condenses `layers` (with k_c placeholder experts: the count does not depend on
-    // which experts are kept, only on how many).
-    auto paramsWith = [&](const std::vector<int>& layers) {
-        Plan p;
-        for (int l : layers) {
-            std::vector<int> kept(static_cast<size_t>(options.experts));
-            for (int e = 0; e < options.experts; ++e)
-                kept[static_cast<size_t>(e)] = e;
-            CondenseLayer step{l, kept, std::vector<double>(kept.size(), 0.5)};
-            p.steps.push_back(step);
-        }
-        return accountPlan(spec, p).result.total();
-    };
+    // The parameters with `layers` condensed (core/compress/condense_target.h).
+    auto paramsWith = [&](const std::vector<int>& layers) { return condensedParameters(spec, layers, options.experts); };
     // Layers the search condenses: `layers`, or with a memory target an estimate for the progress
     // (the fewest layers whose savings reach it; the greedy loop below stops on the target itself).
     int layerCount = options.layers;
     if (toTarget) {
         const uint64_t source = paramsWith({});
-        if (paramsWith(candidates) > options.targetParameters)
+        if (smallestCondenseTarget(spec, candidates, options.experts) > options.targetParameters)
             fail("condense: condensing all {} candidate layers leaves {} parameters, above the target {}",
                  candidates.size(), paramsWith(candidates), options.targetParameters);
         std::vector<uint64_t> savings;

@@ -2,6 +2,7 @@
 #include "core/compress/layer_drop.h"
 
 #include "core/io/error.h"
+#include "core/pipeline/compute_counter.h"
 #include "core/session/session.h"
 
 #include <torch/types.h>
@@ -92,6 +93,7 @@ LayerSimilarity computeLayerSimilarity(const MoeModel& model, const torch::Tenso
         int64_t cosCount = 0;
         for (int64_t row = 0; row < n; row += rowsPerChunk) {
             const int64_t rows = std::min(rowsPerChunk, n - row);
+            countCompute("layer_chunks"); // tests: the batch tokens reached the pass
             LayerTrace trace;
             auto y = model.runLayer(w, h.narrow(0, row, rows), model.attentionContext({}, rows, s), nullptr, &trace);
             if (trace.moe) { // a MoE sublayer ran: y = h + MoE(norm(h))

@@ -3,6 +3,7 @@
 
 #include "core/io/error.h"
 #include "core/io/tensor_layout.h"
+#include "core/pipeline/compute_counter.h"
 
 #include <torch/types.h>
 #include <torch/utils.h>
@@ -146,6 +147,7 @@ SlimmingResult slimExperts(const MoeModel& model, const torch::Tensor& blocks, c
         bool moeRan = false;
         for (int64_t row = 0; row < n; row += rowsPerChunk) {
             const int64_t rows = std::min(rowsPerChunk, n - row);
+            countCompute("layer_chunks"); // tests: the batch tokens reached the pass
             LayerTrace trace;
             outputs.push_back(model.runLayer(w, h.narrow(0, row, rows), model.attentionContext({}, rows, s), nullptr, &trace));
             if (trace.moe) {

@@ -3,6 +3,7 @@
 #include "core/eval/batching.h"
 #include "core/eval/block_pass.h"
 #include "core/eval/run_meter.h"
+#include "core/pipeline/compute_counter.h"
 
 #include <torch/types.h>
 #include <torch/utils.h>
@@ -26,6 +27,7 @@ RunStats runBlocks(const LogitsFn& model, const torch::Tensor& blocks, const Eva
     RunMeter meter;
     for (int64_t first = 0; first < n; first += rows) {
         const int64_t last = std::min(n, first + rows);
+        countCompute("eval_batches"); // tests: the batch tokens reached the pass
         const double a = lo + (hi - lo) * double(first) / double(n),
                      b = lo + (hi - lo) * double(last) / double(n);
         auto batch = blocks.slice(0, first, last);

@@ -47,6 +47,8 @@ expect 1 'above the target' -- "$bin" -t 1 run --method condense "$model" --cali
     --session "$tmp/x.h5" -n 2 -s 32 --target-params 1000 --no-eval
 
 # Impossible requests.
+expect 1 'cannot start or end with a space' -- "$bin" -t 1 run --method condense "$model" --calib "$demo/calib.txt" \
+    --session "$tmp/x.h5" -n 2 -s 32 --plan-name ' cd' --no-eval
 expect 1 'cannot keep 99' -- "$bin" -t 1 run --method condense "$model" --calib "$demo/calib.txt" \
     --session "$tmp/x.h5" -n 2 -s 32 --experts 99 --no-eval
 expect 1 'cannot condense 40 layers' -- "$bin" -t 1 run --method condense "$model" --calib "$demo/calib.txt" \

@@ -3,6 +3,7 @@
 #include "core/io/error.h"
 #include "core/io/param_count.h"
 #include "core/plan/plan.h"
+#include "core/plan/plan_name.h"
 
 #include <doctest/doctest.h>
 
@@ -321,4 +322,20 @@ TEST_CASE("accounting: parameters and bytes of a model with a plan applied")
         CHECK(a.result.total() < base);
         CHECK(a.resultBytes == 2 * a.result.total());
     }
+}
+
+TEST_CASE("plan names: visible text on one line, at most 200 bytes")
+{
+    using P = moewb::PlanNameProblem;
+    CHECK(moewb::planNameProblem("cd-moe") == P::None);
+    CHECK(moewb::planNameProblem("expert-drop-layerwise-0.25 + layer-drop-1") == P::None);
+    CHECK(moewb::planNameProblem("") == P::Empty);
+    CHECK(moewb::planNameProblem("   ") == P::Empty);
+    CHECK(moewb::planNameProblem(" cd") == P::OuterSpace);
+    CHECK(moewb::planNameProblem("cd ") == P::OuterSpace);
+    CHECK(moewb::planNameProblem("a\tb") == P::ControlChar);
+    CHECK(moewb::planNameProblem("a\nb") == P::ControlChar);
+    CHECK(moewb::planNameProblem(std::string(200, 'x')) == P::None);
+    CHECK(moewb::planNameProblem(std::string(201, 'x')) == P::TooLong);
+    CHECK(std::string(moewb::planNameProblemText(P::OuterSpace)).find("space") != std::string::npos);
 }

@@ -4,7 +4,9 @@
 // core's finetuneCondensed reports for the same settings run here directly on the plan before
 // fine-tuning; the session holds both '<plan>' (condensed layers + dense deltas) and
 // '<plan>-no-finetune', as `moe-compress run --method condense --finetune-steps` stores them. Also:
-// a learning rate of 0 is refused inline, and Cancel during fine-tuning stores no plan.
+// a learning rate of 0 is refused inline, and Cancel during fine-tuning stores no plan. The run sets
+// the fine-tuning batch, warm-up, weight decay, "fine-tune the shared experts" and the plan's name
+// through the dock's widgets (not the CLI's defaults), and the plan records and core reproduces them.
 #include "core/calib/dataset.h"
 #include "core/io/tokenizer.h"
 #include "core/model/moe_model.h"
@@ -22,6 +24,9 @@
 #include "widgets/compare_view.h"
 #include "widgets/loss_curve.h"
 
+#include <QCheckBox>
+#include <QDoubleSpinBox>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -76,15 +81,28 @@ void TestCondenseFinetune::finetuneThreeSteps()
     w.setRunSettings(s);
     QVERIFY(w.parameters()->issues().isEmpty());
     QCOMPARE(steps->value(), 3);
+    // Batch 2, warm-up 2, weight decay 0.1, routed experts only, plan "cd-ft" (defaults 8, 5, 0, shared).
+    const auto child = [&w](auto* type, const char* name) {
+        return w.parameters()->findChild<std::remove_pointer_t<decltype(type)>*>(QLatin1String(name));
+    };
+    child((QSpinBox*)nullptr, "condenseFinetuneBatch")->setValue(2);
+    child((QSpinBox*)nullptr, "condenseFinetuneWarmup")->setValue(2);
+    child((QDoubleSpinBox*)nullptr, "condenseFinetuneWeightDecay")->setValue(0.1);
+    auto* shared = child((QCheckBox*)nullptr, "condenseFinetuneShared");
+    QVERIFY(shared->isChecked() && shared->isEnabled());
+    shared->setChecked(false);
+    child((QLineEdit*)nullptr, "planName")->setText(QStringLiteral("cd-ft"));
+    QVERIFY(w.parameters()->issues().isEmpty());
     QSignalSpy points(w.worker(), &moewb::gui::Worker::lossPointReady);
     QSignalSpy stored(w.worker(), &moewb::gui::Worker::planStored);
     QVERIFY(waitForJob(w, w.runMethod()));
     QCoreApplication::processEvents();
-    const QString name = QStringLiteral("cd-moe-1x2");
+    const QString name = QStringLiteral("cd-ft");
     QCOMPARE(stored.size(), 1);
     QCOMPARE(stored.front().at(0).toString(), name);
     QCOMPARE(w.centralTabs()->currentWidget(), w.recoverPanel());
     auto* curve = w.lossCurve();
+    QCOMPARE(curve->title(), QStringLiteral("CD-MoE fine-tuning of cd-ft (3 steps)"));
     QCOMPARE(curve->lossPoints(), 3); // one per step
     QCOMPARE(curve->perplexityPoints(), 0);
     QCOMPARE(points.size(), 3);
@@ -117,8 +135,13 @@ void TestCondenseFinetune::finetuneThreeSteps()
     QVERIFY(std::get<CondenseLayer>(tunedSteps.front()) == std::get<CondenseLayer>(before->second.plan.steps.front()));
     for (size_t i = layers.size(); i < tunedSteps.size(); ++i)
         QVERIFY(std::holds_alternative<ApplyDelta>(tunedSteps[i]));
-    const auto& stored3 = tuned->second.plan.parameters.at("finetune").at("losses");
+    const auto& recorded = tuned->second.plan.parameters.at("finetune");
+    const auto& stored3 = recorded.at("losses");
     QCOMPARE(stored3.size(), size_t(3));
+    QCOMPARE(recorded.at("batch_size").get<int>(), 2);
+    QCOMPARE(recorded.at("warmup_steps").get<int>(), 2);
+    QCOMPARE(recorded.at("weight_decay").get<double>(), 0.1);
+    QCOMPARE(recorded.at("shared_experts").get<bool>(), false);
 
     // The same fine-tuning directly through core on the plan before it: the same losses.
     auto model = MoeModel::open(demo("models/qwen").toStdString(), ComputeOptions{torch::kFloat, torch::kCPU});
@@ -126,15 +149,32 @@ void TestCondenseFinetune::finetuneThreeSteps()
     applyPlan(*model, before->second.plan);
     const auto tokenizer = Tokenizer::fromFile(model->path() / "tokenizer.json");
     const auto train = tokenize(readTextCorpus(demo("calib.txt").toStdString()), tokenizer);
-    CondenseFinetuneOptions fit; // the CLI's defaults: batch 8, warm-up 5, no weight decay, shared experts
+    CondenseFinetuneOptions fit;
     fit.steps = 3;
     fit.lr = 1e-3;
     fit.seqLen = 32;
     fit.seed = 5;
-    const CondenseFinetuneResult direct = finetuneCondensed(*model, layers, train, fit);
+    fit.batchSize = 2;
+    fit.warmupSteps = 2;
+    fit.weightDecay = 0.1;
+    fit.sharedExperts = false;
+    std::vector<double> lrs;
+    const CondenseFinetuneResult direct = finetuneCondensed(*model, layers, train, fit, [&lrs](const CondenseFinetuneStep& step) {
+        lrs.push_back(step.lr);
+        return true;
+    });
     QCOMPARE(direct.losses.size(), size_t(3));
+    // Only the kept routed experts were trained: the session's deltas are core's, none of a shared expert.
+    size_t deltas = 0;
+    for (const auto& step : tunedSteps)
+        deltas += std::holds_alternative<ApplyDelta>(step);
+    QCOMPARE(deltas, direct.deltas.size());
+    for (const auto& [parameter, delta] : direct.deltas)
+        QVERIFY2(parameter.find("shared") == std::string::npos, parameter.c_str());
     for (int i = 0; i < 3; ++i) {
         const double core = direct.losses[static_cast<size_t>(i)];
+        const auto point = points.at(i).at(0).value<moewb::gui::LossPoint>();
+        QCOMPARE(point.lr, lrs[static_cast<size_t>(i)]); // warm-up 2's schedule (5's starts at lr / 5)
         qInfo("step %d: GUI loss %.6f, core loss %.6f", i + 1, curve->lossAt(i), core);
         QVERIFY(std::isfinite(core) && core > 0);
         QVERIFY(std::abs(curve->lossAt(i) - core) < 1e-4);

@@ -4,7 +4,9 @@
 // is set through the dock's own widget, run through Run method on the Qwen demo model, and compared
 // with what core gives for the same options, called as app/cli/run_holistic.cpp and run_condense.cpp
 // call it; and with core's result for the default option, which must differ, so a field the worker
-// ignores fails here. Also the fields' visibility, checks (a malformed candidate list) and QSettings.
+// ignores fails here. Also the fields' visibility, checks (a malformed candidate list) and QSettings;
+// the new fields' defaults, enabling and QSettings too (their runs are in tst_run_options.cpp), and
+// a Plan name of one's own for Wanda's plan and masks.
 #include "core/calib/dataset.h"
 #include "core/compress/condense.h"
 #include "core/compress/expert_drop.h"
@@ -20,6 +22,7 @@
 #include "app/gui/method_form.h"
 #include "app/gui/parameters_dock.h"
 #include "support/gui_jobs.h"
+#include "support/method_runs.h"
 #include "support/paths.h"
 #include "widgets/similarity_chart.h"
 
@@ -37,66 +40,11 @@
 #include <cmath>
 #include <map>
 
-using namespace moewb::test; // demo(), waitForJob(), ...
+using namespace moewb::test; // demo(), waitForJob(), qwen(), tinyRun(), field(), ...
 using moewb::gui::MainWindow;
 using moewb::gui::MethodParameters;
 
 namespace {
-
-// The Qwen demo model and the calibration blocks tinyRun() makes the GUI read.
-struct Reference {
-    std::unique_ptr<moewb::MoeModel> model;
-    moewb::TokenBlocks blocks;
-};
-
-Reference qwen()
-{
-    using namespace moewb;
-    Reference r;
-    r.model = MoeModel::open(demo("models/qwen").toStdString(), ComputeOptions{torch::kFloat, torch::kCPU});
-    r.model->makeResident();
-    const auto tokenizer = Tokenizer::fromFile(r.model->path() / "tokenizer.json");
-    r.blocks = loadTextBlocks(
-        demo("calib.txt").toStdString(), tokenizer, BlockOptions{4, 64, BlockSelection::Random, 3});
-    return r;
-}
-
-moewb::gui::RunSettings tinyRun(const QString& method)
-{
-    moewb::gui::RunSettings s = demoRun(method, 4, 64);
-    s.calibrationSeed = 3;
-    return s;
-}
-
-template <class T> T* field(MainWindow& w, const char* name)
-{
-    return w.parameters()->findChild<T*>(QLatin1String(name));
-}
-
-void choose(QComboBox* box, const QString& data)
-{
-    box->setCurrentIndex(box->findData(data));
-}
-
-// The working session as a file, read back with core's Session.
-moewb::Session savedSession(MainWindow& w, const QTemporaryDir& dir)
-{
-    const QString file = dir.filePath(QStringLiteral("s.h5"));
-    if (!waitForJob(w, w.saveSessionAs(file)))
-        moewb::fail("saving the session failed");
-    return moewb::Session::open(file.toStdString());
-}
-
-// The session's plan `name`; an empty plan (and a warning) when there is none.
-moewb::Plan planOf(const moewb::Session& session, const std::string& name)
-{
-    const auto it = session.plans().find(name);
-    if (it == session.plans().end()) {
-        qWarning("no plan '%s' in the session", name.c_str());
-        return {};
-    }
-    return it->second.plan;
-}
 
 // Tensors as slimExperts hands them out.
 using Tensors = std::map<std::string, torch::Tensor>;
@@ -155,6 +103,20 @@ void TestMethodOptions::fieldsShownCheckedAndKept()
     QCOMPARE(defaults.sparseGptBlock, 128);
     QCOMPARE(defaults.damping, 0.01);
     QVERIFY(!defaults.sharedExperts && defaults.condenseCandidates.isEmpty() && defaults.after.isEmpty());
+    // CD-MoE's: a layer count, fine-tuning batch 8, warm-up 5, no weight decay, shared experts trained
+    // (app/cli/run_condense.cpp's CondenseFinetuneOptions); the plan's default name.
+    QVERIFY(!defaults.condenseByTarget && defaults.condenseTargetParams == 0 && defaults.planName.isEmpty());
+    QCOMPARE(defaults.condenseFinetuneBatch, 8);
+    QCOMPARE(defaults.condenseFinetuneWarmup, 5);
+    QCOMPARE(defaults.condenseFinetuneWeightDecay, 0.0);
+    QVERIFY(defaults.condenseFinetuneShared);
+    QCOMPARE(moewb::gui::RunSettings{}.batchTokens, 2048);
+    const auto enabled = [&form](const char* name) { return form.findChild<QWidget*>(QLatin1String(name))->isEnabled(); };
+    QVERIFY(enabled("condenseLayers") && !enabled("condenseTargetParams"));
+    QVERIFY(!enabled("condenseFinetuneBatch") && !enabled("condenseFinetuneShared") && !enabled("condenseTrainPath"));
+    auto* planName = form.findChild<QLineEdit*>(QStringLiteral("planName"));
+    QVERIFY(planName && shown("planName"));
+    QCOMPARE(planName->placeholderText(), QStringLiteral("cd-moe-1x2"));
 
     choose(form.findChild<QComboBox*>(QStringLiteral("expertScore")), QStringLiteral("softmax"));
     form.findChild<QSpinBox*>(QStringLiteral("maxSpan"))->setValue(3);
@@ -164,7 +126,27 @@ void TestMethodOptions::fieldsShownCheckedAndKept()
     form.findChild<QLineEdit*>(QStringLiteral("condenseCandidates"))->setText(QStringLiteral("1, 3-4"));
     form.setPlans({QStringLiteral("moe-i2")});
     choose(form.findChild<QComboBox*>(QStringLiteral("after")), QStringLiteral("moe-i2"));
+    choose(form.findChild<QComboBox*>(QStringLiteral("condenseBy")), QStringLiteral("target"));
+    QVERIFY(!enabled("condenseLayers") && enabled("condenseTargetParams"));
+    form.findChild<QDoubleSpinBox*>(QStringLiteral("condenseTargetParams"))->setValue(3456789);
+    QCOMPARE(planName->placeholderText(), QStringLiteral("cd-moe-target3456789x2"));
+    form.findChild<QSpinBox*>(QStringLiteral("condenseFinetuneSteps"))->setValue(4);
+    QVERIFY(enabled("condenseFinetuneBatch") && enabled("condenseFinetuneShared") && enabled("condenseTrainPath"));
+    form.findChild<QSpinBox*>(QStringLiteral("condenseFinetuneBatch"))->setValue(3);
+    form.findChild<QSpinBox*>(QStringLiteral("condenseFinetuneWarmup"))->setValue(2);
+    form.findChild<QDoubleSpinBox*>(QStringLiteral("condenseFinetuneWeightDecay"))->setValue(0.05);
+    form.findChild<QCheckBox*>(QStringLiteral("condenseFinetuneShared"))->setChecked(false);
+    planName->setText(QStringLiteral("my plan"));
+    form.setMethod(QStringLiteral("layer-drop"));
+    QCOMPARE(planName->placeholderText(), QStringLiteral("moe-i2 + layer-drop-1")); // after moe-i2
     const MethodParameters p = form.parameters();
+    QVERIFY(p.condenseByTarget);
+    QCOMPARE(p.condenseTargetParams, qint64(3456789));
+    QCOMPARE(p.condenseFinetuneBatch, 3);
+    QCOMPARE(p.condenseFinetuneWarmup, 2);
+    QCOMPARE(p.condenseFinetuneWeightDecay, 0.05);
+    QVERIFY(!p.condenseFinetuneShared);
+    QCOMPARE(p.planName, QStringLiteral("my plan"));
     QCOMPARE(p.expertScore, QStringLiteral("softmax"));
     QCOMPARE(p.maxSpan, 3);
     QVERIFY(p.sharedExperts);
@@ -185,6 +167,11 @@ void TestMethodOptions::fieldsShownCheckedAndKept()
     MethodParameters expected = p;
     expected.after.clear(); // a session's plan, not kept
     QCOMPARE(back, expected);
+    MethodParameters untouched; // keys absent: the defaults stay
+    settings.beginGroup(QStringLiteral("test-method-options-empty"));
+    moewb::gui::loadMethodParameters(settings, untouched);
+    settings.endGroup();
+    QCOMPARE(untouched, MethodParameters{});
 
     QVERIFY(
         moewb::gui::parseLayerList(QStringLiteral("1, 3-4,3")) == std::optional(std::vector<int>{1, 3, 4}));
@@ -289,6 +276,7 @@ void TestMethodOptions::slimmingOptions()
     QVERIFY(openDemoModel(w, "qwen"));
     w.setRunSettings(tinyRun(QStringLiteral("wanda")));
     field<QCheckBox>(w, "sharedExperts")->setChecked(true);
+    field<QLineEdit>(w, "planName")->setText(QStringLiteral("my wanda")); // its masks under masks/my-wanda
     QVERIFY(waitForJob(w, w.runMethod()));
     moewb::gui::RunSettings s = tinyRun(QStringLiteral("sparsegpt"));
     s.methodParameters.sharedExperts = false;
@@ -311,9 +299,11 @@ void TestMethodOptions::slimmingOptions()
         return slimExperts(*r.model, r.blocks.ids, so, into(tensors)).plan;
     };
     Tensors wanda, sparseGpt, sparseGptDefault, unused;
-    const Plan shared = slim(SlimMethod::Wanda, "wanda-unstructured-0.5", true, 128, 0.01, wanda);
-    const Plan routedOnly = slim(SlimMethod::Wanda, "wanda-unstructured-0.5", false, 128, 0.01, unused);
-    QVERIFY(planOf(session, "wanda-unstructured-0.5").steps == shared.steps);
+    const Plan shared = slim(SlimMethod::Wanda, "my wanda", true, 128, 0.01, wanda);
+    const Plan routedOnly = slim(SlimMethod::Wanda, "my wanda", false, 128, 0.01, unused);
+    QVERIFY(!session.plans().count("wanda-unstructured-0.5"));
+    QVERIFY(planOf(session, "my wanda").steps == shared.steps);
+    QVERIFY(!wanda.empty() && wanda.begin()->first.rfind("masks/my-wanda/", 0) == 0);
     QVERIFY(shared.steps.size() > routedOnly.steps.size());
     const auto tensors = sessionTensorSource(session);
     QVERIFY(largestDifference(wanda, tensors) == 0.0);
@@ -384,6 +374,8 @@ void TestMethodOptions::runAfterPlan()
     const Session session = savedSession(w, dir);
     const Plan base = planOf(session, "expert-drop-layerwise-0.25");
     const Plan gui = planOf(session, "expert-drop-layerwise-0.25 + layer-drop-1");
+    QCOMPARE(gui.parameters.value("second", nlohmann::json::object()).value("name", std::string()),
+        std::string("layer-drop-1")); // the method's own name, as composePlans records it
 
     const Reference r = qwen();
     auto copy = MoeModel::open(r.model->path(), r.model->options());

@@ -1,0 +1,33 @@
+#include "core/plan/plan_name.h"
+
+#include <algorithm>
+
+namespace moewb {
+
+PlanNameProblem planNameProblem(const std::string& name)
+{
+    const auto space = [](char c) { return c == ' '; };
+    if (std::all_of(name.begin(), name.end(), space))
+        return PlanNameProblem::Empty;
+    if (std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+        return PlanNameProblem::ControlChar;
+    if (space(name.front()) || space(name.back()))
+        return PlanNameProblem::OuterSpace;
+    if (name.size() > kMaxPlanNameLength)
+        return PlanNameProblem::TooLong;
+    return PlanNameProblem::None;
+}
+
+const char* planNameProblemText(PlanNameProblem problem)
+{
+    switch (problem) {
+    case PlanNameProblem::None: return "";
+    case PlanNameProblem::Empty: return "a plan name cannot be empty";
+    case PlanNameProblem::OuterSpace: return "a plan name cannot start or end with a space";
+    case PlanNameProblem::ControlChar: return "a plan name cannot hold tabs, line breaks or other control characters";
+    case PlanNameProblem::TooLong: return "a plan name is at most 200 bytes long";
+    }
+    return "";
+}
+
+} // namespace moewb

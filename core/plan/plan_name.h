@@ -1,0 +1,23 @@
+// Names users give plans (`moe-compress run --plan-name`, the GUI's Plan name field): what is refused.
+// A plan's name keys it in the session, titles it in the GUI's lists and summaries and, made safe by
+// planTensorPrefix, names the folder of its tensors; so a name must be visible text on one line.
+#pragma once
+#include <string>
+
+namespace moewb {
+
+enum class PlanNameProblem {
+    None,
+    Empty,          // empty or only spaces
+    OuterSpace,     // starts or ends with a space
+    ControlChar,    // a control character (tab, new line, ...)
+    TooLong,        // more than kMaxPlanNameLength bytes
+};
+
+constexpr size_t kMaxPlanNameLength = 200;
+
+PlanNameProblem planNameProblem(const std::string& name);
+// The problem in words ("" for None), for the CLI's messages (the GUI has its own, translated).
+const char* planNameProblemText(PlanNameProblem problem);
+
+} // namespace moewb
