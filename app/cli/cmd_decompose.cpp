@@ -95,7 +95,8 @@ void registerDecompose(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--svd", o->svd, "SVD mode")->check(CLI::IsMember({"plain", "activation"}))->capture_default_str();
     cmd->add_option("--layer-rank", o->layerRanks, "Average rank of one layer's experts, L=R (repeatable)");
     cmd->add_option("--expert-rank", o->expertRanks, "Rank of one expert, L:E=R, 0 = keep dense (repeatable)");
-    cmd->add_option("--plan-name", o->planName, "Name of the result plan (default: moe-i2, or moe-i2-lowrank with --no-pruning)");
+    cmd->add_option("--plan-name", o->planName, "Name of the result plan (default: moe-i2, or moe-i2-lowrank with --no-pruning)")
+        ->check(planName());
     cmd->add_option("--batch-tokens", o->batchTokens, "Tokens through a layer at once")->check(positiveNumber())->capture_default_str();
     cmd->add_option("--dtype", o->dtype, "Compute dtype")->check(CLI::IsMember({"fp32", "fp64", "bf16"}))->capture_default_str();
     cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();

@@ -149,7 +149,8 @@ void registerSearch(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--seed", o->seed, "Search seed")->capture_default_str();
     cmd->add_option("--dtype", o->dtype, "Compute dtype")->check(CLI::IsMember({"fp32", "fp64", "bf16"}))->capture_default_str();
     cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
-    cmd->add_option("--plan-name", o->planName, "Name of the plan in the session")->capture_default_str();
+    cmd->add_option("--plan-name", o->planName, "Name of the plan in the session")->capture_default_str()
+        ->check(planName());
     cmd->add_option("--baseline", o->baseline,
                     "Instead of searching: remove the same number of experts per layer by routing frequency "
                     "(least selected first) or at random (--seed); plan 'frequency' or 'random-SEED'")

@@ -2,6 +2,8 @@
 // answer "--lr: Value 0 not in range 0.000000 to 1797693134862315708...(300 more digits).000000" (and
 // "0 not in range 0" for a positive one); these say "--lr: must be above 0 (got 0)".
 #pragma once
+#include "core/plan/plan_name.h"
+
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
@@ -27,6 +29,14 @@ inline CLI::Validator numberAbove(bool allowZero)
 }
 
 } // namespace validators_detail
+
+// --plan-name: the rules for every plan name (core/plan/plan_name.h), e.g. "--plan-name: a plan name
+// cannot start or end with a space".
+inline CLI::Validator planName()
+{
+    return CLI::Validator(
+        [](std::string& text) -> std::string { return planNameProblemText(planNameProblem(text)); }, "NAME");
+}
 
 inline CLI::Validator positiveNumber() { return validators_detail::numberAbove(false); }
 inline CLI::Validator nonNegativeNumber() { return validators_detail::numberAbove(true); }

@@ -3,11 +3,11 @@
 
 #include "core/io/error.h"
 #include "core/plan/apply.h"
+#include "core/plan/plan_name.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <sstream>
 
 namespace moewb {
@@ -56,12 +56,9 @@ bool isRecoveredPlan(const Plan& plan)
 std::string recoveredPlanNameProblem(const std::vector<std::string>& plans, const std::vector<std::string>& recovered,
                                      const std::string& base, const std::string& name)
 {
-    if (name.empty())
-        return "the recovered plan needs a name";
-    if (std::isspace(static_cast<unsigned char>(name.front())) || std::isspace(static_cast<unsigned char>(name.back())))
-        return fmt::format("plan name '{}' begins or ends with a space", name);
-    if (std::any_of(name.begin(), name.end(), [](char c) { return std::iscntrl(static_cast<unsigned char>(c)); }))
-        return "the plan name holds a control character (a line break, a tab)";
+    // First the rules for every plan name (core/plan/plan_name.h), then those of a recovery.
+    if (const PlanNameProblem problem = planNameProblem(name); problem != PlanNameProblem::None)
+        return planNameProblemText(problem);
     if (name == base)
         return fmt::format("plan name '{}' is the plan being recovered; choose another name", name);
     const auto has = [](const std::vector<std::string>& list, const std::string& n) {

@@ -27,6 +27,9 @@ if cmp -s "$tmp/plan1" "$tmp/plan2" && [[ -s "$tmp/plan1" ]]; then echo "ok: sam
 expect 0 '"selection": "genetic"' -- "$bin" -t 1 search "$golden/mixtral" --session "$tmp/m.h5" \
     --calib "$tmp/calib.ids" -n 4 -s 32 --no-blocks --json
 expect 1 'holds no calibration settings; pass --calib FILE' -- "$bin" search "$golden/mixtral" --session "$tmp/new.h5"
+# Plan names follow the rules of every plan name (core/plan/plan_name.h), refused before any work.
+expect 105 '^--plan-name: a plan name cannot start or end with a space$' -- "$bin" search "$golden/mixtral" --session "$tmp/new.h5" --plan-name 'x '
+expect 105 '^--plan-name: a plan name cannot hold tabs, line breaks or other control characters$' -- "$bin" decompose "$golden/qwen2_moe" --session "$tmp/s.h5" --plan-name $'a\tb'
 expect 1 'no tokenizer.json in the model folder' -- "$bin" search "$golden/mixtral" --session "$tmp/new.h5" \
     --calib "$src/README.md"
 

@@ -36,7 +36,8 @@ TEST_CASE("the recovered plan's name: the default and the names refused")
     CHECK(!isRecoveredPlan(ed));
     CHECK(recoveredPlanNameProblem(session, "ed", "ed-lora").empty()); // a re-run replaces it
     CHECK(recoveredPlanNameProblem(session, "ed", "new").empty());
-    CHECK(recoveredPlanNameProblem(session, "ed", "").find("needs a name") != std::string::npos);
+    CHECK(recoveredPlanNameProblem(session, "ed", "").find("empty") != std::string::npos);
+    CHECK(recoveredPlanNameProblem(session, "ed", std::string(201, 'a')).find("200 bytes") != std::string::npos);
     CHECK(recoveredPlanNameProblem(session, "ed", " a").find("space") != std::string::npos);
     CHECK(recoveredPlanNameProblem(session, "ed", "a\nb").find("control") != std::string::npos);
     CHECK(recoveredPlanNameProblem(session, "ed-lora", "ed-lora").find("being recovered") != std::string::npos);
