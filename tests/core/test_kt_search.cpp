@@ -11,6 +11,7 @@
 #include "support/golden.h"
 #include "support/temp_dir.h"
 
+#include <ATen/Parallel.h>
 #include <doctest/doctest.h>
 #include <torch/types.h>
 
