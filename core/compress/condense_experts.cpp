@@ -97,11 +97,24 @@ CondensedLayerChoice searchExperts(const LayerRunner& runner, const LayerCapture
         normed.push_back(rmsNorm(residual.back(), w.postAttentionNorm, eps).reshape({rows * s, d}));
         shared.push_back(moe.shared ? sharedForward(moe, normed.back()) : torch::Tensor());
     }
-    // Layers after the condensed one, loaded once for all candidates.
+    // Layers after the condensed one, loaded once for all candidates where that holds one layer (the
+    // JS metric) or the model is resident anyway; a streamed model's KL candidates load and release
+    // each later layer per run, so the search never holds more than a layer or two of it.
     std::map<int, DecoderLayerWeights> later;
     std::map<int, const DecoderLayerWeights*> laterPtr;
-    for (int i = c.layer + 1; i < end; ++i)
-        laterPtr[i] = &later.emplace(i, model.layer(i)).first->second;
+    struct ReleaseLater {  // a streamed model's pages of the layers held here, also on Cancelled
+        const MoeModel& model;
+        const std::map<int, DecoderLayerWeights>& layers;
+        ~ReleaseLater()
+        {
+            if (!model.resident())
+                for (const auto& entry : layers)
+                    model.releaseLayerPages(entry.first);
+        }
+    } release{model, later};
+    if (model.resident() || end - c.layer <= 2)
+        for (int i = c.layer + 1; i < end; ++i)
+            laterPtr[i] = &later.emplace(i, model.layer(i)).first->second;
     auto withLayer = laterPtr;
     withLayer[c.layer] = &w;
     const auto ref = runner.run(c.blockInput, c.layer, end, withLayer);
@@ -157,9 +170,6 @@ CondensedLayerChoice searchExperts(const LayerRunner& runner, const LayerCapture
     }
     for (int e : choice.experts)
         choice.weights.push_back(gate.at(position(e)));
-    if (!model.resident())
-        for (const auto& entry : later)
-            model.releaseLayerPages(entry.first);
     return choice;
 }
 

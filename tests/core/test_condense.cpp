@@ -354,6 +354,36 @@ TEST_CASE("greedy expert and layer selection match a brute-force reference over 
     }
 }
 
+TEST_CASE("a streamed model condenses exactly as a resident one, and stays streamed")
+{
+    for (CondenseMetric metric : {CondenseMetric::HiddenJs, CondenseMetric::NextTokenKl}) {
+        CAPTURE(condenseMetricName(metric));
+        auto resident = openGolden("qwen2_moe");
+        auto streamed = MoeModel::open(GoldenSet("qwen2_moe").dir(), ComputeOptions{torch::kDouble, torch::kCPU});
+        REQUIRE(!streamed->resident());
+        const auto ids = tokens(resident->spec(), 3, 12);
+        CondenseOptions o;
+        o.layers = 2;
+        o.experts = 2;
+        o.metric = metric;
+        o.batchTokens = 24;
+        const auto a = condenseLayers(*resident, ids, o);
+        const auto b = condenseLayers(*streamed, ids, o);
+        CHECK(!streamed->resident());
+        CHECK(a.order == b.order);
+        REQUIRE(a.choices.size() == b.choices.size());
+        for (size_t i = 0; i < a.choices.size(); ++i) {
+            CHECK(a.choices[i].experts == b.choices[i].experts);
+            REQUIRE(a.choices[i].divergence.size() == b.choices[i].divergence.size());
+            for (size_t j = 0; j < a.choices[i].divergence.size(); ++j)
+                CHECK(b.choices[i].divergence[j] == doctest::Approx(a.choices[i].divergence[j]).epsilon(1e-12));
+        }
+        REQUIRE(a.layerDivergence.size() == b.layerDivergence.size());
+        for (size_t i = 0; i < a.layerDivergence.size(); ++i)
+            CHECK(b.layerDivergence[i] == doctest::Approx(a.layerDivergence[i]).epsilon(1e-12));
+    }
+}
+
 TEST_CASE("condense rejects impossible requests")
 {
     auto model = openGolden("qwen2_moe");
