@@ -235,7 +235,6 @@ void loadMethodParameters(QSettings& s, MethodParameters& p)
     p.condenseFinetuneWarmup = get("condense/finetuneWarmup", p.condenseFinetuneWarmup);
     p.condenseFinetuneWeightDecay = get("condense/finetuneWeightDecay", p.condenseFinetuneWeightDecay);
     p.condenseFinetuneShared = get("condense/finetuneShared", p.condenseFinetuneShared);
-    p.planName = get("planName", p.planName);
 }
 
 void saveMethodParameters(QSettings& s, const MethodParameters& p)
@@ -265,7 +264,6 @@ void saveMethodParameters(QSettings& s, const MethodParameters& p)
     s.setValue(QStringLiteral("condense/finetuneWarmup"), p.condenseFinetuneWarmup);
     s.setValue(QStringLiteral("condense/finetuneWeightDecay"), p.condenseFinetuneWeightDecay);
     s.setValue(QStringLiteral("condense/finetuneShared"), p.condenseFinetuneShared);
-    s.setValue(QStringLiteral("planName"), p.planName);
 }
 
 } // namespace moewb::gui

@@ -63,7 +63,8 @@ QString RecoverPanel::planNameProblem(const RecoverSettings& s, const QStringLis
 namespace {
 
 // Reads (save false) or writes every remembered field of `r` in QSettings group "recover": all but
-// the plan (the session's) and Resume (a choice for one run).
+// the plan (the session's), Resume and the result plan's name (choices for one run: a remembered name
+// would replace an earlier recovery of that name in a later run).
 void transfer(RecoverSettings& r, bool save)
 {
     QSettings s;
@@ -96,7 +97,6 @@ void transfer(RecoverSettings& r, bool save)
     io("dropout", r.dropout);
     io("targets", r.targets);
     io("seed", r.seed);
-    io("planName", r.planName);
     io("checkpointEvery", r.checkpointEvery);
 }
 

@@ -106,7 +106,7 @@ void TestRecoverCheckpoint::refusedNamesAndTargets()
     QCOMPARE(loaded.dropout, 0.1);
     QCOMPARE(loaded.targets, QStringLiteral("dense"));
     QCOMPARE(loaded.seed, quint64(11));
-    QCOMPARE(loaded.planName, QStringLiteral("mine"));
+    QVERIFY(loaded.planName.isEmpty()); // one run's choice: a remembered name would replace a recovery later
     QCOMPARE(loaded.checkpointEvery, 5);
     RecoverPanel fresh;
     fresh.setSettings(loaded);
