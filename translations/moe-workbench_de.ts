@@ -1465,6 +1465,10 @@
             <translation>Das Modell hat keine MoE-Schichten.</translation>
         </message>
         <message>
+            <source>The plan name is that of the plan this method runs after; choose another name.</source>
+            <translation>Der Planname ist der des Plans, nach dem diese Methode läuft; wählen Sie einen anderen Namen.</translation>
+        </message>
+        <message>
             <source>The learning rate must be above 0.</source>
             <translation>Die Lernrate muss größer als 0 sein.</translation>
         </message>

@@ -1465,6 +1465,10 @@
             <translation>模型没有 MoE 层。</translation>
         </message>
         <message>
+            <source>The plan name is that of the plan this method runs after; choose another name.</source>
+            <translation>计划名称与此方法所基于运行的计划相同；请另选一个名称。</translation>
+        </message>
+        <message>
             <source>The learning rate must be above 0.</source>
             <translation>学习率必须大于 0。</translation>
         </message>

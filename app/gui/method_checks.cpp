@@ -202,6 +202,9 @@ QList<ParameterIssue> checkMethodParameters(const QString& method, const MethodP
         error(QStringLiteral("method"), MethodChecks::tr("The model has no MoE layers."));
     if (const QString problem = planNameProblemMessage(p.planName); !p.planName.isEmpty() && !problem.isEmpty())
         error(QStringLiteral("planName"), problem);
+    else if (!p.after.isEmpty() && p.planName == p.after && method != QLatin1String("condense"))
+        error(QStringLiteral("planName"),
+            MethodChecks::tr("The plan name is that of the plan this method runs after; choose another name."));
     return issues;
 }
 

@@ -100,6 +100,9 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
         fail("Run method: {}", str(problem));
     const std::string planName = !p.planName.isEmpty() ? str(p.planName)
                                                        : work.prefix() + str(defaultPlanName(s.method, p));
+    // Its tensors would replace those of the plan it runs after, which the applied copy still reads.
+    if (work.base && planName == work.base->name)
+        fail("Run method: plan name '{}' is that of the plan this method runs after; choose another name", planName);
     Plan plan;
     if (method == "expert-drop") {
         stage(job, tr("Expert scores"));

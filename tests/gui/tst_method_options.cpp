@@ -369,6 +369,15 @@ void TestMethodOptions::runAfterPlan()
     QVERIFY(after && after->isVisibleTo(w.parameters()));
     QVERIFY(after->findData(QStringLiteral("expert-drop-layerwise-0.25")) > 0);
     choose(after, QStringLiteral("expert-drop-layerwise-0.25"));
+    // Named as the plan it runs after: its tensors would replace those the applied copy reads.
+    auto* name = field<QLineEdit>(w, "planName");
+    name->setText(QStringLiteral("expert-drop-layerwise-0.25"));
+    const auto issues = w.parameters()->issues();
+    QCOMPARE(issues.size(), 1);
+    QCOMPARE(issues.front().field, QStringLiteral("planName"));
+    QVERIFY2(issues.front().message.contains(QStringLiteral("runs after")), qPrintable(issues.front().message));
+    QCOMPARE(w.runMethod(), 0);
+    name->clear();
     QVERIFY(waitForJob(w, w.runMethod()));
     QCoreApplication::processEvents();
     QTemporaryDir dir;
