@@ -90,7 +90,11 @@ std::string recoveredPlanNameProblem(const Session& session, const std::string& 
 
 std::filesystem::path defaultLoraCheckpoint(const std::filesystem::path& session, const std::string& base)
 {
-    return std::filesystem::path(session.string() + "." + base + "-lora.ckpt");
+    // Beside the session whatever the plan's name: a '/' in it would point into a folder that may not
+    // exist (the run's last checkpoint, written before the plan is stored, would fail) or elsewhere.
+    std::string stem = base;
+    std::replace(stem.begin(), stem.end(), '/', '_');
+    return std::filesystem::path(session.string() + "." + stem + "-lora.ckpt");
 }
 
 void storeRecoveredPlan(Session& session, const Plan& base, const std::string& name,

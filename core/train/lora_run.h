@@ -39,7 +39,7 @@ std::string recoveredPlanNameProblem(const std::vector<std::string>& plans, cons
                                      const std::string& base, const std::string& name);
 
 // The default checkpoint file of a recovery of plan `base` in the session file `session`:
-// "<session>.<base>-lora.ckpt" beside it (finetune's --checkpoint default).
+// "<session>.<base>-lora.ckpt" beside it, a "/" in the name written "_" (finetune's --checkpoint default).
 std::filesystem::path defaultLoraCheckpoint(const std::filesystem::path& session, const std::string& base);
 
 // How a recovery ran, for the plan's "lora" parameters (besides the options and the result).

@@ -51,4 +51,7 @@ TEST_CASE("the default checkpoint sits beside the session, named after the recov
 {
     CHECK(defaultLoraCheckpoint("/tmp/s.h5", "ed").string() == "/tmp/s.h5.ed-lora.ckpt");
     CHECK(defaultLoraCheckpoint("s.h5", "moe-i2").string() == "s.h5.moe-i2-lora.ckpt");
+    const auto slashed = defaultLoraCheckpoint("/tmp/s.h5", "a/../b");
+    CHECK(slashed.string() == "/tmp/s.h5.a_.._b-lora.ckpt");
+    CHECK(slashed.parent_path() == "/tmp");
 }
