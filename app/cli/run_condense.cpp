@@ -68,6 +68,7 @@ void finetune(RunContext& ctx, const CondenseCliOptions& m, Plan& plan, const st
     ctx.session.setPlan(before);
     ctx.details["plan_before_finetune"] = before.name;
     const std::string prefix = planTensorPrefix("deltas", plan.name);
+    claimTensorFolder(ctx.session, prefix, plan.name, [](const std::string& name) { return planTensorPrefix("deltas", name); });
     removeSessionTensors(ctx.session, prefix);
     for (const auto& [name, t] : result.deltas)
         putSessionTensor(ctx.session, prefix + "/" + name, t);

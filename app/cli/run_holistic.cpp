@@ -212,6 +212,9 @@ Plan runSlimming(RunContext& context, SlimMethod method)
         name = work.base->name + " + " + name;
     const std::string planName = context.options.planName.empty() ? name : context.options.planName;
     so.tensorPrefix = slimmingTensorPrefix(planName);
+    for (const std::string kind : {"masks/", "deltas/"})
+        claimTensorFolder(context.session, kind + so.tensorPrefix, planName,
+                          [&kind](const std::string& name) { return kind + slimmingTensorPrefix(name); });
     if (work.base)
         for (const auto& step : work.base->steps)
             if (const auto* s = std::get_if<SparsifyMatrix>(&step))

@@ -156,8 +156,11 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
         so.batchTokens = s.batchTokens;
         so.progress = progressFn;
         so.tensorPrefix = slimmingTensorPrefix(planName);
-        removeSessionTensors(m_session, "masks/" + so.tensorPrefix); // a run of the same name before
-        removeSessionTensors(m_session, "deltas/" + so.tensorPrefix);
+        for (const std::string kind : {"masks/", "deltas/"}) {
+            claimTensorFolder(m_session, kind + so.tensorPrefix, planName,
+                [&kind](const std::string& name) { return kind + slimmingTensorPrefix(name); });
+            removeSessionTensors(m_session, kind + so.tensorPrefix); // a run of the same name before
+        }
         if (work.base)
             for (const auto& step : work.base->steps)
                 if (const auto* m = std::get_if<SparsifyMatrix>(&step))
@@ -257,6 +260,7 @@ void WorkerCore::condenseFinetuneStage(
     before.name = plan.name + "-no-finetune";
     m_session.setPlan(before);
     const std::string prefix = planTensorPrefix("deltas", plan.name);
+    claimTensorFolder(m_session, prefix, plan.name, [](const std::string& name) { return planTensorPrefix("deltas", name); });
     removeSessionTensors(m_session, prefix);
     for (const auto& [name, t] : result.deltas)
         putSessionTensor(m_session, prefix + "/" + name, t);

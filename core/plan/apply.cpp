@@ -10,6 +10,7 @@
 #include <torch/types.h>
 
 #include <algorithm>
+#include <functional>
 
 namespace moewb {
 
@@ -123,6 +124,21 @@ std::string planTensorPrefix(const std::string& kind, const std::string& planNam
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
             c = '_';
     return kind + "/" + safe;
+}
+
+void claimTensorFolder(const Session& session, const std::string& prefix, const std::string& planName,
+                       const std::function<std::string(const std::string&)>& folderOf)
+{
+    const std::string dir = prefix + "/";
+    for (const auto& [name, stored] : session.plans()) {
+        if (name == planName || folderOf(name) != prefix)
+            continue;
+        for (const std::string& tensor : stored.plan.tensorReferences())
+            if (tensor.compare(0, dir.size(), dir) == 0)
+                fail("plan name '{}' would store its tensors in {}, where plan '{}' keeps its own (the two names "
+                     "make the same folder name); choose another name",
+                     planName, dir, name);
+    }
 }
 
 void removeSessionTensors(Session& session, const std::string& prefix)
