@@ -30,6 +30,15 @@ QCPRange valueRange(std::initializer_list<const QCPGraph*> graphs, bool& found)
     }
     return range;
 }
+
+// A graph's points, (key, value) by key.
+QVector<QPointF> graphPoints(const QCPGraph* graph)
+{
+    QVector<QPointF> points;
+    for (auto it = graph->data()->constBegin(); it != graph->data()->constEnd(); ++it)
+        points << QPointF(it->key, it->value);
+    return points;
+}
 } // namespace
 
 LossCurve::LossCurve(QWidget* parent)
@@ -121,10 +130,12 @@ void LossCurve::placeKeptLabel()
 
 QVector<QPointF> LossCurve::heldOutLoss() const
 {
-    QVector<QPointF> points;
-    for (auto it = m_heldOutLoss->data()->constBegin(); it != m_heldOutLoss->data()->constEnd(); ++it)
-        points << QPointF(it->key, it->value);
-    return points;
+    return graphPoints(m_heldOutLoss);
+}
+
+QVector<QPointF> LossCurve::lossSeries() const
+{
+    return graphPoints(m_loss);
 }
 
 QString LossCurve::keptLabel() const

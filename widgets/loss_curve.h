@@ -40,6 +40,7 @@ public:
     int lossPoints() const;
     int perplexityPoints() const;
     double lossAt(int index) const; // in the order added
+    QVector<QPointF> lossSeries() const; // (step, loss) by step
     QVector<QPointF> heldOutLoss() const; // (step, value) by step; empty when not drawn
     long long keptStep() const { return m_kept; } // -1: no marker
     QString keptLabel() const; // the marker's text; empty without one

@@ -95,7 +95,9 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
         ProgressBar bar("fine-tune", static_cast<double>(o.fit.steps), "step");
         try {
             result = finetuneLora(*model, adapters, train, valid, o.fit,
-                                  [&](const FinetuneReport& r) { return bar.update(double(r.step) / double(r.steps)); });
+                                  [&](const FinetuneReport& r) { // the bar counts the steps trained now
+                                      return r.restored || bar.update(double(r.step) / double(r.steps));
+                                  });
         } catch (const Cancelled&) {
             if (!o.fit.checkpoint.empty())
                 fmt::print(stderr, "finetune: checkpoint in {}; continue with the same options and --resume\n",

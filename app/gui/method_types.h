@@ -129,6 +129,7 @@ struct LossPoint {
     // log perplexity, distill: the distillation loss); NaN when this step did not evaluate.
     double heldOutObjective = std::numeric_limits<double>::quiet_NaN();
     long long keptStep = -1; // the point after training: the kept adapters' step; -1 otherwise
+    bool restored = false;   // a step of the resumed checkpoint, reported again (FinetuneReport::restored)
 };
 
 } // namespace moewb::gui

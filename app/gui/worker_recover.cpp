@@ -5,7 +5,8 @@
 // (core/train/lora_run.h defaultLoraCheckpoint, so either can resume the other's run), held-out
 // perplexity at intervals and early stopping, on text or JSONL instruction pairs; the objective is the next-token cross-entropy or
 // distillation from the original model (a second copy without the plan, on the same device, as the
-// teacher, like `finetune --objective distill`); every step's loss goes to the GUI as it is made. The
+// teacher, like `finetune --objective distill`); every step's loss goes to the GUI as it is made (a
+// resumed run's earlier steps, which core reports again from the checkpoint, first). The
 // adapters become the plan "<plan>-lora" or the chosen name (the plan's steps + low-rank deltas;
 // storeRecoveredPlan, as finetune stores it) and their tensors go into the session, so Apply &
 // evaluate and export see the recovered model.
@@ -122,6 +123,7 @@ void WorkerCore::recover(int job, const RecoverSettings& r)
         [this, job, run](const FinetuneReport& report) {
             LossPoint point{run, report.step, report.steps, report.loss, report.lr,
                 report.heldOutPerplexity.value_or(kNaN), report.heldOutObjective.value_or(kNaN)};
+            point.restored = report.restored; // a resumed run's earlier steps come first: the curve is whole
             m_facade->post(job, Delivery::Live, [point](Worker& w) { Q_EMIT w.lossPointReady(point); });
             return progress(job, double(report.step) / double(std::max<int64_t>(1, report.steps)));
         });

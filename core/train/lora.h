@@ -98,6 +98,9 @@ struct FinetuneReport {
     // At an evaluation: the held-out value of the training objective (lm: mean CE = log perplexity;
     // distill: alpha T^2 KL + (1 - alpha) CE) and, for distill, its T^2 KL term (at T = 1 the KL).
     std::optional<double> heldOutObjective, heldOutKl;
+    // A step of the checkpoint being resumed, reported again before training continues (its loss, lr
+    // and evaluation as the interrupted run reported them); false for a step trained now.
+    bool restored = false;
 };
 
 struct FinetuneResult {
@@ -126,7 +129,9 @@ double lmLoss(const MoeModel& model, const torch::Tensor& windows, bool withGrad
 // Trains `adapters` (attached to `model`) on random windows of `train`; held-out evaluation on the
 // first evalBlocks windows of `heldOut` (consecutive windows of seqLen + 1 tokens from its start when
 // it holds that many; empty: no evaluation, no early stop). `onStep` returning
-// false stops (moewb::Cancelled after restoring the best adapters).
+// false stops (moewb::Cancelled after restoring the best adapters). A resumed run first reports the
+// steps its checkpoint holds, in order, with FinetuneReport::restored set (the evaluation before
+// training, step 0, is not a step: it is in the result's heldOut, as for a fresh run).
 FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters, const std::vector<int32_t>& train,
                             const std::vector<int32_t>& heldOut, const FinetuneOptions& options,
                             const std::function<bool(const FinetuneReport&)>& onStep = {});

@@ -1,6 +1,7 @@
 // The LoRA training loop (lora.h finetuneLora): AdamW with linear warm-up and decay, gradient
 // accumulation, text windows or padded instruction pairs with a masked loss, held-out evaluation of
-// the training objective with early stopping on it, and checkpoint/resume (lora_checkpoint.h).
+// the training objective with early stopping on it, and checkpoint/resume (lora_checkpoint.h; a
+// resumed run reports the checkpoint's steps again before it trains, so a live curve is whole).
 // Everything random in a step is drawn from the seed and the step number (batches) or from torch's
 // generator of the model's device, saved in the checkpoint (adapter dropout), so a resumed run
 // computes exactly what an uninterrupted one does. A checkpoint resumes on any device (its tensors
@@ -82,6 +83,36 @@ nlohmann::json identity(const FinetuneOptions& o, const std::vector<LoraAdapter>
     return id;
 }
 
+// Reports the steps a resumed checkpoint holds again (FinetuneReport::restored): each step's loss and
+// lr and, at the evaluated steps, the held-out values, as the interrupted run reported them. False
+// when `onStep` says stop.
+bool reportRestored(const FinetuneResult& r, const FinetuneOptions& o,
+                    const std::function<bool(const FinetuneReport&)>& onStep)
+{
+    size_t eval = 0;
+    while (eval < r.heldOut.size() && r.heldOut[eval].first == 0)
+        ++eval; // before training: not a step
+    for (size_t i = 0; i < r.losses.size(); ++i) {
+        FinetuneReport report;
+        report.restored = true;
+        report.step = static_cast<int64_t>(i) + 1;
+        report.steps = o.steps;
+        report.loss = r.losses[i];
+        report.lr = warmupLinearDecay(o.lr, o.warmupSteps, o.steps, static_cast<int64_t>(i));
+        if (eval < r.heldOut.size() && r.heldOut[eval].first == report.step) {
+            report.heldOutPerplexity = r.heldOut[eval].second;
+            if (eval < r.heldOutObjective.size())
+                report.heldOutObjective = r.heldOutObjective[eval];
+            if (eval < r.heldOutKl.size())
+                report.heldOutKl = r.heldOutKl[eval];
+            ++eval;
+        }
+        if (!onStep(report))
+            return false;
+    }
+    return true;
+}
+
 } // namespace
 
 FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters, const std::vector<int32_t>& train,
@@ -157,6 +188,11 @@ FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters,
     if (resumed) {
         loadCheckpoint(o.checkpoint, id, s, params, optimizer, model.options().device);
         before = s.result.seconds;
+        if (onStep && !reportRestored(s.result, o, onStep)) { // the checkpoint stays as it was
+            if (evaluate)
+                restore();
+            throw Cancelled();
+        }
     } else if (evaluate) {
         record(0, evaluateHeldOut(), nullptr);
         snapshot();

@@ -3,8 +3,8 @@
 // and never changes a non-LoRA weight, the merged plan (low-rank deltas, including on factored experts)
 // computes what the adapters computed, also after an export and a reload; zero steps change nothing;
 // instruction pairs are batched with the prompt and the padding masked (hand-computed loss); a run
-// interrupted and resumed from its checkpoint ends exactly where an uninterrupted one does; the PEFT
-// adapter export. The distillation objective: test_lora_distill.cpp.
+// interrupted and resumed from its checkpoint ends exactly where an uninterrupted one does (and first
+// reports the checkpoint's steps again, as that run reported them); the PEFT adapter export. The distillation objective: test_lora_distill.cpp.
 #include "core/export/export.h"
 #include "core/io/error.h"
 #include "core/io/safetensors.h"
@@ -373,7 +373,14 @@ TEST_CASE("a run interrupted and resumed from its checkpoint equals an uninterru
             auto result = finetuneLora(*model, adapters, *data, periodic(300, 40), fo, onStep);
             return std::pair{result, loraTensors(adapters, "x")};
         };
-        const auto [whole, wholeTensors] = run(base, {});
+        std::vector<FinetuneReport> wholeReports, resumedReports;
+        const auto collect = [](std::vector<FinetuneReport>& into) {
+            return [&into](const FinetuneReport& r) {
+                into.push_back(r);
+                return true;
+            };
+        };
+        const auto [whole, wholeTensors] = run(base, collect(wholeReports));
         test::TempDir dir;
         FinetuneOptions fo = base;
         fo.checkpoint = dir.path / "ft" / "checkpoint.pt";
@@ -381,8 +388,25 @@ TEST_CASE("a run interrupted and resumed from its checkpoint equals an uninterru
         fo.resume = true;
         CHECK_THROWS_AS(run(fo, [](const FinetuneReport& r) { return r.step < 3; }), Cancelled);
         CHECK(std::filesystem::exists(fo.checkpoint));
-        const auto [resumed, resumedTensors] = run(fo, {});
+        const auto [resumed, resumedTensors] = run(fo, collect(resumedReports));
         CHECK(resumed.resumedFromStep == 3);
+        // The resumed run reports the checkpoint's steps again (restored), then its own: the reports of
+        // the uninterrupted run, held-out evaluations (step 2) included.
+        REQUIRE(resumedReports.size() == wholeReports.size());
+        for (size_t i = 0; i < wholeReports.size(); ++i) {
+            const FinetuneReport &a = resumedReports[i], &b = wholeReports[i];
+            CAPTURE(i);
+            CHECK(a.restored == (i < 3));
+            CHECK_FALSE(b.restored);
+            CHECK(a.step == b.step);
+            CHECK(a.steps == b.steps);
+            CHECK(a.loss == b.loss);
+            CHECK(a.lr == b.lr);
+            CHECK(a.heldOutPerplexity == b.heldOutPerplexity);
+            CHECK(a.heldOutObjective == b.heldOutObjective);
+            CHECK(a.heldOutKl == b.heldOutKl);
+        }
+        CHECK(resumedReports[1].heldOutPerplexity.has_value());
         CHECK(resumed.steps == whole.steps);
         CHECK(resumed.losses == whole.losses);
         CHECK(resumed.heldOut == whole.heldOut);

@@ -186,8 +186,10 @@ void TestRecoverCheckpoint::settingsReachCore()
 // Checkpoint every 2 steps of a long run in a saved session: finetune's default file beside it is
 // there once step 3 is reported (step 2's checkpoint; none before the run, Resume disabled); Cancel
 // says where it is and enables Resume, whose tooltip names it. core's finetuneLora resuming that file
-// as `finetune --resume` does starts after the GUI's last step (not at step 1) and, cancelled at its
-// first step, checkpoints it; Resume in the GUI then continues at the step after that.
+// as `finetune --resume` does reports the checkpoint's steps again (restored: the GUI's values) and
+// trains from after the GUI's last step (not at step 1); cancelled at its first trained step, it
+// checkpoints it. Resume in the GUI then draws the checkpoint's steps 1..k (the GUI's and core's values)
+// and continues at k + 1 on the same curve.
 void TestRecoverCheckpoint::checkpointAndResume()
 {
     MOEWB_REQUIRE_DEMO_MODEL("qwen");
@@ -224,11 +226,25 @@ void TestRecoverCheckpoint::checkpointAndResume()
     QVERIFY(resume->isEnabled());
     QVERIFY(resume->toolTip().contains(ckpt));
 
+    QVector<double> guiLosses; // the first run's points, steps 1..k
+    for (const auto& args : points) {
+        const auto p = args.at(0).value<moewb::gui::LossPoint>();
+        QVERIFY(!p.restored);
+        QCOMPARE(p.step, guiLosses.size() + 1LL);
+        guiLosses << p.loss;
+    }
+
     using namespace moewb;
     const Session session = Session::open(file.toStdString());
     int64_t coreStep = 0;
+    QVector<double> losses; // steps 1.. as core reports them: the checkpoint's again, then its own step
     try {
         coreRun(session, typed, ckpt.toStdString(), [&](const FinetuneReport& report) {
+            if (report.step != losses.size() + 1)
+                return false; // out of order: coreStep stays 0 and the check below fails
+            losses << report.loss;
+            if (report.restored)
+                return true;
             coreStep = report.step;
             return false; // stop at once: the checkpoint now holds this step
         });
@@ -237,15 +253,45 @@ void TestRecoverCheckpoint::checkpointAndResume()
     qInfo("the GUI reported %d steps before the cancel; core resumed its checkpoint at step %lld",
         int(points.size()), static_cast<long long>(coreStep));
     QVERIFY(coreStep > 3);
+    QCOMPARE(losses.size(), coreStep);
+    QVERIFY(guiLosses.size() < coreStep);
+    for (int i = 0; i < guiLosses.size(); ++i) // the checkpoint's steps, reported again: the GUI's values
+        QCOMPARE(losses[i], guiLosses[i]);
 
+    // The resumed run's curve is whole: steps 1..coreStep from the checkpoint (the GUI's first run's and
+    // core's values), then the steps trained now from coreStep + 1 on.
     resume->setChecked(true);
     QVERIFY(panel->settings().resume);
     points.clear();
     QVERIFY(w.recover(panel->settings()) > 0);
-    QVERIFY(points.wait(120000));
-    const auto first = points.front().at(0).value<moewb::gui::LossPoint>();
-    qInfo("the GUI's resumed run began at step %lld", first.step);
-    QCOMPARE(first.step, coreStep + 1);
+    const auto trained = [&] {
+        for (const auto& args : points)
+            if (!args.at(0).value<moewb::gui::LossPoint>().restored)
+                return true;
+        return false;
+    };
+    QVERIFY(QTest::qWaitFor(trained, 120000));
+    const auto series = w.lossCurve()->lossSeries(); // before the cancel, which drops later points
+    qInfo("the resumed curve: %d points before the cancel, the first trained step %lld", int(series.size()),
+        points.at(int(coreStep)).at(0).value<moewb::gui::LossPoint>().step);
+    QVERIFY(series.size() > coreStep);
+    for (int i = 0; i <= coreStep; ++i) {
+        const auto p = points.at(i).at(0).value<moewb::gui::LossPoint>();
+        QCOMPARE(p.step, i + 1LL);
+        QCOMPARE(p.restored, i < coreStep);
+        QCOMPARE(series[i].x(), double(i + 1));
+        if (i < coreStep)
+            QCOMPARE(series[i].y(), losses[i]);
+        if (i < guiLosses.size()) // the first run's points, drawn again with its values
+            QCOMPARE(series[i].y(), guiLosses[i]);
+        QCOMPARE(w.lossCurve()->lossAt(i), series[i].y());
+    }
+    QCOMPARE(series[int(coreStep)].y(), points.at(int(coreStep)).at(0).value<moewb::gui::LossPoint>().loss);
+    QString drawn;
+    for (int i = 0; i <= coreStep; ++i)
+        drawn += QStringLiteral(" %1:%2").arg(series[i].x()).arg(series[i].y(), 0, 'f', 6);
+    qInfo("steps drawn (first run %d steps, core %lld, resumed from then on):%s", int(guiLosses.size()),
+        static_cast<long long>(coreStep), qPrintable(drawn));
     w.cancel();
     QVERIFY(cancelled.wait(10000));
 }
