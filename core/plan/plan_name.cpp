@@ -11,6 +11,10 @@ PlanNameProblem planNameProblem(const std::string& name)
         return PlanNameProblem::Empty;
     if (std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
         return PlanNameProblem::ControlChar;
+    // UTF-8 line breaks outside ASCII: U+0085 (next line), U+2028 / U+2029 (line / paragraph separator).
+    for (const char* lineBreak : {"\xC2\x85", "\xE2\x80\xA8", "\xE2\x80\xA9"})
+        if (name.find(lineBreak) != std::string::npos)
+            return PlanNameProblem::ControlChar;
     if (space(name.front()) || space(name.back()))
         return PlanNameProblem::OuterSpace;
     if (name.size() > kMaxPlanNameLength)

@@ -10,7 +10,7 @@ enum class PlanNameProblem {
     None,
     Empty,          // empty or only spaces
     OuterSpace,     // starts or ends with a space
-    ControlChar,    // a control character (tab, new line, ...)
+    ControlChar,    // a control character (tab, new line, ...) or a Unicode line break (U+0085, U+2028, U+2029)
     TooLong,        // more than kMaxPlanNameLength bytes
 };
 

@@ -335,6 +335,9 @@ TEST_CASE("plan names: visible text on one line, at most 200 bytes")
     CHECK(moewb::planNameProblem("cd ") == P::OuterSpace);
     CHECK(moewb::planNameProblem("a\tb") == P::ControlChar);
     CHECK(moewb::planNameProblem("a\nb") == P::ControlChar);
+    CHECK(moewb::planNameProblem("a\xE2\x80\xA8" "b") == P::ControlChar); // U+2028 line separator
+    CHECK(moewb::planNameProblem("a\xC2\x85" "b") == P::ControlChar);     // U+0085 next line
+    CHECK(moewb::planNameProblem("\xE5\x89\xAA\xE6\x9E\x9D") == P::None); // Chinese text stays allowed
     CHECK(moewb::planNameProblem(std::string(200, 'x')) == P::None);
     CHECK(moewb::planNameProblem(std::string(201, 'x')) == P::TooLong);
     CHECK(std::string(moewb::planNameProblemText(P::OuterSpace)).find("space") != std::string::npos);
