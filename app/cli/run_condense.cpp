@@ -62,22 +62,8 @@ void finetune(RunContext& ctx, const CondenseCliOptions& m, Plan& plan, const st
             return bar.update(double(s.step) / double(s.steps));
         });
     }
-    // The plan before fine-tuning stays in the session too, for comparisons.
-    Plan before = plan;
-    before.name = plan.name + "-no-finetune";
-    ctx.session.setPlan(before);
-    ctx.details["plan_before_finetune"] = before.name;
-    const std::string prefix = planTensorPrefix("deltas", plan.name);
-    claimTensorFolder(ctx.session, prefix, plan.name, [](const std::string& name) { return planTensorPrefix("deltas", name); });
-    removeSessionTensors(ctx.session, prefix);
-    for (const auto& [name, t] : result.deltas)
-        putSessionTensor(ctx.session, prefix + "/" + name, t);
-    for (auto& step : condenseDeltaSteps(result, prefix))
-        plan.steps.push_back(step);
-    plan.parameters["finetune"] = {{"steps", fit.steps},        {"lr", fit.lr},
-                                   {"batch_size", fit.batchSize}, {"warmup_steps", fit.warmupSteps},
-                                   {"weight_decay", fit.weightDecay}, {"shared_experts", fit.sharedExperts},
-                                   {"train", m.train},          {"losses", result.losses}};
+    storeCondenseFinetune(ctx.session, plan, result, fit, m.train);
+    ctx.details["plan_before_finetune"] = plan.name + "-no-finetune";
     ctx.timings.emplace_back("condense finetune", result.seconds);
     ctx.details["finetune"] = {{"steps", fit.steps},
                                {"trainable_parameters", result.trainableParameters},

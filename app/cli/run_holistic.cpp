@@ -213,7 +213,7 @@ Plan runSlimming(RunContext& context, SlimMethod method)
     const std::string planName = context.options.planName.empty() ? name : context.options.planName;
     so.tensorPrefix = slimmingTensorPrefix(planName);
     for (const std::string kind : {"masks/", "deltas/"})
-        claimTensorFolder(context.session, kind + so.tensorPrefix, planName,
+        claimTensorFolder(context.session, planName,
                           [&kind](const std::string& name) { return kind + slimmingTensorPrefix(name); });
     if (work.base)
         for (const auto& step : work.base->steps)

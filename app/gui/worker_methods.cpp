@@ -157,8 +157,8 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
         so.progress = progressFn;
         so.tensorPrefix = slimmingTensorPrefix(planName);
         for (const std::string kind : {"masks/", "deltas/"}) {
-            claimTensorFolder(m_session, kind + so.tensorPrefix, planName,
-                [&kind](const std::string& name) { return kind + slimmingTensorPrefix(name); });
+            claimTensorFolder(
+                m_session, planName, [&kind](const std::string& name) { return kind + slimmingTensorPrefix(name); });
             removeSessionTensors(m_session, kind + so.tensorPrefix); // a run of the same name before
         }
         if (work.base)
@@ -256,19 +256,7 @@ void WorkerCore::condenseFinetuneStage(
     if (!checkpoint(job))
         throw Cancelled();
 
-    Plan before = plan; // the plan before fine-tuning stays in the session too, for comparisons
-    before.name = plan.name + "-no-finetune";
-    m_session.setPlan(before);
-    const std::string prefix = planTensorPrefix("deltas", plan.name);
-    claimTensorFolder(m_session, prefix, plan.name, [](const std::string& name) { return planTensorPrefix("deltas", name); });
-    removeSessionTensors(m_session, prefix);
-    for (const auto& [name, t] : result.deltas)
-        putSessionTensor(m_session, prefix + "/" + name, t);
-    for (auto& step : condenseDeltaSteps(result, prefix))
-        plan.steps.push_back(step);
-    plan.parameters["finetune"] = {{"steps", fit.steps}, {"lr", fit.lr}, {"batch_size", fit.batchSize},
-        {"warmup_steps", fit.warmupSteps}, {"weight_decay", fit.weightDecay},
-        {"shared_experts", fit.sharedExperts}, {"train", str(trainPath)}, {"losses", result.losses}};
+    storeCondenseFinetune(m_session, plan, result, fit, str(trainPath));
     m_session.provenance().timings["condense finetune"] = result.seconds;
 }
 

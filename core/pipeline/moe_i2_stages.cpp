@@ -56,8 +56,9 @@ DecomposeStageResult decomposeIntoSession(const std::filesystem::path& modelPath
     if (!options.pruningPlan.empty())
         out.result.plan.parameters["pruning_plan"] = options.pruningPlan;
 
-    claimTensorFolder(session, d.factorPrefix, d.planName,
-                      [](const std::string& name) { return planTensorPrefix("factors", name); });
+    claimTensorFolder(session, d.planName, [&d](const std::string& name) {
+        return name == d.planName ? d.factorPrefix : planTensorPrefix("factors", name);
+    });
     removeSessionTensors(session, d.factorPrefix);
     for (const auto& [name, tensor] : out.result.factors)
         putSessionTensor(session, name, tensor.dtype() == torch::kDouble ? tensor.to(torch::kFloat) : tensor);

@@ -126,10 +126,10 @@ std::string planTensorPrefix(const std::string& kind, const std::string& planNam
     return kind + "/" + safe;
 }
 
-void claimTensorFolder(const Session& session, const std::string& prefix, const std::string& planName,
+void claimTensorFolder(const Session& session, const std::string& planName,
                        const std::function<std::string(const std::string&)>& folderOf)
 {
-    const std::string dir = prefix + "/";
+    const std::string prefix = folderOf(planName), dir = prefix + "/";
     for (const auto& [name, stored] : session.plans()) {
         if (name == planName || folderOf(name) != prefix)
             continue;

@@ -29,11 +29,12 @@ torch::Tensor sessionTensor(const Session& session, const std::string& name);
 // Where a plan's own tensors live in the store: "<kind>/<plan name>" ("factors/moe-i2",
 // "lora/moe-i2-lora") with characters other than [A-Za-z0-9._-] in the name replaced by '_'.
 std::string planTensorPrefix(const std::string& kind, const std::string& planName);
-// Refuses (moewb::Error naming both plans) to store plan `planName`'s tensors under "<prefix>/" when
-// another plan whose name `folderOf` maps to the same prefix keeps tensors there: different names can
-// make one folder name (planTensorPrefix("deltas", "a b") == planTensorPrefix("deltas", "a_b"), and
-// every non-ASCII name of a length), and removing the folder before a run would break that plan.
-void claimTensorFolder(const Session& session, const std::string& prefix, const std::string& planName,
+// Refuses (moewb::Error naming both plans) to store plan `planName`'s tensors under
+// "<folderOf(planName)>/" when another plan whose name `folderOf` maps to the same folder keeps tensors
+// there: different names can make one folder name (planTensorPrefix("deltas", "a b") ==
+// planTensorPrefix("deltas", "a_b"), and every non-ASCII name of a length), and removing the folder
+// before a run would break that plan.
+void claimTensorFolder(const Session& session, const std::string& planName,
                        const std::function<std::string(const std::string&)>& folderOf);
 // Removes every tensor of the store under "<prefix>/" (a plan's tensors before they are recomputed).
 void removeSessionTensors(Session& session, const std::string& prefix);

@@ -4,6 +4,8 @@
 #include "core/io/error.h"
 #include "core/io/splitmix.h"
 #include "core/io/tensor_layout.h"
+#include "core/plan/apply.h"
+#include "core/session/session.h"
 #include "core/train/lora_data.h"
 #include "core/train/schedule.h"
 
@@ -187,6 +189,30 @@ std::vector<ApplyDelta> condenseDeltaSteps(const CondenseFinetuneResult& result,
     for (const auto& name : result.parameters)
         out.push_back({name, DeltaKind::Dense, {prefix + "/" + name}, 1.0});
     return out;
+}
+
+void storeCondenseFinetune(Session& session, Plan& plan, const CondenseFinetuneResult& result,
+                           const CondenseFinetuneOptions& options, const std::string& trainPath)
+{
+    const auto folderOf = [](const std::string& name) { return planTensorPrefix("deltas", name); };
+    claimTensorFolder(session, plan.name, folderOf);
+    Plan before = plan; // the plan before fine-tuning stays in the session too, for comparisons
+    before.name = plan.name + "-no-finetune";
+    session.setPlan(before);
+    const std::string prefix = folderOf(plan.name);
+    removeSessionTensors(session, prefix);
+    for (const auto& [name, t] : result.deltas)
+        putSessionTensor(session, prefix + "/" + name, t);
+    for (auto& step : condenseDeltaSteps(result, prefix))
+        plan.steps.push_back(step);
+    plan.parameters["finetune"] = {{"steps", options.steps},
+                                   {"lr", options.lr},
+                                   {"batch_size", options.batchSize},
+                                   {"warmup_steps", options.warmupSteps},
+                                   {"weight_decay", options.weightDecay},
+                                   {"shared_experts", options.sharedExperts},
+                                   {"train", trainPath},
+                                   {"losses", result.losses}};
 }
 
 } // namespace moewb

@@ -16,6 +16,8 @@
 
 namespace moewb {
 
+class Session;
+
 struct CondenseFinetuneOptions {
     int64_t steps = 50;
     int64_t batchSize = 8, seqLen = 128;
@@ -62,5 +64,13 @@ CondenseFinetuneResult finetuneCondensed(MoeModel& model, const std::vector<int>
 
 // The deltas as plan steps; tensor names "<prefix>/<parameter>".
 std::vector<ApplyDelta> condenseDeltaSteps(const CondenseFinetuneResult& result, const std::string& prefix);
+
+// Stores a fine-tuning of CD-MoE plan `plan` (what `run --method condense` and the GUI both do):
+// the plan as it was, as "<name>-no-finetune"; the deltas under planTensorPrefix("deltas", name)
+// (refused when another plan keeps its tensors there, see claimTensorFolder), replacing an earlier
+// run's; `plan` gains their apply_delta steps and parameters.finetune (the options, `trainPath`, the
+// losses). The caller stores `plan` itself.
+void storeCondenseFinetune(Session& session, Plan& plan, const CondenseFinetuneResult& result,
+                           const CondenseFinetuneOptions& options, const std::string& trainPath);
 
 } // namespace moewb

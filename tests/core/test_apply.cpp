@@ -220,20 +220,19 @@ TEST_CASE("a plan's tensor folder is refused when another name makes the same fo
     // Every non-ASCII byte becomes '_': two Chinese names of one length make one folder.
     const std::string first = "剪枝一", second = "剪枝二";
     REQUIRE(folderOf(first) == folderOf(second));
-    const std::string prefix = folderOf(second);
     Plan kept{first, "cd-moe", {}, {}};
     kept.steps.push_back(ApplyDelta{"model.layers.0.mlp.shared_expert.up_proj.weight", DeltaKind::Dense,
                                     {folderOf(first) + "/up"}, 1.0});
     session.setPlan(kept);
     const std::string owner = "where plan '" + first + "' keeps its own";
-    CHECK_THROWS_WITH_AS(claimTensorFolder(session, prefix, second, folderOf), doctest::Contains(owner.c_str()), Error);
+    CHECK_THROWS_WITH_AS(claimTensorFolder(session, second, folderOf), doctest::Contains(owner.c_str()), Error);
     // The plan itself may replace its own tensors (a re-run), and another folder is free.
-    CHECK_NOTHROW(claimTensorFolder(session, prefix, first, folderOf));
-    CHECK_NOTHROW(claimTensorFolder(session, folderOf("other"), "other", folderOf));
+    CHECK_NOTHROW(claimTensorFolder(session, first, folderOf));
+    CHECK_NOTHROW(claimTensorFolder(session, "other", folderOf));
     // A plan that only refers to those tensors under another name of its own (a plan composed after
     // it) does not own the folder: it is not the name's folder.
     Session composed;
     Plan after{first + " + layer-drop-1", "composed", {}, kept.steps};
     composed.setPlan(after);
-    CHECK_NOTHROW(claimTensorFolder(composed, prefix, second, folderOf));
+    CHECK_NOTHROW(claimTensorFolder(composed, second, folderOf));
 }
