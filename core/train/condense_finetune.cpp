@@ -109,6 +109,7 @@ CondenseFinetuneResult finetuneCondensed(MoeModel& model, const std::vector<int>
         fail("condense fine-tuning: steps and batch size must be at least 1 (got {} and {})", o.steps, o.batchSize);
     if (layers.empty())
         fail("condense fine-tuning: no condensed layers to train");
+    checkTrainingLength(model.spec(), o.seqLen);
     CondenseFinetuneResult result;
     const auto start = std::chrono::steady_clock::now();
     const auto names = condensedTrainableNames(model, layers, o.sharedExperts);

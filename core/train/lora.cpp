@@ -64,11 +64,11 @@ std::vector<LoraAdapter> attachLora(MoeModel& model, const LoraOptions& o)
             if (l.factored()) {
                 std::tie(l.innerLoraA, l.innerLoraB) = newAdapter(l.b.size(1), l.b.size(0), o.rank, to, gen);
                 std::tie(l.loraA, l.loraB) = newAdapter(l.a.size(1), l.a.size(0), o.rank, to, gen);
-                adapters.push_back({name + ".B", l.innerLoraA, l.innerLoraB, scale});
-                adapters.push_back({name + ".A", l.loraA, l.loraB, scale});
+                adapters.push_back({name + ".B", l.innerLoraA, l.innerLoraB, scale, o.dropout});
+                adapters.push_back({name + ".A", l.loraA, l.loraB, scale, o.dropout});
             } else {
                 std::tie(l.loraA, l.loraB) = newAdapter(l.weight.size(1), l.weight.size(0), o.rank, to, gen);
-                adapters.push_back({name, l.loraA, l.loraB, scale});
+                adapters.push_back({name, l.loraA, l.loraB, scale, o.dropout});
             }
         });
         model.setLayer(i, std::move(w));

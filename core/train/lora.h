@@ -34,6 +34,7 @@ struct LoraAdapter {
     torch::Tensor down;    // [r, in]  (PEFT's lora_A), Kaiming-uniform initialised
     torch::Tensor up;      // [out, r] (PEFT's lora_B), zero initialised: the model starts unchanged
     double scale = 1.0;
+    double dropout = 0.0;  // on the adapter's input while training (PEFT's lora_dropout)
 };
 
 // Attaches adapters to every targeted linear of a resident model (fp32 or fp64) and returns them.

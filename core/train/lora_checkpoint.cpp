@@ -47,7 +47,7 @@ nlohmann::json checkpointState(const nlohmann::json& id, const LoopState& s)
         heldOut.push_back({step, ppl});
     // held_out_objective, held_out_kl and best_objective came with early stopping on the held-out
     // distillation objective; a distillation checkpoint without them is refused (restoreProgress).
-    return {{"format", kFormat}, {"version", 1}, {"identity", id}, {"step", s.step},
+    return {{"format", kFormat}, {"version", 2}, {"identity", id}, {"step", s.step},
             {"since_best", s.sinceBest}, {"stopped", s.stopped}, {"losses", s.result.losses},
             {"held_out", heldOut}, {"held_out_objective", s.result.heldOutObjective},
             {"held_out_kl", s.result.heldOutKl}, {"best_step", s.result.bestStep},
@@ -59,7 +59,11 @@ void restoreProgress(const nlohmann::json& state, const nlohmann::json& id, cons
 {
     if (!state.is_object() || state.value("format", "") != kFormat)
         fail("{}: not a fine-tuning checkpoint", path.string());
-    if (state.at("identity") != id)
+    // Version 1 identities had no lora_dropout: such a checkpoint resumes with any dropout, as it did.
+    nlohmann::json expected = id;
+    if (state.value("version", 1) < 2)
+        expected.erase("lora_dropout");
+    if (state.at("identity") != expected)
         fail("{}: was written by a fine-tuning run with other settings, adapters or data; remove it or start "
              "without --resume",
              path.string());

@@ -3,6 +3,7 @@
 
 #include "core/calib/dataset.h"
 #include "core/io/error.h"
+#include "core/io/model_spec.h"
 #include "core/io/tokenizer.h"
 
 #include <nlohmann/json.hpp>
@@ -14,6 +15,13 @@
 #include <sstream>
 
 namespace moewb {
+
+void checkTrainingLength(const ModelSpec& spec, int64_t seqLen)
+{
+    if (spec.maxPositionEmbeddings > 0 && seqLen > spec.maxPositionEmbeddings)
+        fail("fine-tuning: sequence length {} is longer than the model's {} positions (max_position_embeddings)",
+             seqLen, spec.maxPositionEmbeddings);
+}
 
 namespace fs = std::filesystem;
 

@@ -18,6 +18,11 @@
 namespace moewb {
 
 class Tokenizer;
+struct ModelSpec;
+
+// Refuses training sequences (seqLen input tokens) longer than the model's positions
+// (max_position_embeddings, when the config gives it): moewb::Error naming both.
+void checkTrainingLength(const ModelSpec& spec, int64_t seqLen);
 
 // Target value that the loss ignores (PyTorch's and transformers' -100).
 inline constexpr int64_t kIgnoreTarget = -100;

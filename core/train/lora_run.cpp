@@ -1,6 +1,7 @@
 // What finetune and the GUI's Recover share around finetuneLora (lora_run.h).
 #include "core/train/lora_run.h"
 
+#include "core/calib/dataset.h"
 #include "core/io/error.h"
 #include "core/plan/apply.h"
 #include "core/plan/plan_name.h"
@@ -94,7 +95,20 @@ std::filesystem::path defaultLoraCheckpoint(const std::filesystem::path& session
     // exist (the run's last checkpoint, written before the plan is stored, would fail) or elsewhere.
     std::string stem = base;
     std::replace(stem.begin(), stem.end(), '/', '_');
-    return std::filesystem::path(session.string() + "." + stem + "-lora.ckpt");
+    // A file name holds at most 255 bytes (NAME_MAX): a long plan name (up to 200 bytes, more for
+    // derived names like "<plan> + <method>") beside a long session name keeps its first bytes, cut
+    // at a character boundary, and the FNV-1a hash of the whole name, so names stay apart.
+    const std::string sessionName = session.filename().string(), suffix = "-lora.ckpt";
+    constexpr size_t kNameMax = 255, kHash = 17; // "-" + 16 hex digits
+    if (sessionName.size() + 1 + stem.size() + suffix.size() > kNameMax) {
+        Fnv1a64Hash hash;
+        hash.add(base);
+        size_t keep = kNameMax - std::min(kNameMax, sessionName.size() + 1 + suffix.size() + kHash);
+        while (keep > 0 && keep < stem.size() && (static_cast<unsigned char>(stem[keep]) & 0xC0) == 0x80)
+            --keep; // not inside a UTF-8 sequence
+        stem = stem.substr(0, std::min(keep, stem.size())) + "-" + hash.hex();
+    }
+    return std::filesystem::path(session.string() + "." + stem + suffix);
 }
 
 void storeRecoveredPlan(Session& session, const Plan& base, const std::string& name,

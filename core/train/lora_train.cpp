@@ -76,6 +76,9 @@ nlohmann::json identity(const FinetuneOptions& o, const std::vector<LoraAdapter>
                       {"eval_every", o.evalEvery}, {"eval_blocks", o.evalBlocks}, {"patience", o.patience}, {"seed", o.seed},
                       {"adapters", shapes}, {"data", data.pairs.empty() ? "text" : "pairs"},
                       {"data_size", data.pairs.empty() ? data.text.size() : data.pairs.size()}, {"held_out", heldOut.size()}};
+    // The dropout changes every step's noise (version 1 checkpoints did not record it: restoreProgress
+    // compares them without it).
+    id["lora_dropout"] = adapters.empty() ? 0.0 : adapters.front().dropout;
     // Lm adds nothing, so checkpoints written before the objective existed still resume.
     if (o.objective != FinetuneObjective::Lm)
         id.update({{"objective", objectiveName(o.objective)}, {"temperature", o.temperature},
@@ -139,6 +142,7 @@ FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters,
     if (data.pairs.empty() && static_cast<int64_t>(data.text.size()) < o.seqLen + 1)
         fail("fine-tuning: {} tokens are fewer than one window of {}", data.text.size(), o.seqLen + 1);
     checkObjective(model, o);
+    checkTrainingLength(model.spec(), o.seqLen);
     if ((o.checkpointEvery > 0 || o.resume) && o.checkpoint.empty())
         fail("fine-tuning: checkpointing needs a checkpoint file");
     torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay));

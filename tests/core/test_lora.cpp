@@ -11,6 +11,7 @@
 #include "core/io/tokenizer.h"
 #include "core/plan/apply.h"
 #include "core/train/lora.h"
+#include "core/train/lora_checkpoint.h"
 #include "core/train/lora_peft.h"
 #include "support/golden.h" // (also marks the test with the `model` label)
 #include "support/lora_fixtures.h"
@@ -124,6 +125,12 @@ TEST_CASE("training lowers the loss, touches only adapters, and the merged plan 
     fo.evalEvery = 10;
     fo.evalBlocks = 4;
     fo.patience = 0;
+    FinetuneOptions tooLong = fo;
+    tooLong.seqLen = spec.maxPositionEmbeddings + 1; // more positions than the model has
+    REQUIRE(spec.maxPositionEmbeddings > 0);
+    CHECK_THROWS_WITH_AS(finetuneLora(*model, adapters, periodic(2 * spec.maxPositionEmbeddings + 4, spec.vocabSize),
+                                      held, tooLong),
+                         doctest::Contains("max_position_embeddings"), Error);
     const auto result = finetuneLora(*model, adapters, train, held, fo);
     CHECK(result.steps == 30);
     CHECK(result.heldOut.size() == 4);
@@ -420,7 +427,31 @@ TEST_CASE("a run interrupted and resumed from its checkpoint equals an uninterru
         FinetuneOptions other = fo;
         other.lr *= 2;
         CHECK_THROWS_WITH_AS(run(other, {}), doctest::Contains("other settings"), Error);
+        lo.dropout = 0.2; // another dropout draws other noise at every step
+        CHECK_THROWS_WITH_AS(run(fo, {}), doctest::Contains("other settings"), Error);
     }
+}
+
+TEST_CASE("checkpoints of version 1 (no LoRA dropout recorded) resume with any dropout")
+{
+    const nlohmann::json id{{"steps", 4}, {"lora_dropout", 0.1}};
+    LoopState written;
+    written.step = 2;
+    written.result.losses = {3.0, 2.5};
+    auto state = checkpointState(id, written);
+    LoopState restored;
+    restoreProgress(state, id, "now.pt", restored);
+    CHECK(restored.result.losses == written.result.losses);
+    nlohmann::json otherDropout = id;
+    otherDropout["lora_dropout"] = 0.2;
+    CHECK_THROWS_WITH_AS(restoreProgress(state, otherDropout, "now.pt", restored), doctest::Contains("other settings"),
+                         Error);
+    state["version"] = 1;
+    state["identity"].erase("lora_dropout");
+    restoreProgress(state, otherDropout, "old.pt", restored);
+    CHECK(restored.step == 2);
+    state["identity"]["steps"] = 5;
+    CHECK_THROWS_WITH_AS(restoreProgress(state, otherDropout, "old.pt", restored), doctest::Contains("old.pt"), Error);
 }
 
 TEST_CASE("PEFT adapter beside a standard export: names, layers renumbered, refusals")

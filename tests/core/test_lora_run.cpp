@@ -2,8 +2,12 @@
 // recovered plan's name and the names refused, the default checkpoint file, and the stored plan.
 #include "core/io/error.h"
 #include "core/train/lora_run.h"
+#include "support/temp_dir.h"
 
 #include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
 
 using namespace moewb;
 
@@ -54,4 +58,33 @@ TEST_CASE("the default checkpoint sits beside the session, named after the recov
     const auto slashed = defaultLoraCheckpoint("/tmp/s.h5", "a/../b");
     CHECK(slashed.string() == "/tmp/s.h5.a_.._b-lora.ckpt");
     CHECK(slashed.parent_path() == "/tmp");
+}
+
+TEST_CASE("a long plan name beside a long session name still makes a file that can be written")
+{
+    test::TempDir dir;
+    std::string sessionName(61, 's');
+    sessionName += ".h5";
+    const std::filesystem::path session = dir.path / sessionName;
+    std::string base; // 100 x "é" (2 bytes each) + " + " + 40 bytes: 243 bytes, as "<plan> + <method>" names get
+    for (int i = 0; i < 100; ++i)
+        base += "\xc3\xa9";
+    base += " + " + std::string(40, 'x');
+    const auto a = defaultLoraCheckpoint(session, base), b = defaultLoraCheckpoint(session, base + "y");
+    CHECK(a.parent_path() == dir.path);
+    CHECK(a.filename().string().size() <= 255);
+    CHECK(a.filename().string().size() >= 240); // kept as much of the name as fits
+    CHECK(a != b); // cut at the same byte, told apart by the hash of the whole name
+    const std::string name = a.filename().string();
+    CHECK(name.starts_with(session.filename().string() + ".\xc3\xa9"));
+    CHECK(name.ends_with("-lora.ckpt"));
+    // Cut at a character boundary: the kept part of the name is whole "é"s.
+    const std::string kept = name.substr(session.filename().string().size() + 1,
+                                         name.size() - session.filename().string().size() - 1 - 27);
+    CHECK(kept.size() % 2 == 0);
+    CHECK(kept.find_first_not_of("\xc3\xa9") == std::string::npos);
+    std::ofstream(a) << "checkpoint";
+    CHECK(std::filesystem::file_size(a) == 10);
+    // Short names are unchanged.
+    CHECK(defaultLoraCheckpoint(session, "ed").filename() == session.filename().string() + ".ed-lora.ckpt");
 }
