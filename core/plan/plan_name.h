@@ -17,7 +17,8 @@ enum class PlanNameProblem {
 // For the names users give. Names the tool derives from them (`<name>-ga`, `<name>-no-finetune`,
 // `<name>-lora`, `<plan> + <name>` for a method run after a plan) may be longer by what they add: they
 // are shown and stored like any name (session group names and the tensor folders planTensorPrefix
-// makes inside the session file have no length limit; no file on disk is named after a plan).
+// makes inside the session file have no length limit; the one file named after a plan, the default
+// LoRA checkpoint, keeps within 255 bytes: defaultLoraCheckpoint).
 constexpr size_t kMaxPlanNameLength = 200;
 
 PlanNameProblem planNameProblem(const std::string& name);
