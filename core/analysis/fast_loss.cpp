@@ -66,14 +66,22 @@ FastLayerLoss::FastLayerLoss(const ModelSpec& spec, const LayerSpec& layer, cons
     if (total != N)
         fail("calibration batches hold {} tokens, the layer input has {}", total, N);
 
-    m_logits = calibration.logits.to(torch::kDouble);
+    auto logits = calibration.logits.to(torch::kDouble);
     // Routing is computed in float64 here so the loss matches a float64 forward exactly.
-    auto original = route(spec.router, m_logits, m_topK, torch::kDouble);
+    auto original = route(spec.router, logits, m_topK, torch::kDouble);
     const bool groupLimited = spec.router.topkMethod == TopkMethod::GroupLimitedGreedy && spec.router.nGroup > 1;
     const int64_t c = groupLimited ? E : std::min<int64_t>(E, m_topK + maxRemoved);
-    m_candidates = std::get<1>(m_logits.topk(c, -1, true, true));  // by logit = by probability
+    m_candidates = std::get<1>(logits.topk(c, -1, true, true));  // by logit = by probability
     m_origWeights = denseWeights(original, E).gather(1, m_candidates);
-    const auto device = m_logits.device();
+    if (groupLimited) {
+        m_logits = logits;
+    } else {
+        m_exp = (logits - std::get<0>(logits.max(1, true))).exp();
+        m_candExp = m_exp.gather(1, m_candidates);
+        // Summed over the non-candidates themselves (not total minus candidates: no cancellation).
+        m_restMass = m_exp.scatter(1, m_candidates, 0.0).sum(1);
+    }
+    const auto device = logits.device();
     m_slotOf = torch::full({N, E}, int64_t{-1}, torch::TensorOptions(torch::kLong).device(device))
                    .scatter_(1, m_candidates, torch::arange(c, torch::TensorOptions(torch::kLong).device(device))
                                                   .expand({N, c})
@@ -117,20 +125,51 @@ double FastLayerLoss::loss(const std::vector<int>& removed) const
         fail("{} experts removed, the precomputation covers at most {}", removed.size(), m_maxRemoved);
     if (removed.empty())
         return 0.0;
-    auto flags = torch::zeros({static_cast<int64_t>(m_expertIds.size())}, torch::kBool);
-    auto* flag = flags.data_ptr<bool>();
+    std::vector<int64_t> indices;
     for (int e : removed) {
         const int64_t index = e >= 0 && static_cast<size_t>(e) < m_expertIndex.size() ? m_expertIndex[static_cast<size_t>(e)] : -1;
         if (index < 0)
             fail("expert {} is not in this layer", e);
-        flag[index] = true;
+        if (std::find(indices.begin(), indices.end(), index) == indices.end())
+            indices.push_back(index);
     }
+    if (m_exp.defined())
+        return restrictedLoss(indices);
+    auto flags = torch::zeros({static_cast<int64_t>(m_expertIds.size())}, torch::kBool);
+    auto* flag = flags.data_ptr<bool>();
+    for (int64_t index : indices)
+        flag[index] = true;
     auto pruned = route(m_spec.router, m_logits, m_topK, torch::kDouble, flags.to(m_logits.device()));
     auto slots = m_slotOf.gather(1, pruned.ids);  // [N, k] slots of the selected experts
     // Exactness guard: the pruned routing must stay inside each token's candidates.
     if (slots.min().item<int64_t>() < 0)
         fail("internal error: pruned routing selected an expert outside the precomputed candidates");
-    auto newWeights = torch::zeros_like(m_origWeights).scatter_(1, slots, pruned.weights.to(torch::kDouble));
+    return lossOfWeights(torch::zeros_like(m_origWeights).scatter_(1, slots, pruned.weights.to(torch::kDouble)));
+}
+
+double FastLayerLoss::restrictedLoss(const std::vector<int64_t>& removed) const
+{
+    // route()'s softmax over the survivors, on the candidates: p_i = exp_i / (sum of the kept
+    // candidates' exp_i + the non-candidates' mass less the removed ones among them). At most P
+    // experts are removed, so the top-k survivors are among each token's k + P candidates.
+    const auto device = m_exp.device();
+    const auto ids = torch::tensor(removed, torch::kLong).to(device);
+    const auto slots = m_slotOf.index_select(1, ids);  // [N, r]: -1 where not a candidate
+    const auto inside = slots.ge(0);
+    const auto outsideMass = m_exp.index_select(1, ids).masked_fill(inside, 0.0).sum(1, true);
+    const auto removedSlots = torch::zeros_like(m_candExp)
+                                  .scatter_add_(1, slots.clamp_min(0), inside.to(torch::kDouble))
+                                  .gt(0.0);
+    const auto kept = m_candExp.masked_fill(removedSlots, 0.0);
+    const auto probs = kept / (kept.sum(1, true) + (m_restMass.unsqueeze(1) - outsideMass));
+    // A removed candidate scores -1, below every survivor (probabilities are >= 0).
+    auto [selected, chosen] = probs.masked_fill(removedSlots, -1.0).topk(m_topK, -1, true, true);
+    return lossOfWeights(torch::zeros_like(m_origWeights)
+                             .scatter_(1, chosen, weightSelected(m_spec.router, selected, m_topK)));
+}
+
+double FastLayerLoss::lossOfWeights(const torch::Tensor& newWeights) const
+{
     auto delta = m_origWeights - newWeights;  // [N, c]
     // delta^T G delta per token, elementwise (a batched matmul of tiny c x c matrices is slower).
     auto quad = ((m_gram * delta.unsqueeze(1)).sum(2) * delta).sum(1);

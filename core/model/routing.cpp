@@ -42,19 +42,24 @@ Routing route(const RouterSpec& rule, const torch::Tensor& logitsIn, int topK, t
         auto scoreMask = groupMask.unsqueeze(-1).expand({n, rule.nGroup, experts / rule.nGroup}).reshape({n, experts});
         scores = scores.masked_fill(scoreMask.logical_not(), 0.0);
     }
-    auto [weights, ids] = scores.topk(topK, -1, true, true);
-    if (rule.normTopkProb && topK > 1) {
-        // DeepSeek adds 1e-20 to the denominator; Mixtral/Qwen do not. The difference is below fp32.
-        if (rule.combineFp32 || !rule.softmaxFp32)
-            weights = weights / (weights.sum(-1, true) + 1e-20);
-        else
-            weights = weights / weights.sum(-1, true);
-    } else if (rule.routedScalingFactor != 1.0) {
-        weights = weights * rule.routedScalingFactor;
-    }
+    auto [selected, ids] = scores.topk(topK, -1, true, true);
+    const auto weights = weightSelected(rule, selected, topK);
     r.ids = ids;
     r.weights = (rule.combineFp32 || highPrecision) ? weights : weights.to(hiddenType);
     return r;
+}
+
+torch::Tensor weightSelected(const RouterSpec& rule, const torch::Tensor& selected, int topK)
+{
+    if (rule.normTopkProb && topK > 1) {
+        // DeepSeek adds 1e-20 to the denominator; Mixtral/Qwen do not. The difference is below fp32.
+        if (rule.combineFp32 || !rule.softmaxFp32)
+            return selected / (selected.sum(-1, true) + 1e-20);
+        return selected / selected.sum(-1, true);
+    }
+    if (rule.routedScalingFactor != 1.0)
+        return selected * rule.routedScalingFactor;
+    return selected;
 }
 
 } // namespace moewb

@@ -21,4 +21,8 @@ torch::Tensor routerLogits(const RouterSpec& rule, const torch::Tensor& x, const
 Routing route(const RouterSpec& rule, const torch::Tensor& logits, int topK, torch::ScalarType hiddenType,
               const torch::Tensor& removed = {});
 
+// The rule's weighting of the selected experts' probabilities [N, k] (renormalised to sum to 1, or
+// scaled by routed_scaling_factor), as route applies it; in the dtype of `selected`.
+torch::Tensor weightSelected(const RouterSpec& rule, const torch::Tensor& selected, int topK);
+
 } // namespace moewb
