@@ -204,7 +204,7 @@ void registerAnalyze(CLI::App& app, GlobalOptions& global)
         ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
     cmd->add_option("--seed", options->seed, "Seed of the block selection")->capture_default_str();
     cmd->add_option("--ratio", options->ratio, "Fraction of all routed experts to prune")
-        ->check(CLI::Range(0.0, 1.0))
+        ->check(numberIn(0.0, 1.0))
         ->capture_default_str();
     cmd->add_option("--override", options->overrides, "Fix a layer's pruning count by hand: LAYER=COUNT (repeatable)");
     cmd->add_option("--batch-tokens", options->batchTokens, "Tokens through a layer at once")

@@ -89,9 +89,9 @@ void registerDecompose(CLI::App& app, GlobalOptions& global)
         ->capture_default_str();
     cmd->add_option("--calib-seed", o->calibSeed, "Seed drawing the calibration windows with --calib")->capture_default_str();
     cmd->add_option("--rate,--decomp-rate", o->rate, "Fraction of the surviving routed-expert parameters to remove")
-        ->check(CLI::Range(0.0, 0.99))
+        ->check(numberIn(0.0, 0.99))
         ->capture_default_str();
-    cmd->add_option("--alpha", o->alpha, "Importance exponent of the rank allocation")->check(CLI::Range(0.0, 10.0))->capture_default_str();
+    cmd->add_option("--alpha", o->alpha, "Importance exponent of the rank allocation")->check(numberIn(0.0, 10.0))->capture_default_str();
     cmd->add_option("--svd", o->svd, "SVD mode")->check(CLI::IsMember({"plain", "activation"}))->capture_default_str();
     cmd->add_option("--layer-rank", o->layerRanks, "Average rank of one layer's experts, L=R (repeatable)");
     cmd->add_option("--expert-rank", o->expertRanks, "Rank of one expert, L:E=R, 0 = keep dense (repeatable)");

@@ -170,7 +170,7 @@ void registerFinetune(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--valid", o->valid, "Held-out text: perplexity (distill: and KL) every --eval-every steps; the "
                                          "best step by the objective's held-out value is kept, early stop")->check(CLI::ExistingFile);
     cmd->add_option("--tokenizer", o->tokenizer, "tokenizer.json (default: MODEL/tokenizer.json)")->check(CLI::ExistingFile);
-    cmd->add_option("--plan-name", o->planName, "Name of the recovered plan (default: PLAN-lora)");
+    cmd->add_option("--plan-name", o->planName, "Name of the recovered plan (default: PLAN-lora)")->check(planName());
     cmd->add_option("--steps", o->fit.steps, "Optimizer steps")->check(nonNegativeNumber())->capture_default_str();
     cmd->add_option("--lr", o->fit.lr, "Peak learning rate")->check(positiveNumber())->capture_default_str();
     cmd->add_option("--warmup", o->fit.warmupSteps, "Warm-up steps (then linear decay)")->check(nonNegativeNumber())->capture_default_str();
@@ -183,7 +183,7 @@ void registerFinetune(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--patience", o->fit.patience, "Evaluations without improvement before stopping (0: never)")->capture_default_str();
     cmd->add_option("--lora-rank", o->lora.rank, "Adapter rank")->check(CLI::Range(1, 4096))->capture_default_str();
     cmd->add_option("--lora-alpha", o->lora.alpha, "Adapter alpha (scale alpha / rank)")->check(positiveNumber())->capture_default_str();
-    cmd->add_option("--dropout", o->lora.dropout, "Dropout on the adapter inputs")->check(CLI::Range(0.0, 0.9))->capture_default_str();
+    cmd->add_option("--dropout", o->lora.dropout, "Dropout on the adapter inputs")->check(numberIn(0.0, 0.9))->capture_default_str();
     cmd->add_option("--targets", o->targets, "Modules with adapters: attention, experts, shared, dense")->capture_default_str();
     cmd->add_option("--device", o->device, "cpu, cuda or cuda:N (model and adapters live there)")->capture_default_str();
     cmd->add_option("--seed", o->fit.seed, "Seed (adapter init and batches)")->capture_default_str();
@@ -197,7 +197,7 @@ void registerFinetune(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--temperature", o->fit.temperature, "Distillation temperature T (the loss is scaled by T^2)")
         ->check(positiveNumber())->capture_default_str();
     cmd->add_option("--distill-weight", o->fit.distillWeight, "Distillation weight A: A * KL + (1 - A) * cross-entropy")
-        ->check(CLI::Range(0.0, 1.0))->capture_default_str();
+        ->check(numberIn(0.0, 1.0))->capture_default_str();
     cmd->add_flag("--json", o->json, "Print the results as JSON");
     cmd->callback([o, &global] {
         auto copy = *o;

@@ -295,7 +295,7 @@ void registerRun(CLI::App& app, GlobalOptions& global)
                                           "into the session, evaluation against the original, a summary");
     cmd->add_option("model", o->model, "Model folder (config.json + safetensors)");
     cmd->add_option("--method", o->method, "Method: " + names)->capture_default_str();
-    cmd->add_option("--calib", o->calib, "Calibration text (plain or JSONL) or .ids (default: the session's)");
+    cmd->add_option("--calib", o->calib, "Calibration text (plain or JSONL) or .ids (default: the session's)")->check(CLI::ExistingFile);
     cmd->add_option("--session", o->session, "Session file (.h5), created when absent (default: MODEL-METHOD.h5 here)");
     cmd->add_option("--recipe", o->recipe, "JSON object of option names and values; the command line wins")
         ->check(CLI::ExistingFile);
@@ -307,10 +307,10 @@ void registerRun(CLI::App& app, GlobalOptions& global)
         ->capture_default_str();
     cmd->add_option("--calib-seed", o->calibSeed, "Seed drawing the calibration windows")->capture_default_str();
     cmd->add_option("--seed", o->seed, "Seed of the method's random choices")->capture_default_str();
-    cmd->add_option("--eval-text", o->evalText, "Held-out text for perplexity and KL (default: the calibration file)");
+    cmd->add_option("--eval-text", o->evalText, "Held-out text for perplexity and KL (default: the calibration file)")->check(CLI::ExistingFile);
     cmd->add_option("--eval-blocks", o->evalBlocks, "Evaluation windows (0 = all)")->check(nonNegativeNumber())->capture_default_str();
     cmd->add_option("--eval-len", o->evalLength, "Tokens per evaluation window (default: --seq-len)")->check(nonNegativeNumber());
-    cmd->add_option("--tasks", o->tasks, "Multiple-choice questions (JSONL) for task accuracy");
+    cmd->add_option("--tasks", o->tasks, "Multiple-choice questions (JSONL) for task accuracy")->check(CLI::ExistingFile);
     cmd->add_flag("--no-eval", o->noEval, "Skip the evaluation");
     cmd->add_option("--batch-tokens", o->batchTokens, "Tokens through a layer at once")->check(positiveNumber())->capture_default_str();
     cmd->add_option("--dtype", o->dtype, "Compute dtype")->check(CLI::IsMember({"fp32", "fp64", "bf16"}))->capture_default_str();

@@ -141,7 +141,7 @@ void registerSearch(CLI::App& app, GlobalOptions& global)
         ->capture_default_str();
     cmd->add_option("--calib-seed", o->calibSeed, "Seed drawing the calibration windows")->capture_default_str();
     cmd->add_option("--ratio", o->ratio, "Fraction of all routed experts to remove (default: the session's, else 0.25)")
-        ->check(CLI::Range(0.0, 1.0));
+        ->check(numberIn(0.0, 1.0));
     cmd->add_option("--batch-tokens", o->batchTokens, "Calibration pass: tokens through a layer at once")
         ->check(positiveNumber())
         ->capture_default_str();

@@ -4,6 +4,7 @@
 // Interrupted training resumes from WORK/state (Ctrl-C saves a resume point first).
 #include "app/cli/commands.h"
 #include "app/cli/progress.h"
+#include "app/cli/validators.h"
 #include "core/calib/dataset.h"
 #include "core/io/error.h"
 #include "core/io/text_format.h"
@@ -86,20 +87,22 @@ void registerTrain(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--out", o->out, "Output checkpoint folder (must not exist)")->required();
     cmd->add_option("--work", o->work, "Work folder for initial weights and resume points (default OUT.work)");
     auto& t = o->train_;
-    cmd->add_option("--steps", t.steps, "Optimizer steps")->capture_default_str();
-    cmd->add_option("--batch", t.batchSize, "Sequences per step")->capture_default_str();
-    cmd->add_option("--seq-len", t.seqLen, "Tokens per sequence")->capture_default_str();
-    cmd->add_option("--lr", t.lr, "Peak learning rate")->capture_default_str();
-    cmd->add_option("--warmup", t.warmupSteps, "Linear warm-up steps")->capture_default_str();
-    cmd->add_option("--weight-decay", t.weightDecay, "AdamW weight decay (matrices)")->capture_default_str();
+    cmd->add_option("--steps", t.steps, "Optimizer steps")->check(CLI::Range(int64_t{1}, int64_t{1} << 40))->capture_default_str();
+    cmd->add_option("--batch", t.batchSize, "Sequences per step")->check(CLI::Range(int64_t{1}, int64_t{1} << 20))->capture_default_str();
+    cmd->add_option("--seq-len", t.seqLen, "Tokens per sequence")->check(CLI::Range(int64_t{2}, int64_t{1} << 16))->capture_default_str();
+    cmd->add_option("--lr", t.lr, "Peak learning rate")->check(positiveNumber())->capture_default_str();
+    cmd->add_option("--warmup", t.warmupSteps, "Linear warm-up steps")->check(CLI::Range(int64_t{0}, int64_t{1} << 40))->capture_default_str();
+    cmd->add_option("--weight-decay", t.weightDecay, "AdamW weight decay (matrices)")->check(nonNegativeNumber())->capture_default_str();
     cmd->add_option("--router-weight-decay", t.routerWeightDecay, "AdamW weight decay of router matrices")
+        ->check(nonNegativeNumber())
         ->capture_default_str();
     cmd->add_option("--router-init-std", t.routerInitStd, "Initial router weights' std (0: the config's)")
+        ->check(nonNegativeNumber())
         ->capture_default_str();
-    cmd->add_option("--aux", t.auxLossCoef, "Load-balancing loss weight")->capture_default_str();
+    cmd->add_option("--aux", t.auxLossCoef, "Load-balancing loss weight")->check(nonNegativeNumber())->capture_default_str();
     cmd->add_option("--seed", t.seed, "Seed for initial weights and batches")->capture_default_str();
-    cmd->add_option("--checkpoint-every", t.checkpointEvery, "Steps between resume points")->capture_default_str();
-    cmd->add_option("--eval-every", t.evalEvery, "Steps between validation passes")->capture_default_str();
+    cmd->add_option("--checkpoint-every", t.checkpointEvery, "Steps between resume points")->check(CLI::Range(int64_t{1}, int64_t{1} << 40))->capture_default_str();
+    cmd->add_option("--eval-every", t.evalEvery, "Steps between validation passes")->check(CLI::Range(int64_t{1}, int64_t{1} << 40))->capture_default_str();
     cmd->callback([o, &global] { runTrain(*o, global); });
 }
 

@@ -28,6 +28,7 @@ struct TrainTokenizerOptions {
     std::size_t vocabSize = 2048;
     std::int64_t minFrequency = 2;
     std::size_t modelMaxLength = 1024;
+    bool force = false;
 };
 
 std::string readText(const std::string& path)
@@ -42,6 +43,11 @@ std::string readText(const std::string& path)
 
 void run(const TrainTokenizerOptions& o)
 {
+    // A model folder's tokenizer is part of the model: replacing it breaks the checkpoint's vocabulary.
+    for (const char* name : {"tokenizer.json", "tokenizer_config.json"})
+        if (std::error_code ec; !o.force && fs::exists(fs::path(o.out) / name, ec))
+            fail("{}: already holds {}{}; pass --force to replace it", o.out, name,
+                 fs::exists(fs::path(o.out) / "config.json", ec) ? " (it is a model folder)" : "");
     const auto start = std::chrono::steady_clock::now();
     BpeTrainer trainer(BpeTrainerOptions{o.vocabSize, o.minFrequency, {"<|endoftext|>"}});
     for (const std::string& text : o.texts)
@@ -79,6 +85,7 @@ void registerTrainTokenizer(CLI::App& app, GlobalOptions&)
         ->required()
         ->check(CLI::ExistingFile);
     cmd->add_option("--out", options->out, "Folder for tokenizer.json and tokenizer_config.json")->required();
+    cmd->add_flag("--force", options->force, "Replace a tokenizer.json / tokenizer_config.json already in --out");
     cmd->add_option(
            "--vocab-size", options->vocabSize, "Tokens in all: <|endoftext|> + 256 byte tokens + merges")
         ->check(CLI::Range(std::size_t{257}, std::size_t{1} << 20))

@@ -27,7 +27,7 @@ int main(int argc, char** argv)
     bool showVersion = false;
     app.add_flag("-V,--version", showVersion, "Print version information and exit");
     app.add_option("-t,--threads", global.threads, "CPU threads for tensor work (0 = all cores)")
-        ->check(moewb::cli::nonNegativeNumber());
+        ->check(CLI::Range(0, 1024)); // -t 100000 started 350+ threads and hung
     app.add_option("--residency", global.residency,
                    "Model weights: auto (in memory when they fit in half of the available memory, or on the GPU), "
                    "resident (always in memory) or stream (one layer per pass: models larger than memory)")

@@ -77,7 +77,7 @@ void addSlimming(CLI::App& run)
         return;
     const std::string g = "wanda / sparsegpt";
     run.add_option("--sparsity", opts().sparsity, "wanda, sparsegpt: fraction of each expert matrix pruned")
-        ->check(CLI::Range(0.0, 0.99))
+        ->check(numberIn(0.0, 0.99))
         ->capture_default_str()
         ->group(g);
     run.add_option("--pattern", opts().pattern,
@@ -91,7 +91,7 @@ void addSlimming(CLI::App& run)
         ->capture_default_str()
         ->group(g);
     run.add_option("--damping", opts().damping, "sparsegpt: H += damping x mean(diag H) x I")
-        ->check(CLI::Range(0.0, 1.0))
+        ->check(numberIn(0.0, 1.0))
         ->capture_default_str()
         ->group(g);
 }
@@ -249,7 +249,7 @@ RunMethod expertDropMethod()
                     ->capture_default_str()
                     ->group(g);
                 run.add_option("--drop-ratio", opts().dropRatio, "expert-drop: fraction of routed experts removed")
-                    ->check(CLI::Range(0.0, 0.99))
+                    ->check(numberIn(0.0, 0.99))
                     ->capture_default_str()
                     ->group(g);
                 run.add_option("--preserve-n", opts().preserveN,

@@ -7,6 +7,7 @@
 #include "app/cli/run_command.h"
 #include "app/cli/search_options.h"
 #include "app/cli/stage_common.h"
+#include "app/cli/validators.h"
 #include "core/io/error.h"
 #include "core/pipeline/moe_i2_stages.h"
 #include "core/pipeline/search_stage.h"
@@ -110,11 +111,11 @@ RunMethod moeI2Method()
     method.addOptions = [m](CLI::App& cmd) {
         const std::string g = "moe-i2";
         cmd.add_option("--ratio", m->ratio, "moe-i2: fraction of all routed experts to remove (0: low-rank only)")
-            ->check(CLI::Range(0.0, 0.95))->capture_default_str()->group(g);
+            ->check(numberIn(0.0, 0.95))->capture_default_str()->group(g);
         addSearchOptions(cmd, m->search, g + ": ", g);
         cmd.add_option("--decomp-rate", m->rate, "moe-i2: fraction of surviving expert parameters removed by low rank (0: pruning only)")
-            ->check(CLI::Range(0.0, 0.99))->capture_default_str()->group(g);
-        cmd.add_option("--alpha", m->alpha, "moe-i2: importance exponent of the rank allocation")->check(CLI::Range(0.0, 10.0))->capture_default_str()->group(g);
+            ->check(numberIn(0.0, 0.99))->capture_default_str()->group(g);
+        cmd.add_option("--alpha", m->alpha, "moe-i2: importance exponent of the rank allocation")->check(numberIn(0.0, 10.0))->capture_default_str()->group(g);
         cmd.add_option("--svd", m->svd, "moe-i2: SVD mode")->check(CLI::IsMember({"plain", "activation"}))->capture_default_str()->group(g);
         cmd.add_option("--layer-rank", m->layerRanks, "moe-i2: average rank of one layer's experts, L=R")->group(g);
         cmd.add_option("--expert-rank", m->expertRanks, "moe-i2: rank of one expert, L:E=R (0 = dense)")->group(g);

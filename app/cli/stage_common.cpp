@@ -50,20 +50,39 @@ TokenBlocks loadCalibrationBlocks(const CalibrationRequest& r, const Session& se
 {
     fs::path path = r.calib;
     BlockOptions bo{r.samples, r.sequenceLength, BlockSelection::Random, r.seed};
+    const CalibrationSettings* recorded = nullptr;
     if (path.empty()) {
         if (!session.calibration())
             fail("{}: the session holds no calibration settings; pass --calib FILE", command);
-        const auto& c = *session.calibration();
-        path = c.dataPath;
-        bo = BlockOptions{c.samples, c.sequenceLength, BlockSelection::Random, c.seed};
+        recorded = &*session.calibration();
+        path = recorded->dataPath;
+        bo = BlockOptions{recorded->samples, recorded->sequenceLength, BlockSelection::Random, recorded->seed};
+        std::error_code ec;
+        if (!fs::exists(path, ec))
+            fail("{}: the session's calibration file {} is gone; pass --calib FILE", command, path.string());
     }
-    if (path.extension() == ".ids")
-        return loadTokenIdBlocks(path, bo, spec.vocabSize);
-    const fs::path tok = r.tokenizer.empty() ? fs::path(r.model) / "tokenizer.json" : fs::path(r.tokenizer);
-    std::error_code ec;
-    if (!fs::exists(tok, ec))
-        fail("{}: no tokenizer.json in the model folder; pass --tokenizer FILE (or token ids in a .ids file)", r.model);
-    return loadTextBlocks(path, Tokenizer::fromFile(tok), bo);
+    if (spec.maxPositionEmbeddings > 0 && bo.blockLength > spec.maxPositionEmbeddings)
+        fail("{}: --seq-len {} is longer than the model's {} positions (max_position_embeddings)", command,
+             bo.blockLength, spec.maxPositionEmbeddings);
+    TokenBlocks blocks;
+    if (path.extension() == ".ids") {
+        blocks = loadTokenIdBlocks(path, bo, spec.vocabSize);
+    } else {
+        const fs::path tok = r.tokenizer.empty() ? fs::path(r.model) / "tokenizer.json" : fs::path(r.tokenizer);
+        std::error_code ec;
+        if (!r.tokenizer.empty() && !fs::is_regular_file(tok, ec))
+            fail("{}: --tokenizer {}: no such file", command, tok.string());
+        if (!fs::exists(tok, ec))
+            fail("{}: no tokenizer.json in the model folder; pass --tokenizer FILE (or token ids in a .ids file)", r.model);
+        blocks = loadTextBlocks(path, Tokenizer::fromFile(tok), bo);
+    }
+    // The session's own calibration must still give the blocks it was calibrated on (the file may have
+    // been edited, or a relative path recorded by an older version may now name another file).
+    if (recorded && !recorded->dataHash.empty() && blocks.dataHash != recorded->dataHash)
+        fail("{}: the session's calibration file {} no longer gives the data the session was calibrated on (edited "
+             "or another file); pass --calib FILE to calibrate again",
+             command, path.string());
+    return blocks;
 }
 
 const Plan& sessionPlan(const Session& session, const std::string& name, const std::string& sessionPath)

@@ -5,7 +5,9 @@
 #include "core/plan/plan_name.h"
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <string>
 
@@ -19,7 +21,7 @@ inline CLI::Validator numberAbove(bool allowZero)
         [allowZero](std::string& text) -> std::string {
             char* end = nullptr;
             const double value = std::strtod(text.c_str(), &end);
-            if (text.empty() || end != text.c_str() + text.size())
+            if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value))
                 return "'" + text + "' is not a number";
             if (allowZero ? value >= 0 : value > 0)
                 return {};
@@ -29,6 +31,23 @@ inline CLI::Validator numberAbove(bool allowZero)
 }
 
 } // namespace validators_detail
+
+// A number in [lo, hi]. CLI11's Range lets NaN through (every comparison with it is false): "--ratio nan"
+// ran as 0 or as the session's ratio; this says "--ratio: 'nan' is not a number".
+inline CLI::Validator numberIn(double lo, double hi)
+{
+    return CLI::Validator(
+        [lo, hi](std::string& text) -> std::string {
+            char* end = nullptr;
+            const double value = std::strtod(text.c_str(), &end);
+            if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value))
+                return "'" + text + "' is not a number";
+            if (value >= lo && value <= hi)
+                return {};
+            return fmt::format("must be between {:g} and {:g} (got {})", lo, hi, text);
+        },
+        fmt::format("[{:g} - {:g}]", lo, hi));
+}
 
 // --plan-name: the rules for every plan name (core/plan/plan_name.h), e.g. "--plan-name: a plan name
 // cannot start or end with a space".

@@ -21,6 +21,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Where calibration data came from, as a session records it: absolute, so that a later command run
+// from another folder reads the same file (messages keep the path as the user gave it).
+std::string absoluteSource(const fs::path& path)
+{
+    std::error_code ec;
+    const auto absolute = fs::absolute(path, ec);
+    return (ec ? path : absolute.lexically_normal()).string();
+}
+
 std::string readFile(const fs::path& path)
 {
     std::error_code ec;
@@ -302,6 +311,7 @@ TokenBlocks loadTextBlocks(const fs::path& path, const Tokenizer& tokenizer, con
     const TextCorpus corpus = readTextCorpus(path, format, field);
     const auto stream = tokenize(corpus, tokenizer);
     auto blocks = makeBlocks(stream, options, path.string());
+    blocks.source = absoluteSource(path);
     blocks.sourceHash = corpus.fileHash;
     return blocks;
 }
@@ -310,6 +320,7 @@ TokenBlocks loadTokenIdBlocks(const fs::path& path, const BlockOptions& options,
 {
     const auto stream = readTokenIds(path, vocabSize);
     auto blocks = makeBlocks(stream, options, path.string());
+    blocks.source = absoluteSource(path);
     Fnv1a64Hash hash;
     hash.add(readFile(path));
     blocks.sourceHash = hash.hex();

@@ -97,6 +97,24 @@ void restoreProgress(const nlohmann::json& state, const nlohmann::json& id, cons
     s.result.resumedFromStep = s.step;
 }
 
+bool isFinetuneCheckpoint(const fs::path& path)
+{
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec))
+        return false;
+    try {
+        torch::serialize::InputArchive archive;
+        archive.load_from(path.string(), torch::kCPU);
+        torch::Tensor raw;
+        if (!archive.try_read("state", raw))
+            return false;
+        const auto state = nlohmann::json::parse(tensorBytes(raw.cpu()));
+        return state.is_object() && state.value("format", "") == kFormat;
+    } catch (const std::exception&) { // c10::Error (not a torch archive), JSON errors
+        return false;
+    }
+}
+
 void saveCheckpoint(const fs::path& path, const nlohmann::json& id, const LoopState& s,
                     const std::vector<torch::Tensor>& params, const torch::optim::AdamW& optimizer,
                     const torch::Device& device)

@@ -33,6 +33,9 @@ nlohmann::json checkpointState(const nlohmann::json& id, const LoopState& s);
 void restoreProgress(const nlohmann::json& state, const nlohmann::json& id, const std::filesystem::path& path,
                      LoopState& s);
 
+// True when `path` holds a fine-tuning checkpoint (of any run): what finetuneLora may overwrite.
+bool isFinetuneCheckpoint(const std::filesystem::path& path);
+
 void saveCheckpoint(const std::filesystem::path& path, const nlohmann::json& id, const LoopState& s,
                     const std::vector<torch::Tensor>& params, const torch::optim::AdamW& optimizer,
                     const torch::Device& device);

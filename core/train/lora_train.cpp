@@ -145,6 +145,11 @@ FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters,
     checkTrainingLength(model.spec(), o.seqLen);
     if ((o.checkpointEvery > 0 || o.resume) && o.checkpoint.empty())
         fail("fine-tuning: checkpointing needs a checkpoint file");
+    // A checkpoint replaces its file: only ever an earlier checkpoint (never a session, a model's
+    // weights or any other file someone named by mistake).
+    if (!o.checkpoint.empty() && fs::exists(o.checkpoint) && !isFinetuneCheckpoint(o.checkpoint))
+        fail("{}: exists and is not a fine-tuning checkpoint; it is left alone (choose another checkpoint file)",
+             o.checkpoint.string());
     torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay));
     torch::manual_seed(o.seed);
     const auto id = identity(o, adapters, data, heldOut);
@@ -224,6 +229,8 @@ FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters,
             (loss / double(o.accumulation)).backward();
             lossSum += loss.item<double>();
         }
+        if (!std::isfinite(lossSum)) // before the update: the adapters stay as the last good step left them
+            fail("fine-tuning diverged at step {}: the loss is {}; lower the learning rate", step + 1, lossSum);
         optimizer.step();
         FinetuneReport report;
         report.step = step + 1;

@@ -89,8 +89,24 @@ nlohmann::json readJson(const fs::path& path)
 Trainer::Trainer(nlohmann::json config, fs::path workDir, TrainOptions options)
     : m_config(std::move(config)), m_workDir(std::move(workDir)), m_options(options)
 {
-    if (m_options.steps <= 0 || m_options.batchSize <= 0 || m_options.seqLen <= 1)
+    const TrainOptions& t = m_options;
+    if (t.steps <= 0 || t.batchSize <= 0 || t.seqLen <= 1)
         fail("training needs steps > 0, batch > 0 and sequence length > 1");
+    if (t.checkpointEvery <= 0 || t.evalEvery <= 0 || t.evalBlocks <= 0 || t.warmupSteps < 0)
+        fail("training needs checkpoint and evaluation intervals > 0, evaluation windows > 0 and warm-up >= 0 (got "
+             "{}, {}, {}, {})",
+             t.checkpointEvery, t.evalEvery, t.evalBlocks, t.warmupSteps);
+    const auto finite = [](double v, bool positive) { return std::isfinite(v) && (positive ? v > 0 : v >= 0); };
+    if (!finite(t.lr, true) || !finite(t.minLrFraction, false) || !finite(t.weightDecay, false)
+        || !finite(t.routerWeightDecay, false) || !finite(t.routerInitStd, false) || !finite(t.auxLossCoef, false)
+        || !finite(t.gradClip, true))
+        fail("training needs a finite learning rate > 0 and finite, non-negative decays, router std, aux weight and "
+             "gradient clip");
+    if (const int64_t positions = m_config.value("max_position_embeddings", int64_t{0}); positions > 0 && t.seqLen > positions)
+        fail("training: sequence length {} is longer than the model's {} positions (max_position_embeddings)",
+             t.seqLen, positions);
+    if (const auto work = fs::status(m_workDir); fs::exists(work) && !fs::is_directory(work))
+        fail("{}: the work folder is a file; choose a folder (--work)", m_workDir.string());
     const fs::path init = m_workDir / "init";
     if (!fs::exists(init / "model.safetensors")) {
         fs::remove_all(init);

@@ -429,7 +429,31 @@ TEST_CASE("a run interrupted and resumed from its checkpoint equals an uninterru
         CHECK_THROWS_WITH_AS(run(other, {}), doctest::Contains("other settings"), Error);
         lo.dropout = 0.2; // another dropout draws other noise at every step
         CHECK_THROWS_WITH_AS(run(fo, {}), doctest::Contains("other settings"), Error);
+        lo.dropout = 0.1;
+        // A checkpoint file that names something else (the session, a model's weights, any file) is
+        // refused and left as it was, with or without --resume.
+        FinetuneOptions elsewhere = fo;
+        elsewhere.checkpoint = dir.path / "precious.txt";
+        std::ofstream(elsewhere.checkpoint) << "keep me";
+        for (const bool resume : {false, true}) {
+            elsewhere.resume = resume;
+            CHECK_THROWS_WITH_AS(run(elsewhere, {}), doctest::Contains("not a fine-tuning checkpoint"), Error);
+        }
+        std::ifstream kept(elsewhere.checkpoint);
+        CHECK(std::string(std::istreambuf_iterator<char>(kept), {}) == "keep me");
     }
+}
+
+TEST_CASE("a diverging run stops with an error instead of storing NaN adapters")
+{
+    auto model = residentGolden("mixtral");
+    LoraOptions lo;
+    lo.rank = 2;
+    auto adapters = attachLora(*model, lo);
+    FinetuneOptions fo = smallLoraRun();
+    fo.lr = 1e30;
+    fo.warmupSteps = 0;
+    CHECK_THROWS_WITH_AS(finetuneLora(*model, adapters, periodic(800, 40), {}, fo), doctest::Contains("diverged"), Error);
 }
 
 TEST_CASE("checkpoints of version 1 (no LoRA dropout recorded) resume with any dropout")

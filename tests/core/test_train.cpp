@@ -212,3 +212,31 @@ TEST_CASE("bigram baseline: hand-computed perplexity")
     CHECK(r.testPerplexity == doctest::Approx(std::exp(nll)));
     CHECK(r.lambda == doctest::Approx(0.95)); // eval is the training pattern: trust the bigram most
 }
+
+TEST_CASE("options that cannot train are refused before anything is written")
+{
+    test::TempDir dir;
+    const auto refused = [&](TrainOptions o, const char* what) {
+        CAPTURE(what);
+        CHECK_THROWS_AS(Trainer(tinyConfig(), dir.path / "work", o), Error);
+        CHECK_FALSE(fs::exists(dir.path / "work"));
+    };
+    auto o = tinyOptions(4);
+    o.evalEvery = 0; // was a division by zero (SIGFPE)
+    refused(o, "evaluation interval 0");
+    o = tinyOptions(4);
+    o.checkpointEvery = 0;
+    refused(o, "checkpoint interval 0");
+    o = tinyOptions(4);
+    o.warmupSteps = -1;
+    refused(o, "negative warm-up");
+    o = tinyOptions(4);
+    o.lr = std::nan("");
+    refused(o, "NaN learning rate");
+    o = tinyOptions(4);
+    o.seqLen = tinyConfig()["max_position_embeddings"].get<int64_t>() + 1;
+    CHECK_THROWS_WITH_AS(Trainer(tinyConfig(), dir.path / "work", o), doctest::Contains("max_position_embeddings"), Error);
+    CHECK_FALSE(fs::exists(dir.path / "work"));
+    std::ofstream(dir.path / "file") << "x";
+    CHECK_THROWS_WITH_AS(Trainer(tinyConfig(), dir.path / "file", tinyOptions(4)), doctest::Contains("is a file"), Error);
+}
