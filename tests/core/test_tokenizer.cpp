@@ -1,9 +1,11 @@
 // tokenizer.json: exact ids against the `tokenizers` library for each model family's pipeline
-// (tests/reference/gen_tokenizers.py), decode round-trips, and hostile files.
+// (tests/reference/gen_tokenizers.py), decode round-trips, hostile files, and the fuzzer's seeds and
+// regression inputs (tests/fuzz/tokenizer_fuzz.h).
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
 #include "core/io/tokenizer_regex.h"
 #include "core/io/tokenizer_unicode.h"
+#include "fuzz/tokenizer_fuzz.h"
 #include "support/paths.h"
 
 #include <doctest/doctest.h>
@@ -256,4 +258,28 @@ TEST_CASE("hostile tokenizer files fail with errors naming the file")
             CHECK(std::string(e.what()).find((t.dir / "tokenizer_config.json").string()) != std::string::npos);
         }
     }
+}
+
+TEST_CASE("fuzzer regression inputs and seeds yield tokens or moewb::Error, never a crash")
+{
+    const auto real = moewb::fuzz::loadRealTokenizers(moewb::test::sourceDir());
+    int count = 0;
+    for (const auto& folder : {moewb::test::dataDir() / "fuzz-regressions" / "tokenizer",
+                               moewb::test::sourceDir() / "tests" / "fuzz" / "corpus" / "tokenizer"}) {
+        REQUIRE(fs::is_directory(folder));
+        for (const auto& entry : fs::directory_iterator(folder)) {
+            if (!entry.is_regular_file() || entry.path().extension() == ".md") continue;
+            CAPTURE(entry.path().string());
+            ++count;
+            std::ifstream in(entry.path(), std::ios::binary);
+            std::ostringstream text;
+            text << in.rdbuf();
+            try {
+                moewb::fuzz::runTokenizerInput(text.str(), real); // std::logic_error: an invariant broke
+            } catch (const moewb::Error&) {
+            }
+        }
+    }
+    MESSAGE(count << " fuzz inputs replayed");
+    CHECK(count > 0);
 }
