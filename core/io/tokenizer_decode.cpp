@@ -181,6 +181,14 @@ private:
 
 // ---- post-processors ---------------------------------------------------------------------------
 
+// A post-processor's token id: the library reads a u32; ids index tables here, so at most INT32_MAX.
+std::int32_t tokenId(const Json& id, const JsonReader& reader, const char* what, const std::string& token)
+{
+    if (!id.is_number_unsigned() || id.get<std::uint64_t>() > INT32_MAX)
+        fail("{}: {} '{}' has an invalid id (not a whole number from 0 to {})", reader.source, what, token, INT32_MAX);
+    return id.get<std::int32_t>();
+}
+
 class TemplateProcessor final : public PostProcessor {
 public:
     // Each item: the ids of a special token, or (empty optional) the input sequence.
@@ -237,11 +245,7 @@ std::unique_ptr<PostProcessor> parseTemplate(const Json& json, const JsonReader&
         const Json& ids = reader.get(special[name], "ids", "TemplateProcessing special token");
         if (!ids.is_array()) fail("{}: TemplateProcessing special token '{}' needs an 'ids' array", reader.source, name);
         std::vector<std::int32_t> values;
-        for (const Json& id : ids) {
-            if (!id.is_number_unsigned() || id.get<std::uint64_t>() > INT32_MAX)
-                fail("{}: TemplateProcessing special token '{}' has an invalid id", reader.source, name);
-            values.push_back(id.get<std::int32_t>());
-        }
+        for (const Json& id : ids) values.push_back(tokenId(id, reader, "TemplateProcessing special token", name));
         items.emplace_back(std::move(values));
     }
     return std::make_unique<TemplateProcessor>(std::move(items));
@@ -252,9 +256,9 @@ std::unique_ptr<PostProcessor> parseClsSep(const Json& json, const JsonReader& r
 {
     const auto idOf = [&](const char* key) {
         const Json& pair = reader.get(json, key, what);
-        if (!pair.is_array() || pair.size() != 2 || !pair[1].is_number_integer())
+        if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string())
             fail("{}: {} field '{}' must be [token, id]", reader.source, what, key);
-        return pair[1].get<std::int32_t>();
+        return tokenId(pair[1], reader, what, pair[0].get<std::string>());
     };
     std::vector<std::optional<std::vector<std::int32_t>>> items;
     items.emplace_back(std::vector<std::int32_t>{idOf("cls")});

@@ -257,9 +257,11 @@ Regex::Program Regex::compile(const std::string& pcrePattern, unsigned options, 
     pcre2_set_newline(context, PCRE2_NEWLINE_LF);
     int error = 0;
     PCRE2_SIZE errorOffset = 0;
-    const unsigned ucp = (options & PCRE2_LITERAL) ? 0u : PCRE2_UCP; // PCRE2 refuses UCP with LITERAL
+    // PCRE2 refuses these with LITERAL. \C matches one byte even in UTF mode: its pieces would be
+    // invalid UTF-8, which the later stages (and PCRE2 itself, told not to check) cannot take.
+    const unsigned patternOptions = (options & PCRE2_LITERAL) ? 0u : PCRE2_UCP | PCRE2_NEVER_BACKSLASH_C;
     pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pcrePattern.data()), pcrePattern.size(),
-                                     options | PCRE2_UTF | ucp, &error, &errorOffset, context);
+                                     options | PCRE2_UTF | patternOptions, &error, &errorOffset, context);
     pcre2_compile_context_free(context);
     if (!code) fail("{}: invalid regex '{}': {} (at offset {})", source, shownPattern, pcreError(error), errorOffset);
     const bool jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0; // else the interpreter runs it

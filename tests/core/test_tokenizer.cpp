@@ -219,6 +219,23 @@ TEST_CASE("hostile tokenizer files fail with errors naming the file")
                                                     {"invert", false}}));
         checkThrowsNaming(t.file(), "invalid regex '(unclosed'");
     }
+    SUBCASE("\\C in a regex (one byte: pieces of invalid UTF-8)")
+    {
+        TempTokenizer t(olmoeWith("pre_tokenizer", {{"type", "Split"},
+                                                    {"pattern", {{"Regex", "\\C"}}},
+                                                    {"behavior", "Isolated"},
+                                                    {"invert", false}}));
+        checkThrowsNaming(t.file(), "invalid regex '\\C'");
+    }
+    SUBCASE("post-processor ids outside 0..INT32_MAX")
+    {
+        for (const auto& id : {nlohmann::json(-1), nlohmann::json(4294967297ULL), nlohmann::json(1.5)}) {
+            TempTokenizer t(olmoeWith("post_processor", {{"type", "RobertaProcessing"},
+                                                         {"cls", {"<s>", id}},
+                                                         {"sep", {"</s>", 2}}}));
+            checkThrowsNaming(t.file(), "RobertaProcessing '<s>' has an invalid id");
+        }
+    }
     SUBCASE("merge outside the vocabulary")
     {
         auto json = readJson(familyDir("olmoe") / "tokenizer.json");
