@@ -145,6 +145,17 @@ std::optional<std::string> configToken(const Json& config, const char* key)
     return std::nullopt;
 }
 
+// Runs a stage that may match regexes: their failures name no file (compiled patterns are shared
+// between files), so this tokenizer's is added.
+template <class F> void namingFile(const std::string& source, F&& stage)
+{
+    try {
+        stage();
+    } catch (const RegexFailure& e) {
+        fail("{}: {}", source, e.what());
+    }
+}
+
 } // namespace
 
 Tokenizer::Tokenizer(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -188,7 +199,8 @@ Tokenizer Tokenizer::load(std::string_view json, std::string source, std::option
     impl->preTokenizer = parseOptional<PreTokenizer>(root, "pre_tokenizer", reader, parsePreTokenizer);
     impl->postProcessor = parseOptional<PostProcessor>(root, "post_processor", reader, parsePostProcessor);
     impl->decoder = parseOptional<Decoder>(root, "decoder", reader, parseDecoder);
-    impl->added.add(parseAddedTokens(root, reader), *impl->model, impl->normalizer.get());
+    namingFile(impl->source,
+               [&] { impl->added.add(parseAddedTokens(root, reader), *impl->model, impl->normalizer.get()); });
 
     Tokenizer tokenizer(std::move(impl));
     if (configJson) {
@@ -224,7 +236,7 @@ std::vector<std::int32_t> Tokenizer::encode(std::string_view text, bool addSpeci
         else impl.model->tokenize(segment, ids);
     };
     const auto onToken = [&](std::int32_t id) { ids.push_back(id); };
-    impl.added.extract(text, impl.normalizer.get(), onText, onToken);
+    namingFile(impl.source, [&] { impl.added.extract(text, impl.normalizer.get(), onText, onToken); });
     if (impl.postProcessor) impl.postProcessor->process(ids, addSpecialTokens);
     return ids;
 }
@@ -242,7 +254,7 @@ std::string Tokenizer::decode(std::span<const std::int32_t> ids, bool skipSpecia
     }
     std::string text;
     if (impl.decoder) {
-        impl.decoder->decode(tokens);
+        namingFile(impl.source, [&] { impl.decoder->decode(tokens); });
         for (const auto& t : tokens) text += t;
     } else {
         for (std::size_t i = 0; i < tokens.size(); ++i) text += (i ? " " : "") + tokens[i];

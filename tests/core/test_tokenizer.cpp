@@ -227,6 +227,23 @@ TEST_CASE("hostile tokenizer files fail with errors naming the file")
                                                     {"invert", false}}));
         checkThrowsNaming(t.file(), "invalid regex '\\C'");
     }
+    SUBCASE("catastrophic backtracking stops at the match limit, naming the file")
+    {
+        TempTokenizer t(olmoeWith("pre_tokenizer", {{"type", "Split"},
+                                                    {"pattern", {{"Regex", "(a*)*\\d"}}},
+                                                    {"behavior", "Isolated"},
+                                                    {"invert", false}}));
+        const Tokenizer tok = Tokenizer::fromFile(t.file());
+        try {
+            (void)tok.encode(std::string(1000, 'a'), false);
+            FAIL("expected moewb::Error");
+        } catch (const moewb::Error& e) {
+            const std::string message = e.what();
+            INFO(message);
+            CHECK(message.find(t.file().string() + ": regex '(a*)*\\d' failed") != std::string::npos);
+            CHECK(message.find("match limit") != std::string::npos);
+        }
+    }
     SUBCASE("post-processor ids outside 0..INT32_MAX")
     {
         for (const auto& id : {nlohmann::json(-1), nlohmann::json(4294967297ULL), nlohmann::json(1.5)}) {
