@@ -39,6 +39,15 @@ std::string JsonReader::stringOr(const Json& object, const char* key, const char
     return it->get<std::string>();
 }
 
+std::string JsonReader::character(const Json& object, const char* key, const char* what) const
+{
+    std::string s = string(object, key, what);
+    std::size_t i = 0;
+    if (!s.empty()) nextCodePoint(s, i);
+    if (s.empty() || i != s.size() || !isValidUtf8(s)) fail("{}: {} field '{}' must be one character", source, what, key);
+    return s;
+}
+
 bool JsonReader::boolOr(const Json& object, const char* key, const char* what, bool fallback) const
 {
     const auto it = object.find(key);

@@ -13,14 +13,11 @@ namespace moewb::tokenizer_detail {
 
 namespace {
 
-// A decoder field that the library types as `char`: exactly one code point.
 char32_t singleChar(const Json& json, const char* key, const char* what, const JsonReader& reader)
 {
-    const std::string s = reader.string(json, key, what);
+    const std::string s = reader.character(json, key, what);
     std::size_t i = 0;
-    const char32_t cp = s.empty() ? 0 : nextCodePoint(s, i);
-    if (s.empty() || i != s.size() || !isValidUtf8(s)) fail("{}: {} field '{}' must be one character", reader.source, what, key);
-    return cp;
+    return nextCodePoint(s, i);
 }
 
 class ByteLevelDecoder final : public Decoder {

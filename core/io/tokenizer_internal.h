@@ -37,6 +37,8 @@ struct JsonReader {
     const Json& get(const Json& object, const char* key, const char* what) const;
     std::string string(const Json& object, const char* key, const char* what) const;
     std::string stringOr(const Json& object, const char* key, const char* what, std::string fallback) const;
+    // A field the library types as `char`: a string of exactly one code point.
+    std::string character(const Json& object, const char* key, const char* what) const;
     bool boolOr(const Json& object, const char* key, const char* what, bool fallback) const;
     std::string type(const Json& object, const char* what) const;
     // The steps of a Sequence: an array of bounded length.

@@ -119,7 +119,7 @@ public:
     void split(std::string_view piece, bool atStart, PieceSink emit) const override
     {
         std::string prefixed;
-        if (m_addPrefixSpace && piece.front() != ' ') {
+        if (m_addPrefixSpace && (piece.empty() || piece.front() != ' ')) { // the library's !starts_with(' ')
             prefixed.reserve(piece.size() + 1);
             prefixed += ' ';
             prefixed += piece;
@@ -225,7 +225,7 @@ std::unique_ptr<PreTokenizer> parsePreTokenizer(const Json& json, const JsonRead
                                                    parseBehavior(json, reader, "Split pre-tokenizer"),
                                                    reader.boolOr(json, "invert", "Split pre-tokenizer", false));
     if (type == "Metaspace") {
-        const std::string replacement = reader.string(json, "replacement", "Metaspace pre-tokenizer");
+        const std::string replacement = reader.character(json, "replacement", "Metaspace pre-tokenizer");
         const std::string scheme = reader.stringOr(json, "prepend_scheme", "Metaspace pre-tokenizer", "always");
         auto prepend = scheme == "first"   ? MetaspacePreTokenizer::Prepend::First
                        : scheme == "never" ? MetaspacePreTokenizer::Prepend::Never

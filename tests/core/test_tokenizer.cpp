@@ -227,6 +227,16 @@ TEST_CASE("hostile tokenizer files fail with errors naming the file")
                                                     {"invert", false}}));
         checkThrowsNaming(t.file(), "invalid regex '\\C'");
     }
+    SUBCASE("Metaspace replacement that is not one character")
+    {
+        for (const char* replacement : {"", "ab"}) {
+            TempTokenizer t(olmoeWith("pre_tokenizer", {{"type", "Metaspace"},
+                                                        {"replacement", replacement},
+                                                        {"prepend_scheme", "always"},
+                                                        {"split", false}}));
+            checkThrowsNaming(t.file(), "Metaspace pre-tokenizer field 'replacement' must be one character");
+        }
+    }
     SUBCASE("catastrophic backtracking stops at the match limit, naming the file")
     {
         TempTokenizer t(olmoeWith("pre_tokenizer", {{"type", "Split"},
