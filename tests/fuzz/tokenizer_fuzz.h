@@ -3,7 +3,8 @@
 //  - '{' or JSON whitespace: the whole input is a tokenizer.json. When it loads, fixed sample texts
 //    and the input itself are encoded, the ids and a range of raw ids decoded.
 //  - any other byte: the rest is text (any bytes, valid UTF-8 or not) encoded by the repository's
-//    own tokenizer number `byte % count`; its bytes, read as 16-bit ids, are decoded too.
+//    own tokenizer number `byte % count`; its bytes, read as 16-bit ids, are decoded too, and the
+//    text goes through the four Unicode normalization forms.
 // Returns normally or throws moewb::Error; a broken invariant throws std::logic_error, which the
 // fuzzer turns into a crash and doctest into a failure.
 #pragma once
@@ -99,11 +100,27 @@ inline std::vector<std::int32_t> checkEncode(const Tokenizer& tok, std::string_v
     return plain;
 }
 
+// UAX #15 stability: each form is idempotent, and composing or decomposing first changes nothing.
+inline void checkNormalization(const std::string& text)
+{
+    using tokenizer_detail::NormalForm;
+    const auto norm = [](const std::string& s, NormalForm form) { return tokenizer_detail::normalizeUnicode(s, form); };
+    const std::string nfc = norm(text, NormalForm::NFC), nfd = norm(text, NormalForm::NFD);
+    const std::string nfkc = norm(text, NormalForm::NFKC), nfkd = norm(text, NormalForm::NFKD);
+    require(norm(nfc, NormalForm::NFC) == nfc && norm(nfd, NormalForm::NFD) == nfd, "NFC/NFD idempotent");
+    require(norm(nfkc, NormalForm::NFKC) == nfkc && norm(nfkd, NormalForm::NFKD) == nfkd, "NFKC/NFKD idempotent");
+    require(norm(nfd, NormalForm::NFC) == nfc && norm(nfc, NormalForm::NFD) == nfd, "NFC(NFD(x)) == NFC(x) and back");
+    require(norm(nfkd, NormalForm::NFKC) == nfkc && norm(nfkc, NormalForm::NFKD) == nfkd, "NFKC(NFKD(x)) == NFKC(x)");
+    require(norm(nfc, NormalForm::NFKC) == nfkc && norm(nfd, NormalForm::NFKD) == nfkd, "NFKC(NFC(x)) == NFKC(x)");
+    require(tokenizer_detail::isValidUtf8(nfc) && tokenizer_detail::isValidUtf8(nfkd), "normalized text is UTF-8");
+}
+
 inline void runRealTokenizer(const RealTokenizer& real, std::string_view bytes)
 {
     const Tokenizer& tok = real.tokenizer;
     const auto ids = checkEncode(tok, bytes, true, real.name);
     const std::string valid = tokenizer_detail::toValidUtf8(bytes);
+    checkNormalization(valid);
     const bool roundTrips =
         real.lossless ||
         (real.nfc && tokenizer_detail::normalizeUnicode(valid, tokenizer_detail::NormalForm::NFC) == valid);
@@ -120,6 +137,7 @@ inline void runLoadedTokenizer(std::string_view json)
     const Tokenizer tok = Tokenizer::fromJson(json, "fuzz/tokenizer.json");
     static const char* const samples[] = {
         "",
+        " ",
         "Hello, world! It's 2024; x=1234567.",
         "  leading and trailing  \t\n\r\n",
         "caf\xC3\xA9 cafe\xCC\x81 Gr\xC3\xBC\xC3\x9F\x65 \xEF\xAC\x81 \xE2\x84\xAB",
