@@ -208,6 +208,15 @@ Tokenizer Tokenizer::load(std::string_view json, std::string source, std::option
     impl->preTokenizer = parseOptional<PreTokenizer>(root, "pre_tokenizer", reader, parsePreTokenizer);
     impl->postProcessor = parseOptional<PostProcessor>(root, "post_processor", reader, parsePostProcessor);
     impl->decoder = parseOptional<Decoder>(root, "decoder", reader, parseDecoder);
+    const double growth = (impl->normalizer ? impl->normalizer->growth() : 1.0) *
+                          (impl->preTokenizer ? impl->preTokenizer->growth() : 1.0);
+    if (growth > kMaxGrowth)
+        fail("{}: the normalizer and pre-tokenizer can lengthen text {:.3g}-fold (steps such as ByteLevel or "
+             "Replace, chained); at most {}-fold is supported",
+             impl->source, growth, kMaxGrowth);
+    if (impl->decoder && impl->decoder->growth() > kMaxGrowth)
+        fail("{}: the decoder can lengthen text {:.3g}-fold (Replace steps, chained); at most {}-fold is supported",
+             impl->source, impl->decoder->growth(), kMaxGrowth);
     namingFile(impl->source,
                [&] { impl->added.add(parseAddedTokens(root, reader), *impl->model, impl->normalizer.get()); });
 

@@ -40,6 +40,7 @@ public:
         }
         tokens.assign(1, toValidUtf8(bytes));
     }
+    double growth() const override { return 2; } // a stray byte of a 2-byte character becomes U+FFFD
 };
 
 class MetaspaceDecoder final : public Decoder {
@@ -137,6 +138,7 @@ public:
             token = std::move(out);
         }
     }
+    double growth() const override { return static_cast<double>(m_content.size()) + 1; }
 
 private:
     std::shared_ptr<const Regex> m_pattern;
@@ -170,6 +172,12 @@ public:
     void decode(std::vector<std::string>& tokens) const override
     {
         for (const auto& step : m_steps) step->decode(tokens);
+    }
+    double growth() const override
+    {
+        double product = 1;
+        for (const auto& step : m_steps) product *= step->growth();
+        return product;
     }
 
 private:

@@ -57,11 +57,18 @@ public:
 // {"String": ...} or {"Regex": ...}, as Split and Replace store their patterns.
 std::shared_ptr<const Regex> parsePattern(const Json& json, const JsonReader& reader, const char* what);
 
+// Stages that lengthen text (ByteLevel doubles non-ASCII bytes, Replace inserts its content at every
+// match) report by how much at most (output bytes per input byte, constant terms aside). Chained in
+// Sequences the factors multiply, and a hostile file could grow a few bytes past any memory: the
+// loader refuses pipelines whose product exceeds kMaxGrowth (real ones stay below 100).
+constexpr double kMaxGrowth = 1024;
+
 class Normalizer {
 public:
     virtual ~Normalizer() = default;
     // `atStart` is cleared when the text no longer begins at the input's first character.
     virtual void normalize(std::string& text, bool& atStart) const = 0;
+    virtual double growth() const { return 1; }
 };
 std::unique_ptr<Normalizer> parseNormalizer(const Json& json, const JsonReader& reader);
 
@@ -69,6 +76,7 @@ class PreTokenizer {
 public:
     virtual ~PreTokenizer() = default;
     virtual void split(std::string_view piece, bool atStart, PieceSink emit) const = 0;
+    virtual double growth() const { return 1; } // total bytes of the pieces per byte of `piece`
 };
 std::unique_ptr<PreTokenizer> parsePreTokenizer(const Json& json, const JsonReader& reader);
 
@@ -76,6 +84,7 @@ class Decoder {
 public:
     virtual ~Decoder() = default;
     virtual void decode(std::vector<std::string>& tokens) const = 0;
+    virtual double growth() const { return 1; }
 };
 std::unique_ptr<Decoder> parseDecoder(const Json& json, const JsonReader& reader);
 

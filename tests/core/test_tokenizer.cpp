@@ -237,6 +237,28 @@ TEST_CASE("hostile tokenizer files fail with errors naming the file")
             checkThrowsNaming(t.file(), "Metaspace pre-tokenizer field 'replacement' must be one character");
         }
     }
+    SUBCASE("steps that lengthen text, chained past any memory")
+    {
+        const nlohmann::json byteLevel = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}};
+        const nlohmann::json replace = {{"type", "Replace"}, {"pattern", {{"Regex", ""}}}, {"content", "xxxxxxxx"}};
+        const std::pair<const char*, nlohmann::json> cases[] = {
+            {"normalizer", {{"type", "Sequence"}, {"normalizers", nlohmann::json::array({replace, replace, replace, replace})}}},
+            {"normalizer", {{"type", "Sequence"}, {"normalizers", std::vector<nlohmann::json>(11, {{"type", "ByteLevel"}})}}},
+            {"pre_tokenizer", {{"type", "Sequence"}, {"pretokenizers", std::vector<nlohmann::json>(40, byteLevel)}}},
+            {"decoder", {{"type", "Sequence"}, {"decoders", nlohmann::json::array({replace, replace, replace, replace})}}},
+        };
+        for (const auto& [section, value] : cases) {
+            CAPTURE(section);
+            TempTokenizer t(olmoeWith(section, value));
+            checkThrowsNaming(t.file(), "-fold is supported");
+        }
+        // NFKC, a Replace of one character by three bytes and ByteLevel, as real files chain them, load.
+        const nlohmann::json real = {{"type", "Sequence"},
+                                     {"normalizers", {{{"type", "NFKC"}},
+                                                      {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\u2581"}},
+                                                      {{"type", "Lowercase"}}}}};
+        CHECK_NOTHROW((void)Tokenizer::fromJson(olmoeWith("normalizer", real), "real.json"));
+    }
     SUBCASE("catastrophic backtracking stops at the match limit, naming the file")
     {
         TempTokenizer t(olmoeWith("pre_tokenizer", {{"type", "Split"},
