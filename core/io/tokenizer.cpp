@@ -60,10 +60,15 @@ std::string JsonReader::type(const Json& object, const char* what) const { retur
 
 const Json& JsonReader::steps(const Json& object, const char* key, const char* what) const
 {
-    constexpr std::size_t kMaxSteps = 1024;
+    // Counted over the whole file: encoding recurses once per step along a path through nested
+    // Sequences, and 32 levels of 1024 steps overflowed the stack.
+    constexpr std::size_t kMaxSteps = 256;
     const Json& list = get(object, key, what);
     if (!list.is_array()) fail("{}: {} field '{}' must be an array", source, what, key);
-    if (list.size() > kMaxSteps) fail("{}: {} has {} steps (at most {} supported)", source, what, list.size(), kMaxSteps);
+    stepsSeen += list.size();
+    if (stepsSeen > kMaxSteps)
+        fail("{}: {} brings the Sequence steps to {} (at most {} in all supported)", source, what, stepsSeen,
+             kMaxSteps);
     return list;
 }
 

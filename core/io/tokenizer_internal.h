@@ -41,8 +41,9 @@ struct JsonReader {
     std::string character(const Json& object, const char* key, const char* what) const;
     bool boolOr(const Json& object, const char* key, const char* what, bool fallback) const;
     std::string type(const Json& object, const char* what) const;
-    // The steps of a Sequence: an array of bounded length.
+    // The steps of a Sequence: an array; their total over the file is bounded.
     const Json& steps(const Json& object, const char* key, const char* what) const;
+    mutable std::size_t stepsSeen = 0;
 };
 
 // Sequences nest, and a hostile file could nest them deep enough to exhaust the stack.

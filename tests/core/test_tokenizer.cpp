@@ -306,6 +306,18 @@ TEST_CASE("hostile tokenizer files fail with errors naming the file")
         TempTokenizer t(olmoeWith("normalizer", normalizer));
         checkThrowsNaming(t.file(), "nested more than");
     }
+    SUBCASE("Sequence steps, counted over all nesting levels")
+    {
+        // 31 levels of 1023 steps each: encoding recursed 31,713 steps deep and overflowed the stack.
+        nlohmann::json pre = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}};
+        for (int level = 0; level < 31; ++level) {
+            std::vector<nlohmann::json> steps(1023, {{"type", "WhitespaceSplit"}});
+            steps.push_back(pre);
+            pre = {{"type", "Sequence"}, {"pretokenizers", steps}};
+        }
+        TempTokenizer t(olmoeWith("pre_tokenizer", pre));
+        checkThrowsNaming(t.file(), "(at most 256 in all supported)");
+    }
     SUBCASE("vocabulary ids far past its size")
     {
         auto json = readJson(familyDir("olmoe") / "tokenizer.json");
