@@ -4,9 +4,13 @@
 // Anything but moewb::Error escaping, a sanitizer report, a hang or a broken invariant is a bug.
 //
 //   cmake --preset fuzz && cmake --build build/fuzz --target fuzz_tokenizer
-//   mkdir -p fuzz-corpus-tokenizer fuzz-artifacts
-//   build/fuzz/tests/fuzz/fuzz_tokenizer -dict=tests/fuzz/tokenizer.dict -timeout=10 -rss_limit_mb=2048 \
-//       -artifact_prefix=fuzz-artifacts/ fuzz-corpus-tokenizer/ tests/fuzz/corpus/tokenizer
+//   mkdir -p fuzz-corpus/tokenizer fuzz-corpus/artifacts-tokenizer     # fuzz-corpus/ is git-ignored
+//   nice -n 10 build/fuzz/tests/fuzz/fuzz_tokenizer -dict=tests/fuzz/tokenizer.dict -timeout=10 \
+//       -rss_limit_mb=2048 -max_len=8192 -max_total_time=3600 -artifact_prefix=fuzz-corpus/artifacts-tokenizer/ \
+//       fuzz-corpus/tokenizer tests/fuzz/corpus/tokenizer
+//
+// A single input replays with `build/fuzz/tests/fuzz/fuzz_tokenizer FILE`; minimise a crash with
+// `-minimize_crash=1 -runs=10000 FILE`. Measured runs and findings: docs/decisions.md (Tests).
 //
 // The repository's tokenizers are read from the source tree (MOEWB_SOURCE_DIR) once, at start.
 // Crashing inputs go to tests/data/fuzz-regressions/tokenizer/ once fixed; test_tokenizer replays
