@@ -39,6 +39,15 @@ std::string JsonReader::stringOr(const Json& object, const char* key, const char
     return it->get<std::string>();
 }
 
+std::string JsonReader::character(const Json& object, const char* key, const char* what) const
+{
+    std::string s = string(object, key, what);
+    std::size_t i = 0;
+    if (!s.empty()) nextCodePoint(s, i);
+    if (s.empty() || i != s.size() || !isValidUtf8(s)) fail("{}: {} field '{}' must be one character", source, what, key);
+    return s;
+}
+
 bool JsonReader::boolOr(const Json& object, const char* key, const char* what, bool fallback) const
 {
     const auto it = object.find(key);
@@ -51,10 +60,15 @@ std::string JsonReader::type(const Json& object, const char* what) const { retur
 
 const Json& JsonReader::steps(const Json& object, const char* key, const char* what) const
 {
-    constexpr std::size_t kMaxSteps = 1024;
+    // Counted over the whole file: encoding recurses once per step along a path through nested
+    // Sequences, and 32 levels of 1024 steps overflowed the stack.
+    constexpr std::size_t kMaxSteps = 256;
     const Json& list = get(object, key, what);
     if (!list.is_array()) fail("{}: {} field '{}' must be an array", source, what, key);
-    if (list.size() > kMaxSteps) fail("{}: {} has {} steps (at most {} supported)", source, what, list.size(), kMaxSteps);
+    stepsSeen += list.size();
+    if (stepsSeen > kMaxSteps)
+        fail("{}: {} brings the Sequence steps to {} (at most {} in all supported)", source, what, stepsSeen,
+             kMaxSteps);
     return list;
 }
 
@@ -145,6 +159,17 @@ std::optional<std::string> configToken(const Json& config, const char* key)
     return std::nullopt;
 }
 
+// Runs a stage that may match regexes: their failures name no file (compiled patterns are shared
+// between files), so this tokenizer's is added.
+template <class F> void namingFile(const std::string& source, F&& stage)
+{
+    try {
+        stage();
+    } catch (const RegexFailure& e) {
+        fail("{}: {}", source, e.what());
+    }
+}
+
 } // namespace
 
 Tokenizer::Tokenizer(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -188,7 +213,17 @@ Tokenizer Tokenizer::load(std::string_view json, std::string source, std::option
     impl->preTokenizer = parseOptional<PreTokenizer>(root, "pre_tokenizer", reader, parsePreTokenizer);
     impl->postProcessor = parseOptional<PostProcessor>(root, "post_processor", reader, parsePostProcessor);
     impl->decoder = parseOptional<Decoder>(root, "decoder", reader, parseDecoder);
-    impl->added.add(parseAddedTokens(root, reader), *impl->model, impl->normalizer.get());
+    const double growth = (impl->normalizer ? impl->normalizer->growth() : 1.0) *
+                          (impl->preTokenizer ? impl->preTokenizer->growth() : 1.0);
+    if (growth > kMaxGrowth)
+        fail("{}: the normalizer and pre-tokenizer can lengthen text {:.3g}-fold (steps such as ByteLevel or "
+             "Replace, chained); at most {}-fold is supported",
+             impl->source, growth, kMaxGrowth);
+    if (impl->decoder && impl->decoder->growth() > kMaxGrowth)
+        fail("{}: the decoder can lengthen text {:.3g}-fold (Replace steps, chained); at most {}-fold is supported",
+             impl->source, impl->decoder->growth(), kMaxGrowth);
+    namingFile(impl->source,
+               [&] { impl->added.add(parseAddedTokens(root, reader), *impl->model, impl->normalizer.get()); });
 
     Tokenizer tokenizer(std::move(impl));
     if (configJson) {
@@ -224,7 +259,7 @@ std::vector<std::int32_t> Tokenizer::encode(std::string_view text, bool addSpeci
         else impl.model->tokenize(segment, ids);
     };
     const auto onToken = [&](std::int32_t id) { ids.push_back(id); };
-    impl.added.extract(text, impl.normalizer.get(), onText, onToken);
+    namingFile(impl.source, [&] { impl.added.extract(text, impl.normalizer.get(), onText, onToken); });
     if (impl.postProcessor) impl.postProcessor->process(ids, addSpecialTokens);
     return ids;
 }
@@ -242,7 +277,7 @@ std::string Tokenizer::decode(std::span<const std::int32_t> ids, bool skipSpecia
     }
     std::string text;
     if (impl.decoder) {
-        impl.decoder->decode(tokens);
+        namingFile(impl.source, [&] { impl.decoder->decode(tokens); });
         for (const auto& t : tokens) text += t;
     } else {
         for (std::size_t i = 0; i < tokens.size(); ++i) text += (i ? " " : "") + tokens[i];

@@ -13,14 +13,11 @@ namespace moewb::tokenizer_detail {
 
 namespace {
 
-// A decoder field that the library types as `char`: exactly one code point.
 char32_t singleChar(const Json& json, const char* key, const char* what, const JsonReader& reader)
 {
-    const std::string s = reader.string(json, key, what);
+    const std::string s = reader.character(json, key, what);
     std::size_t i = 0;
-    const char32_t cp = s.empty() ? 0 : nextCodePoint(s, i);
-    if (s.empty() || i != s.size() || !isValidUtf8(s)) fail("{}: {} field '{}' must be one character", reader.source, what, key);
-    return cp;
+    return nextCodePoint(s, i);
 }
 
 class ByteLevelDecoder final : public Decoder {
@@ -43,6 +40,7 @@ public:
         }
         tokens.assign(1, toValidUtf8(bytes));
     }
+    double growth() const override { return 2; } // a stray byte of a 2-byte character becomes U+FFFD
 };
 
 class MetaspaceDecoder final : public Decoder {
@@ -140,6 +138,7 @@ public:
             token = std::move(out);
         }
     }
+    double growth() const override { return static_cast<double>(m_content.size()) + 1; }
 
 private:
     std::shared_ptr<const Regex> m_pattern;
@@ -174,12 +173,26 @@ public:
     {
         for (const auto& step : m_steps) step->decode(tokens);
     }
+    double growth() const override
+    {
+        double product = 1;
+        for (const auto& step : m_steps) product *= step->growth();
+        return product;
+    }
 
 private:
     std::vector<std::unique_ptr<Decoder>> m_steps;
 };
 
 // ---- post-processors ---------------------------------------------------------------------------
+
+// A post-processor's token id: the library reads a u32; ids index tables here, so at most INT32_MAX.
+std::int32_t tokenId(const Json& id, const JsonReader& reader, const char* what, const std::string& token)
+{
+    if (!id.is_number_unsigned() || id.get<std::uint64_t>() > INT32_MAX)
+        fail("{}: {} '{}' has an invalid id (not a whole number from 0 to {})", reader.source, what, token, INT32_MAX);
+    return id.get<std::int32_t>();
+}
 
 class TemplateProcessor final : public PostProcessor {
 public:
@@ -237,11 +250,7 @@ std::unique_ptr<PostProcessor> parseTemplate(const Json& json, const JsonReader&
         const Json& ids = reader.get(special[name], "ids", "TemplateProcessing special token");
         if (!ids.is_array()) fail("{}: TemplateProcessing special token '{}' needs an 'ids' array", reader.source, name);
         std::vector<std::int32_t> values;
-        for (const Json& id : ids) {
-            if (!id.is_number_unsigned() || id.get<std::uint64_t>() > INT32_MAX)
-                fail("{}: TemplateProcessing special token '{}' has an invalid id", reader.source, name);
-            values.push_back(id.get<std::int32_t>());
-        }
+        for (const Json& id : ids) values.push_back(tokenId(id, reader, "TemplateProcessing special token", name));
         items.emplace_back(std::move(values));
     }
     return std::make_unique<TemplateProcessor>(std::move(items));
@@ -252,9 +261,9 @@ std::unique_ptr<PostProcessor> parseClsSep(const Json& json, const JsonReader& r
 {
     const auto idOf = [&](const char* key) {
         const Json& pair = reader.get(json, key, what);
-        if (!pair.is_array() || pair.size() != 2 || !pair[1].is_number_integer())
+        if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string())
             fail("{}: {} field '{}' must be [token, id]", reader.source, what, key);
-        return pair[1].get<std::int32_t>();
+        return tokenId(pair[1], reader, what, pair[0].get<std::string>());
     };
     std::vector<std::optional<std::vector<std::int32_t>>> items;
     items.emplace_back(std::vector<std::int32_t>{idOf("cls")});

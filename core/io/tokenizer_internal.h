@@ -37,10 +37,13 @@ struct JsonReader {
     const Json& get(const Json& object, const char* key, const char* what) const;
     std::string string(const Json& object, const char* key, const char* what) const;
     std::string stringOr(const Json& object, const char* key, const char* what, std::string fallback) const;
+    // A field the library types as `char`: a string of exactly one code point.
+    std::string character(const Json& object, const char* key, const char* what) const;
     bool boolOr(const Json& object, const char* key, const char* what, bool fallback) const;
     std::string type(const Json& object, const char* what) const;
-    // The steps of a Sequence: an array of bounded length.
+    // The steps of a Sequence: an array; their total over the file is bounded.
     const Json& steps(const Json& object, const char* key, const char* what) const;
+    mutable std::size_t stepsSeen = 0;
 };
 
 // Sequences nest, and a hostile file could nest them deep enough to exhaust the stack.
@@ -55,11 +58,18 @@ public:
 // {"String": ...} or {"Regex": ...}, as Split and Replace store their patterns.
 std::shared_ptr<const Regex> parsePattern(const Json& json, const JsonReader& reader, const char* what);
 
+// Stages that lengthen text (ByteLevel doubles non-ASCII bytes, Replace inserts its content at every
+// match) report by how much at most (output bytes per input byte, constant terms aside). Chained in
+// Sequences the factors multiply, and a hostile file could grow a few bytes past any memory: the
+// loader refuses pipelines whose product exceeds kMaxGrowth (real ones stay below 100).
+constexpr double kMaxGrowth = 1024;
+
 class Normalizer {
 public:
     virtual ~Normalizer() = default;
     // `atStart` is cleared when the text no longer begins at the input's first character.
     virtual void normalize(std::string& text, bool& atStart) const = 0;
+    virtual double growth() const { return 1; }
 };
 std::unique_ptr<Normalizer> parseNormalizer(const Json& json, const JsonReader& reader);
 
@@ -67,6 +77,7 @@ class PreTokenizer {
 public:
     virtual ~PreTokenizer() = default;
     virtual void split(std::string_view piece, bool atStart, PieceSink emit) const = 0;
+    virtual double growth() const { return 1; } // total bytes of the pieces per byte of `piece`
 };
 std::unique_ptr<PreTokenizer> parsePreTokenizer(const Json& json, const JsonReader& reader);
 
@@ -74,6 +85,7 @@ class Decoder {
 public:
     virtual ~Decoder() = default;
     virtual void decode(std::vector<std::string>& tokens) const = 0;
+    virtual double growth() const { return 1; }
 };
 std::unique_ptr<Decoder> parseDecoder(const Json& json, const JsonReader& reader);
 

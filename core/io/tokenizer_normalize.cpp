@@ -13,6 +13,8 @@ class UnicodeNormalizer final : public Normalizer {
 public:
     explicit UnicodeNormalizer(NormalForm form) : m_form(form) {}
     void normalize(std::string& text, bool&) const override { text = normalizeUnicode(text, m_form); }
+    // At most 18 code points per code point (UAX #15), 4 bytes each for one of at least 2.
+    double growth() const override { return 36; }
 
 private:
     NormalForm m_form;
@@ -21,6 +23,7 @@ private:
 class Lowercase final : public Normalizer {
 public:
     void normalize(std::string& text, bool&) const override { text = toLowercase(text); }
+    double growth() const override { return 2; } // U+0130: 2 bytes -> 3
 };
 
 class Strip final : public Normalizer {
@@ -85,6 +88,8 @@ public:
         });
         text = std::move(out);
     }
+    // An empty match before every character inserts the content each time.
+    double growth() const override { return static_cast<double>(m_content.size()) + 1; }
 
 private:
     std::shared_ptr<const Regex> m_pattern;
@@ -100,6 +105,7 @@ public:
         for (const char c : text) out += byteToCharUtf8(static_cast<unsigned char>(c));
         text = std::move(out);
     }
+    double growth() const override { return 2; }
 };
 
 class SequenceNormalizer final : public Normalizer {
@@ -108,6 +114,12 @@ public:
     void normalize(std::string& text, bool& atStart) const override
     {
         for (const auto& step : m_steps) step->normalize(text, atStart);
+    }
+    double growth() const override
+    {
+        double product = 1;
+        for (const auto& step : m_steps) product *= step->growth();
+        return product;
     }
 
 private:

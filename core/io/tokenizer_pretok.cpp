@@ -119,7 +119,7 @@ public:
     void split(std::string_view piece, bool atStart, PieceSink emit) const override
     {
         std::string prefixed;
-        if (m_addPrefixSpace && piece.front() != ' ') {
+        if (m_addPrefixSpace && (piece.empty() || piece.front() != ' ')) { // the library's !starts_with(' ')
             prefixed.reserve(piece.size() + 1);
             prefixed += ' ';
             prefixed += piece;
@@ -142,6 +142,7 @@ public:
         if (m_regex) splitWith(*m_regex, false, Behavior::Isolated, piece, atStart, mapBytes);
         else mapBytes(piece, atStart);
     }
+    double growth() const override { return 2; }
 
 private:
     bool m_addPrefixSpace;
@@ -169,6 +170,7 @@ public:
         if (m_split) splitWith(*m_split, false, Behavior::MergedWithNext, text, atStart, emit);
         else emit(text, atStart);
     }
+    double growth() const override { return static_cast<double>(m_replacement.size()); } // per space
 
 private:
     std::string m_replacement;
@@ -180,6 +182,12 @@ class SequencePreTokenizer final : public PreTokenizer {
 public:
     explicit SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> steps) : m_steps(std::move(steps)) {}
     void split(std::string_view piece, bool atStart, PieceSink emit) const override { run(0, piece, atStart, emit); }
+    double growth() const override
+    {
+        double product = 1;
+        for (const auto& step : m_steps) product *= step->growth();
+        return product;
+    }
 
 private:
     void run(std::size_t step, std::string_view piece, bool atStart, PieceSink emit) const
@@ -225,7 +233,7 @@ std::unique_ptr<PreTokenizer> parsePreTokenizer(const Json& json, const JsonRead
                                                    parseBehavior(json, reader, "Split pre-tokenizer"),
                                                    reader.boolOr(json, "invert", "Split pre-tokenizer", false));
     if (type == "Metaspace") {
-        const std::string replacement = reader.string(json, "replacement", "Metaspace pre-tokenizer");
+        const std::string replacement = reader.character(json, "replacement", "Metaspace pre-tokenizer");
         const std::string scheme = reader.stringOr(json, "prepend_scheme", "Metaspace pre-tokenizer", "always");
         auto prepend = scheme == "first"   ? MetaspacePreTokenizer::Prepend::First
                        : scheme == "never" ? MetaspacePreTokenizer::Prepend::Never

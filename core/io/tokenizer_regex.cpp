@@ -57,11 +57,22 @@ std::string pcreError(int code)
 }
 
 // Per-thread match state: match data and a JIT stack large enough for long whitespace runs.
+// The limits stop catastrophic backtracking (`(a*)*b`) in one match with an error: the match limit
+// is PCRE2's default, as Oniguruma's retry limit is the library's; the interpreter (anchored
+// matches, patterns the JIT refuses) gets a heap limit instead of PCRE2's 20 GB. A pattern whose
+// every match costs polynomial time (`a*a*b|.`) stays slow on long text, as in the library.
 struct MatchState {
+    static constexpr std::uint32_t kMatchLimit = 10'000'000;
+    static constexpr std::uint32_t kHeapLimitKiB = 64 * 1024;
     pcre2_match_data* data = pcre2_match_data_create(32, nullptr);
     pcre2_match_context* context = pcre2_match_context_create(nullptr);
     pcre2_jit_stack* stack = pcre2_jit_stack_create(32 * 1024, 16 * 1024 * 1024, nullptr);
-    MatchState() { pcre2_jit_stack_assign(context, nullptr, stack); }
+    MatchState()
+    {
+        pcre2_jit_stack_assign(context, nullptr, stack);
+        pcre2_set_match_limit(context, kMatchLimit);
+        pcre2_set_heap_limit(context, kHeapLimitKiB);
+    }
     ~MatchState()
     {
         pcre2_jit_stack_free(stack);
@@ -87,7 +98,9 @@ bool matchFrom(MatchState& state, pcre2_code* code, bool jit, std::string_view s
                        : pcre2_match(code, text, subject.size(), offset, options | PCRE2_NO_UTF_CHECK, state.data,
                                      state.context);
     if (rc == PCRE2_ERROR_NOMATCH) return false;
-    if (rc < 0) fail("tokenizer: regex '{}' failed on a {}-byte piece: {}", pattern, subject.size(), pcreError(rc));
+    if (rc < 0)
+        throw RegexFailure(fmt::format("regex '{}' failed on a {}-byte piece of text: {}", pattern, subject.size(),
+                                       pcreError(rc)));
     const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(state.data);
     result = {ovector[0], ovector[1]};
     return true;
@@ -257,9 +270,11 @@ Regex::Program Regex::compile(const std::string& pcrePattern, unsigned options, 
     pcre2_set_newline(context, PCRE2_NEWLINE_LF);
     int error = 0;
     PCRE2_SIZE errorOffset = 0;
-    const unsigned ucp = (options & PCRE2_LITERAL) ? 0u : PCRE2_UCP; // PCRE2 refuses UCP with LITERAL
+    // PCRE2 refuses these with LITERAL. \C matches one byte even in UTF mode: its pieces would be
+    // invalid UTF-8, which the later stages (and PCRE2 itself, told not to check) cannot take.
+    const unsigned patternOptions = (options & PCRE2_LITERAL) ? 0u : PCRE2_UCP | PCRE2_NEVER_BACKSLASH_C;
     pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pcrePattern.data()), pcrePattern.size(),
-                                     options | PCRE2_UTF | ucp, &error, &errorOffset, context);
+                                     options | PCRE2_UTF | patternOptions, &error, &errorOffset, context);
     pcre2_compile_context_free(context);
     if (!code) fail("{}: invalid regex '{}': {} (at offset {})", source, shownPattern, pcreError(error), errorOffset);
     const bool jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0; // else the interpreter runs it

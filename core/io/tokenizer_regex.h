@@ -4,6 +4,8 @@
 // `\p{L}`-style classes gain the code points of Oniguruma's newer Unicode data, `^`/`$` are line
 // anchors - and matches are enumerated the way the onig crate's find_iter does.
 #pragma once
+#include "core/io/error.h"
+
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -34,6 +36,14 @@ private:
 
 
 using Match = std::pair<std::size_t, std::size_t>; // byte offsets [first, second)
+
+// PCRE2 gave up on a match (a hostile pattern that backtracks past the match limit). Compiled
+// patterns are shared between files, so the message names no file: Tokenizer::encode and decode
+// rethrow it as a moewb::Error naming theirs.
+class RegexFailure : public Error {
+public:
+    using Error::Error;
+};
 
 class Regex {
 public:

@@ -1,9 +1,11 @@
 // tokenizer.json: exact ids against the `tokenizers` library for each model family's pipeline
-// (tests/reference/gen_tokenizers.py), decode round-trips, and hostile files.
+// (tests/reference/gen_tokenizers.py), decode round-trips, hostile files, and the fuzzer's seeds and
+// regression inputs (tests/fuzz/tokenizer_fuzz.h).
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
 #include "core/io/tokenizer_regex.h"
 #include "core/io/tokenizer_unicode.h"
+#include "fuzz/tokenizer_fuzz.h"
 #include "support/paths.h"
 
 #include <doctest/doctest.h>
@@ -217,6 +219,72 @@ TEST_CASE("hostile tokenizer files fail with errors naming the file")
                                                     {"invert", false}}));
         checkThrowsNaming(t.file(), "invalid regex '(unclosed'");
     }
+    SUBCASE("\\C in a regex (one byte: pieces of invalid UTF-8)")
+    {
+        TempTokenizer t(olmoeWith("pre_tokenizer", {{"type", "Split"},
+                                                    {"pattern", {{"Regex", "\\C"}}},
+                                                    {"behavior", "Isolated"},
+                                                    {"invert", false}}));
+        checkThrowsNaming(t.file(), "invalid regex '\\C'");
+    }
+    SUBCASE("Metaspace replacement that is not one character")
+    {
+        for (const char* replacement : {"", "ab"}) {
+            TempTokenizer t(olmoeWith("pre_tokenizer", {{"type", "Metaspace"},
+                                                        {"replacement", replacement},
+                                                        {"prepend_scheme", "always"},
+                                                        {"split", false}}));
+            checkThrowsNaming(t.file(), "Metaspace pre-tokenizer field 'replacement' must be one character");
+        }
+    }
+    SUBCASE("steps that lengthen text, chained past any memory")
+    {
+        const nlohmann::json byteLevel = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}};
+        const nlohmann::json replace = {{"type", "Replace"}, {"pattern", {{"Regex", ""}}}, {"content", "xxxxxxxx"}};
+        const std::pair<const char*, nlohmann::json> cases[] = {
+            {"normalizer", {{"type", "Sequence"}, {"normalizers", nlohmann::json::array({replace, replace, replace, replace})}}},
+            {"normalizer", {{"type", "Sequence"}, {"normalizers", std::vector<nlohmann::json>(11, {{"type", "ByteLevel"}})}}},
+            {"pre_tokenizer", {{"type", "Sequence"}, {"pretokenizers", std::vector<nlohmann::json>(40, byteLevel)}}},
+            {"decoder", {{"type", "Sequence"}, {"decoders", nlohmann::json::array({replace, replace, replace, replace})}}},
+        };
+        for (const auto& [section, value] : cases) {
+            CAPTURE(section);
+            TempTokenizer t(olmoeWith(section, value));
+            checkThrowsNaming(t.file(), "-fold is supported");
+        }
+        // NFKC, a Replace of one character by three bytes and ByteLevel, as real files chain them, load.
+        const nlohmann::json real = {{"type", "Sequence"},
+                                     {"normalizers", {{{"type", "NFKC"}},
+                                                      {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\u2581"}},
+                                                      {{"type", "Lowercase"}}}}};
+        CHECK_NOTHROW((void)Tokenizer::fromJson(olmoeWith("normalizer", real), "real.json"));
+    }
+    SUBCASE("catastrophic backtracking stops at the match limit, naming the file")
+    {
+        TempTokenizer t(olmoeWith("pre_tokenizer", {{"type", "Split"},
+                                                    {"pattern", {{"Regex", "(a*)*\\d"}}},
+                                                    {"behavior", "Isolated"},
+                                                    {"invert", false}}));
+        const Tokenizer tok = Tokenizer::fromFile(t.file());
+        try {
+            (void)tok.encode(std::string(1000, 'a'), false);
+            FAIL("expected moewb::Error");
+        } catch (const moewb::Error& e) {
+            const std::string message = e.what();
+            INFO(message);
+            CHECK(message.find(t.file().string() + ": regex '(a*)*\\d' failed") != std::string::npos);
+            CHECK(message.find("match limit") != std::string::npos);
+        }
+    }
+    SUBCASE("post-processor ids outside 0..INT32_MAX")
+    {
+        for (const auto& id : {nlohmann::json(-1), nlohmann::json(4294967297ULL), nlohmann::json(1.5)}) {
+            TempTokenizer t(olmoeWith("post_processor", {{"type", "RobertaProcessing"},
+                                                         {"cls", {"<s>", id}},
+                                                         {"sep", {"</s>", 2}}}));
+            checkThrowsNaming(t.file(), "RobertaProcessing '<s>' has an invalid id");
+        }
+    }
     SUBCASE("merge outside the vocabulary")
     {
         auto json = readJson(familyDir("olmoe") / "tokenizer.json");
@@ -238,6 +306,18 @@ TEST_CASE("hostile tokenizer files fail with errors naming the file")
         TempTokenizer t(olmoeWith("normalizer", normalizer));
         checkThrowsNaming(t.file(), "nested more than");
     }
+    SUBCASE("Sequence steps, counted over all nesting levels")
+    {
+        // 31 levels of 1023 steps each: encoding recursed 31,713 steps deep and overflowed the stack.
+        nlohmann::json pre = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}};
+        for (int level = 0; level < 31; ++level) {
+            std::vector<nlohmann::json> steps(1023, {{"type", "WhitespaceSplit"}});
+            steps.push_back(pre);
+            pre = {{"type", "Sequence"}, {"pretokenizers", steps}};
+        }
+        TempTokenizer t(olmoeWith("pre_tokenizer", pre));
+        checkThrowsNaming(t.file(), "(at most 256 in all supported)");
+    }
     SUBCASE("vocabulary ids far past its size")
     {
         auto json = readJson(familyDir("olmoe") / "tokenizer.json");
@@ -256,4 +336,28 @@ TEST_CASE("hostile tokenizer files fail with errors naming the file")
             CHECK(std::string(e.what()).find((t.dir / "tokenizer_config.json").string()) != std::string::npos);
         }
     }
+}
+
+TEST_CASE("fuzzer regression inputs and seeds yield tokens or moewb::Error, never a crash")
+{
+    const auto real = moewb::fuzz::loadRealTokenizers(moewb::test::sourceDir());
+    int count = 0;
+    for (const auto& folder : {moewb::test::dataDir() / "fuzz-regressions" / "tokenizer",
+                               moewb::test::sourceDir() / "tests" / "fuzz" / "corpus" / "tokenizer"}) {
+        REQUIRE(fs::is_directory(folder));
+        for (const auto& entry : fs::directory_iterator(folder)) {
+            if (!entry.is_regular_file() || entry.path().extension() == ".md") continue;
+            CAPTURE(entry.path().string());
+            ++count;
+            std::ifstream in(entry.path(), std::ios::binary);
+            std::ostringstream text;
+            text << in.rdbuf();
+            try {
+                moewb::fuzz::runTokenizerInput(text.str(), real); // std::logic_error: an invariant broke
+            } catch (const moewb::Error&) {
+            }
+        }
+    }
+    MESSAGE(count << " fuzz inputs replayed");
+    CHECK(count > 0);
 }
