@@ -140,7 +140,12 @@ public:
     // Reads every stored array once, so damage anywhere is reported now rather than later.
     void verify() const;
 
-    // ---- Staleness ---------------------------------------------------------------------------
+    // ---- Model identity and staleness --------------------------------------------------------
+    // A session holds the work on one checkpoint. Fails with moewb::Error naming this file, the model
+    // it was made from and `modelPath` when `modelIdentityHash` is another checkpoint's (a session
+    // without a source accepts any model). Callers check before changing anything, so the file stays
+    // as it is; results from other calibration data for the same model are stale instead (below).
+    void requireModel(const std::string& modelIdentityHash, const std::filesystem::path& modelPath) const;
     // Sections computed for another model (everything model-derived) or other calibration data
     // (activations, router statistics, importance, searches, blocks).
     CompatibilityReport checkCompatibility(

@@ -403,6 +403,19 @@ TEST_CASE("staleness: a different model or calibration set is reported, not used
     CHECK(model.isStale("importance"));
     CHECK(model.describe().find("The model differs") == 0);
 
+    // Another model is refused outright, naming the file and both models; the same model passes, and
+    // a session without a source accepts any.
+    TempDir dir;
+    Session saved = fullSession();
+    saved.save(dir.path / "S.h5");
+    const std::string refused = errorOf([&] { saved.requireModel("model-hash-B", "/models/mixtral"); });
+    CHECK(refused.find("/models/mixtral: not the checkpoint " + (dir.path / "S.h5").string()
+                       + " was made from, which is /models/qwen (identity hash model-hash-A; this one model-hash-B)")
+          == 0);
+    CHECK(refused.find("use another session file") != std::string::npos);
+    saved.requireModel("model-hash-A", "/elsewhere/qwen");
+    Session().requireModel("model-hash-B", "/models/mixtral");
+
     Session copy = fullSession();
     copy.dropStale(data);
     CHECK_FALSE(copy.importance().has_value());
