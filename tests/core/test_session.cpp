@@ -6,6 +6,7 @@
 #include "core/session/session.h"
 
 #include <doctest/doctest.h>
+#include "support/file_size_limit.h"
 #include "support/temp_dir.h"
 #include <hdf5.h>
 
@@ -257,6 +258,38 @@ TEST_CASE("a failed save leaves neither a temporary nor a changed target")
     }).find("cannot create a temporary file")
         != std::string::npos);
     CHECK(errorOf([&] { Session().save(); }).find("not been saved yet") != std::string::npos);
+}
+
+TEST_CASE("a save that runs out of space fails cleanly: no temporary, the process ends normally")
+{
+    TempDir dir;
+    const fs::path file = dir.path / "S.h5";
+    Session s = fullSession();
+    s.save(file);
+    const auto sizeBefore = fs::file_size(file);
+    // 4 MiB of noise (deflate gains little) that cannot be written past 1 MiB, as on a full disk.
+    Array<float> noise{{1024, 1024}, {}};
+    std::mt19937 rng(1);
+    std::uniform_real_distribution<float> uniform(-1, 1);
+    for (int i = 0; i < 1024 * 1024; ++i)
+        noise.data.push_back(uniform(rng));
+    s.putActivation("layer_09/noise", noise);
+    // The child ends through exit(): HDF5's shutdown there crashed (SIGSEGV in H5F__close_cb) on the
+    // id of the temporary whose close had failed.
+    const std::string message = test::writeWithFileSizeLimit(
+        1 << 20,
+        [&] {
+            const std::string error = errorOf([&] { s.save(file); });
+            // The session is still usable: the unsaved array is in memory and the file on disk opens.
+            if (s.activation("layer_09/noise").data != noise.data || Session::open(file).plans().size() != 2)
+                fail("the session did not survive the failed save");
+            fail("{}", error);
+        },
+        true);
+    CHECK(message.find(file.string() + ": cannot") == 0);
+    CHECK(dir.entries() == std::vector<std::string>{"S.h5"});
+    CHECK(fs::file_size(file) == sizeBefore);
+    checkSameContent(fullSession(), Session::open(file));
 }
 
 TEST_CASE("bad array names and shapes are refused when put")
