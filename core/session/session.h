@@ -45,7 +45,7 @@
 // shuffle + deflate), and the file uses the HDF5 1.10 format, whose metadata is checksummed: a
 // damaged or truncated file is an error naming the file and the object, never wrong numbers.
 //
-// Writing: save() writes a temporary sibling (".<name>.tmp-XXXXXX" in the same folder), fsyncs it
+// Writing: save() writes a temporary sibling (".<name>.tmp-<hex>" next to the file, AtomicFile), fsyncs it
 // and renames it over the target, so a crash never leaves half a session; arrays already in the
 // previous file are copied chunk by chunk without decompressing.
 // Reading: open() reads every section into memory except activations and tensors, which are

@@ -255,7 +255,7 @@ TEST_CASE("a failed save leaves neither a temporary nor a changed target")
     checkSameContent(fullSession(), Session::open(file));
     CHECK(errorOf([&] {
         Session().save(dir.path / "missing-folder" / "x.h5");
-    }).find("cannot create a temporary file")
+    }).find("cannot create temporary file")
         != std::string::npos);
     CHECK(errorOf([&] { Session().save(); }).find("not been saved yet") != std::string::npos);
 }
@@ -290,6 +290,22 @@ TEST_CASE("a save that runs out of space fails cleanly: no temporary, the proces
     CHECK(dir.entries() == std::vector<std::string>{"S.h5"});
     CHECK(fs::file_size(file) == sizeBefore);
     checkSameContent(fullSession(), Session::open(file));
+}
+
+TEST_CASE("saving keeps the file's permissions and a symlink")
+{
+    TempDir dir;
+    const fs::path real = dir.path / "real.h5", link = dir.path / "link.h5";
+    Session s = fullSession();
+    s.save(real);
+    fs::permissions(real, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+    fs::create_symlink("real.h5", link);
+    s.save(link);
+    CHECK(fs::is_symlink(fs::symlink_status(link)));
+    CHECK(fs::status(real).permissions()
+          == (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read));
+    CHECK(dir.entries() == std::vector<std::string>{"link.h5", "real.h5"});
+    checkSameContent(fullSession(), Session::open(real));
 }
 
 TEST_CASE("bad array names and shapes are refused when put")
