@@ -115,7 +115,7 @@ void printText(const AnalyzeCommandOptions& o, const TokenBlocks& blocks, const 
     fmt::print("calibration: {} blocks x {} tokens from {} (seed {}, data hash {})\n", blocks.count(), blocks.length(),
                blocks.source, blocks.options.seed, blocks.dataHash);
     if (!r.dropped.empty())
-        fmt::print("dropped {} stale section(s) computed for another model or other data: {}\n", r.dropped.size(),
+        fmt::print("dropped {} stale section(s) computed from other calibration data: {}\n", r.dropped.size(),
                    fmt::join(r.dropped, ", "));
     if (r.reused)
         fmt::print("reused the cached router statistics and importance in {} (same model and calibration data)\n",

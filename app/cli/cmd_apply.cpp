@@ -54,6 +54,7 @@ void run(const ApplyCommandOptions& o, const GlobalOptions& global)
     const Plan& plan = sessionPlan(session, o.plan, o.session);
     const auto dtype = parseComputeDtype(o.dtype);
     auto original = MoeModel::open(o.model, ComputeOptions{dtype, torch::kCPU});
+    requireSessionModel(session, *original);
     auto applied = MoeModel::open(o.model, ComputeOptions{dtype, torch::kCPU});
     original->makeResident();
     applied->makeResident();

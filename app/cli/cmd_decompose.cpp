@@ -35,6 +35,7 @@ void run(const DecomposeCommandOptions& o, const GlobalOptions& global)
     Session session = openOrCreateSession(o.session);
     if (!session.source())
         fail("decompose: {} has no source model; run `moe-compress analyze` or `search` first", o.session);
+    requireSessionModel(session, *model);
     const auto blocks = loadCalibrationBlocks(
         {o.model, o.calib, o.tokenizer, o.samples, o.sequenceLength, o.calibSeed}, session, model->spec(), "decompose");
 

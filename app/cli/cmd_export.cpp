@@ -144,7 +144,7 @@ void run(const ExportCommandOptions& o, const GlobalOptions& global)
              picked.name, fmt::join(peftProblems(split.adapters), "; "));
     const Plan& plan = o.peft ? split.base : picked;
     auto model = openComputeModel(sessionModelPath(session, o.model, o.session, "export"), torch::kFloat);
-    requireSessionModel(session, *model, o.session);
+    requireSessionModel(session, *model);
     if (const auto missing = session.missingTensors(plan); !missing.empty())
         fail("{}: plan '{}' references tensors the session lacks: {}", o.session, plan.name,
             fmt::join(missing, ", "));

@@ -66,7 +66,7 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
     o.fit.objective = parseObjective(o.objective);
     const ComputeOptions compute{torch::kFloat, parseDevice(o.device)};
     auto model = MoeModel::open(modelPath, compute);
-    requireSessionModel(session, *model, o.session); // the plan's tensors were made for that checkpoint
+    requireSessionModel(session, *model); // the plan's tensors were made for that checkpoint
     model->makeResident();
     std::unique_ptr<MoeModel> teacher; // distillation: the original model, no plan
     if (o.fit.objective == FinetuneObjective::Distill) {

@@ -7,6 +7,7 @@
 #include "app/cli/progress.h"
 #include "app/cli/stage_common.h"
 #include "app/cli/validators.h"
+#include "core/analysis/session_analysis.h"
 #include "core/calib/dataset.h"
 #include "core/eval/kl.h"
 #include "core/eval/multiple_choice.h"
@@ -275,13 +276,7 @@ std::vector<RunMethod> runMethods()
 
 void prepareSession(RunContext& context)
 {
-    const auto& model = context.model;
-    const auto& blocks = context.calibration;
-    const std::string modelHash = model.checkpoint().identityHash();
-    auto& session = context.session;
-    session.dropStale(session.checkCompatibility(modelHash, blocks.dataHash));
-    session.setSource({model.path(), readUtf8File(model.path() / "config.json"), modelHash});
-    session.setCalibration({blocks.source, blocks.count(), blocks.length(), blocks.options.seed, blocks.dataHash});
+    bindSession(context.session, context.model, context.calibration);
 }
 
 void registerRun(CLI::App& app, GlobalOptions& global)

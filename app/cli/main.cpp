@@ -1,5 +1,6 @@
 // moe-compress: the headless MoE Workbench pipeline.
 #include "app/cli/commands.h"
+#include "app/cli/progress.h"
 #include "app/cli/run_command.h"
 #include "app/cli/validators.h"
 #include "core/io/error.h"
@@ -60,7 +61,7 @@ int main(int argc, char** argv)
         return app.exit(e);
     } catch (const moewb::Cancelled&) {
         fmt::print(stderr, "moe-compress: cancelled\n");
-        return 130;
+        return moewb::cli::interruptExitCode();
     } catch (const std::exception& e) {
         fmt::print(stderr, "moe-compress: error: {}\n", e.what());
         return 1;

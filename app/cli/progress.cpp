@@ -12,7 +12,7 @@ namespace moewb::cli {
 
 namespace {
 
-volatile std::sig_atomic_t g_interrupts = 0;
+volatile std::sig_atomic_t g_interrupts = 0; // the first stopping signal (SIGINT, SIGTERM, SIGHUP), 0: none
 std::atomic<long long> g_firstInterruptNs{0}; // lock-free, so usable in the handler
 
 long long monotonicNs()
@@ -22,19 +22,19 @@ long long monotonicNs()
     return static_cast<long long>(t.tv_sec) * 1000000000LL + t.tv_nsec;
 }
 
-extern "C" void onInterrupt(int)
+extern "C" void onInterrupt(int sig)
 {
     const long long now = monotonicNs();
     if (g_interrupts != 0) {
-        // A second Ctrl-C: the user does not want to wait for the clean stop. One keypress can
-        // arrive twice (to the process and to its group, as `timeout` and some shells send it):
+        // A second Ctrl-C (or kill): the user does not want to wait for the clean stop. One keypress
+        // can arrive twice (to the process and to its group, as `timeout` and some shells send it):
         // copies within 300 ms of the first are the same request.
         if (now - g_firstInterruptNs.load() > 300000000LL)
-            ::_exit(130);
+            ::_exit(128 + sig);
         return;
     }
     g_firstInterruptNs.store(now);
-    g_interrupts = 1;
+    g_interrupts = sig;
 }
 
 std::string duration(double seconds)
@@ -65,12 +65,20 @@ void installInterruptHandler()
     struct sigaction action = {};
     action.sa_handler = onInterrupt;
     sigemptyset(&action.sa_mask);
-    ::sigaction(SIGINT, &action, nullptr);
+    // A kill (SIGTERM: kill, timeout, systemd; SIGHUP: the terminal closed) stops as cleanly as Ctrl-C:
+    // without this, a save or an export in progress left its temporary file or folder behind.
+    for (int sig : {SIGINT, SIGTERM, SIGHUP})
+        ::sigaction(sig, &action, nullptr);
 }
 
 bool interrupted()
 {
     return g_interrupts > 0;
+}
+
+int interruptExitCode()
+{
+    return 128 + (g_interrupts > 0 ? static_cast<int>(g_interrupts) : SIGINT);
 }
 
 ProgressBar::ProgressBar(std::string label, double total, std::string unit, std::FILE* out)

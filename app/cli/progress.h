@@ -1,7 +1,8 @@
 // Progress for long CLI commands. On a terminal: one line redrawn with \r (bar, percentage, rate and
 // ETA), at most ~10 times a second. Otherwise (a log file, a pipe): a plain line every 10% or every
-// few seconds. Ctrl-C sets a flag that update() reports, so core stops at the next callback and the
-// command exits 130 through moewb::Cancelled; a second Ctrl-C ends the process at once.
+// few seconds. Ctrl-C (SIGINT), SIGTERM and SIGHUP set a flag that update() reports, so core stops at the
+// next callback and the command exits 128 + the signal (130, 143, 129) through moewb::Cancelled, its
+// temporary files removed; a second signal ends the process at once.
 #pragma once
 #include <chrono>
 #include <cstdio>
@@ -11,9 +12,11 @@
 
 namespace moewb::cli {
 
-// Installs the SIGINT handler (idempotent).
+// Installs the handler for SIGINT, SIGTERM and SIGHUP (idempotent).
 void installInterruptHandler();
 bool interrupted();
+// The exit code of a cancelled command: 128 + the first signal received (130 when none).
+int interruptExitCode();
 
 class ProgressBar {
 public:

@@ -60,8 +60,9 @@ struct RunMethod {
     std::function<Plan(RunContext& context)> run;
 };
 
-// The session describes the context's model and calibration blocks (sections stamped for another model
-// or other data are dropped first, as `analyze` does); the common part calls it before every method.
+// The session describes the context's model and calibration blocks (bindSession: a session made from
+// another model is refused, sections from other calibration data are dropped, as `analyze` does); the
+// common part calls it before every method.
 void prepareSession(RunContext& context);
 
 // Every method `run` knows (cmd_run.cpp lists them).

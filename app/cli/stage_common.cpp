@@ -113,13 +113,9 @@ std::string sessionModelPath(const Session& session, const std::string& override
     return source->path.string();
 }
 
-void requireSessionModel(const Session& session, const MoeModel& model, const std::string& sessionPath)
+void requireSessionModel(const Session& session, const MoeModel& model)
 {
-    const auto& source = session.source();
-    if (source && !source->identityHash.empty() && model.checkpoint().identityHash() != source->identityHash)
-        fail("{}: not the checkpoint {} was made from (identity hash {} here, {} in the session; its model was {})",
-             model.path().string(), sessionPath, model.checkpoint().identityHash(), source->identityHash,
-             source->path.string());
+    session.requireModel(model.checkpoint().identityHash(), model.path());
 }
 
 double secondsSince(std::chrono::steady_clock::time_point start)

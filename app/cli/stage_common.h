@@ -42,8 +42,9 @@ const Plan& sessionPlan(const Session& session, const std::string& name, const s
 // or a relative path recorded by an older version, from another working directory): pass --model.
 std::string sessionModelPath(const Session& session, const std::string& override, const std::string& sessionPath,
                              const std::string& command);
-// Fails unless `model` is the checkpoint the session was made from (its identity hash), wherever it lies.
-void requireSessionModel(const Session& session, const MoeModel& model, const std::string& sessionPath);
+// Fails unless `model` is the checkpoint the session was made from (its identity hash), wherever it lies
+// (Session::requireModel). Every command that uses a session's plans or stores into it checks this.
+void requireSessionModel(const Session& session, const MoeModel& model);
 
 // Seconds since `start`.
 double secondsSince(std::chrono::steady_clock::time_point start);

@@ -10,6 +10,7 @@
 #include "app/gui/worker.h"
 #include "app/gui/worker_core.h"
 #include "app/gui/worker_training.h"
+#include "core/analysis/session_analysis.h"
 #include "core/calib/dataset.h"
 #include "core/compress/condense.h"
 #include "core/compress/expert_drop.h"
@@ -75,11 +76,7 @@ void WorkerCore::runMethod(int job, const RunSettings& s)
     const MethodParameters& p = s.methodParameters;
     // The session describes this model and these blocks (cached scores are stamped with them), as
     // `moe-compress run` prepares it.
-    const std::string modelHash = model.checkpoint().identityHash();
-    m_session.dropStale(m_session.checkCompatibility(modelHash, blocks.dataHash));
-    m_session.setSource({model.path(), readUtf8File(model.path() / "config.json"), modelHash});
-    m_session.setCalibration(
-        {blocks.source, blocks.count(), blocks.length(), blocks.options.seed, blocks.dataHash});
+    bindSession(m_session, model, blocks);
     const auto progressFn = [this, job](double f) { return progress(job, f); };
     const std::string method = str(s.method);
     WorkModel work;

@@ -149,18 +149,23 @@ std::vector<int> storedBlockInputLayers(const Session& session)
     return layers;
 }
 
+std::vector<std::string> bindSession(Session& session, const MoeModel& model, const TokenBlocks& blocks)
+{
+    const std::string modelHash = model.checkpoint().identityHash();
+    session.requireModel(modelHash, model.path());
+    const auto report = session.checkCompatibility(modelHash, blocks.dataHash);
+    session.dropStale(report);
+    session.setSource({model.path(), readUtf8File(model.path() / "config.json"), modelHash});
+    session.setCalibration({blocks.source, blocks.count(), blocks.length(), blocks.options.seed, blocks.dataHash});
+    return report.staleSections;
+}
+
 SessionAnalysisResult analyzeIntoSession(const MoeModel& model, const TokenBlocks& blocks, Session& session,
                                          const std::filesystem::path& path, const SessionAnalysisOptions& options)
 {
     const auto& spec = model.spec();
     SessionAnalysisResult result;
-    const std::string modelHash = model.checkpoint().identityHash();
-    const auto report = session.checkCompatibility(modelHash, blocks.dataHash);
-    result.dropped = report.staleSections;
-    session.dropStale(report);
-    session.setSource({model.path(), readUtf8File(model.path() / "config.json"), modelHash});
-    session.setCalibration(
-        {blocks.source, blocks.count(), blocks.length(), blocks.options.seed, blocks.dataHash});
+    result.dropped = bindSession(session, model, blocks);
 
     const auto moeLayers = spec.moeLayerIndices();
     result.blockInputBytes = static_cast<int64_t>(moeLayers.size()) * blocks.tokens() * spec.hiddenSize * 4;

@@ -30,7 +30,7 @@ struct SessionAnalysisOptions {
 
 struct SessionAnalysisResult {
     bool reused = false;              // router statistics and importance came from the session
-    std::vector<std::string> dropped; // stale sections removed (another model or other data)
+    std::vector<std::string> dropped; // stale sections removed (other calibration data)
     std::vector<LayerAnalysis> layers;  // one per MoE layer (from the cache when reused)
     Allocation allocation;            // counts parallel to `layers`
     int blockInputsStored = 0;        // MoE layers whose block input the session now holds
@@ -38,7 +38,13 @@ struct SessionAnalysisResult {
     double seconds = 0;               // wall time of the calibration pass (0 when reused)
 };
 
-// Fills `session` and saves it to `path`. Before the calibration pass the session (source and
+// Makes `session` describe `model` and `blocks` before a stage computes into it: fails without changing
+// anything when the session was made from another checkpoint (Session::requireModel), drops the
+// sections computed from other calibration data, and records the source and calibration settings.
+// Returns the dropped sections.
+std::vector<std::string> bindSession(Session& session, const MoeModel& model, const TokenBlocks& blocks);
+
+// Fills `session` (bindSession first) and saves it to `path`. Before the calibration pass the session (source and
 // calibration settings, stale sections dropped) is saved once, so a cancelled or failed pass leaves a
 // valid session on disk; saves are atomic. Throws moewb::Cancelled when progress returns false.
 SessionAnalysisResult analyzeIntoSession(const MoeModel& model, const TokenBlocks& blocks, Session& session,

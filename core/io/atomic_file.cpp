@@ -44,7 +44,35 @@ void fsyncFd(int fd, const fs::path& shown)
     }
 }
 
+// The replaced file's permission bits, owner and group onto the new one (owner and group only where
+// the system allows; permissions always, as the user may set them on a file they own).
+void keepAttributes(int fd, const fs::path& existing, const fs::path& shown)
+{
+    struct stat st {};
+    if (::stat(existing.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+        return;
+    (void)!::fchown(fd, st.st_uid, st.st_gid); // before fchmod: a change of owner clears set-id bits
+    if (::fchmod(fd, st.st_mode & 07777) != 0)
+        fail("{}: cannot give the new file the permissions of the old one: {}", shown.string(),
+            std::strerror(errno));
+}
+
 } // namespace
+
+fs::path resolveSymlinks(const fs::path& path)
+{
+    fs::path p = path;
+    for (int depth = 0; depth < 40; ++depth) {
+        std::error_code ec;
+        if (!fs::is_symlink(fs::symlink_status(p, ec)))
+            return p;
+        const fs::path link = fs::read_symlink(p, ec);
+        if (ec)
+            fail("{}: cannot read the symlink: {}", p.string(), ec.message());
+        p = link.is_absolute() ? link : parentOf(p) / link;
+    }
+    fail("{}: too many levels of symlinks", path.string());
+}
 
 void syncDirectory(const fs::path& directory)
 {
@@ -65,11 +93,19 @@ AtomicFile::AtomicFile(fs::path target)
 {
     if (m_target.filename().empty())
         fail("{}: not a file name", m_target.string());
+    m_destination = resolveSymlinks(m_target);
     for (int attempt = 0; attempt < 100; ++attempt) {
-        m_temp = tempSibling(m_target);
+        m_temp = tempSibling(m_destination);
         m_fd = ::open(m_temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (m_fd >= 0)
+        if (m_fd >= 0) {
+            try {
+                keepAttributes(m_fd, m_destination, m_target);
+            } catch (...) {
+                discard();
+                throw;
+            }
             return;
+        }
         if (errno != EEXIST)
             fail("{}: cannot create temporary file {}: {}", m_target.string(), m_temp.filename().string(),
                 std::strerror(errno));
@@ -126,11 +162,11 @@ void AtomicFile::commit()
     if (m_committed)
         return;
     finish();
-    if (::rename(m_temp.c_str(), m_target.c_str()) != 0)
+    if (::rename(m_temp.c_str(), m_destination.c_str()) != 0)
         fail("{}: cannot rename {} into place: {}", m_target.string(), m_temp.filename().string(),
             std::strerror(errno));
     m_committed = true;
-    syncDirectory(parentOf(m_target));
+    syncDirectory(parentOf(m_destination));
 }
 
 void AtomicFile::discard() noexcept

@@ -1,6 +1,9 @@
 // Writing files so that a reader never sees half of one: write to a temporary sibling (same folder,
 // so the rename never crosses filesystems), fsync, rename into place, fsync the folder. Anything not
 // committed is removed when the object is destroyed, including after an exception.
+// Replacing a file keeps what a user set on it: a symlink stays a link (the file it points to is
+// replaced, the temporary sits next to that file), and the new file gets the old one's permission bits
+// and, where allowed (as root, or a group the user is in), its owner and group.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -12,7 +15,8 @@ namespace moewb {
 
 class AtomicFile {
 public:
-    // Creates the temporary sibling ".<name>.tmp-<random>" next to `target`; the folder must exist.
+    // Creates the temporary sibling ".<name>.tmp-<random>" next to `target` (next to the file a symlink
+    // `target` points to); the folder must exist.
     explicit AtomicFile(std::filesystem::path target);
     ~AtomicFile();
     AtomicFile(const AtomicFile&) = delete;
@@ -31,11 +35,14 @@ public:
     void discard() noexcept;
 
     const std::filesystem::path& target() const { return m_target; }
+    // The file commit() replaces: target(), or where a symlink target() points.
+    const std::filesystem::path& destination() const { return m_destination; }
     const std::filesystem::path& tempPath() const { return m_temp; }
     bool committed() const { return m_committed; }
 
 private:
     std::filesystem::path m_target;
+    std::filesystem::path m_destination;
     std::filesystem::path m_temp;
     int m_fd = -1;
     uint64_t m_written = 0;
@@ -68,6 +75,10 @@ private:
     bool m_replace = false;
     bool m_committed = false;
 };
+
+// Where a file replaced through `path` lives: the end of its chain of symlinks (resolved relative to
+// each link's folder; the end need not exist yet), or `path` itself when it is no symlink.
+std::filesystem::path resolveSymlinks(const std::filesystem::path& path);
 
 // fsync a folder so that a rename inside it is durable; throws moewb::Error on failure.
 void syncDirectory(const std::filesystem::path& directory);

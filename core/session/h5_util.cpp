@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <new>
+#include <sys/mman.h>
+#include <unistd.h>
 
 namespace moewb::h5 {
 namespace {
@@ -83,6 +85,12 @@ herr_t collectName(hid_t, const char* name, const H5L_info_t*, void* data)
 Lock::Lock()
     : m_lock(mutex())
 {
+    // Before HDF5's first call (it initialises the library): no library shutdown at exit. Where a
+    // file's close fails all the same (File::abandon), HDF5 1.10.8 keeps the id of the freed file and
+    // the shutdown crashed on it; open files need nothing at exit (sessions are written and closed
+    // in save(), and a temporary left open is never renamed into place).
+    static const bool noShutdown = H5dont_atexit() >= 0;
+    (void)noShutdown;
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     H5Eclear2(H5E_DEFAULT);
 }
@@ -246,6 +254,9 @@ void Node::write(
         raise(fmt::format("cannot create dataset '{}'", childPath(name)));
     if (numel > 0 && H5Dwrite(dataset.get(), Types<T>::mem(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
         raise(fmt::format("cannot write dataset '{}'", childPath(name)));
+    // Closing writes the cached chunks: a full disk shows here, named, rather than at the file's close.
+    if (dataset.close() < 0)
+        raise(fmt::format("cannot write dataset '{}'", childPath(name)));
 }
 
 std::vector<int64_t> Node::shape(const std::string& name) const
@@ -333,7 +344,7 @@ File File::create(const std::filesystem::path& path, const std::string& displayN
     Id root(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose);
     if (!root.valid())
         raise(displayName, "cannot open the root group");
-    return File(std::move(file), Node(std::move(root), displayName, "/"));
+    return File(std::move(file), Node(std::move(root), displayName, "/"), true);
 }
 
 File File::open(const std::filesystem::path& path, const std::string& displayName)
@@ -350,14 +361,49 @@ File File::open(const std::filesystem::path& path, const std::string& displayNam
     Id root(H5Gopen2(file.get(), "/", H5P_DEFAULT), H5Gclose);
     if (!root.valid())
         raise(displayName, "cannot open the root group; the file is damaged");
-    return File(std::move(file), Node(std::move(root), displayName, "/"));
+    return File(std::move(file), Node(std::move(root), displayName, "/"), false);
+}
+
+File::~File()
+{
+    if (m_writable)
+        abandon();
 }
 
 void File::close()
 {
     m_root.close();
+    // Flush first: when that fails (no space), the file is abandoned rather than closed with a
+    // failing flush (see the class comment); a close after a successful flush has nothing left to write.
+    if (m_writable && H5Fflush(m_file.get(), H5F_SCOPE_LOCAL) < 0) {
+        try {
+            raise(m_root.file(), "cannot finish writing the session file");
+        } catch (...) {
+            abandon();
+            throw;
+        }
+    }
     if (m_file.close() < 0)
         raise(m_root.file(), "cannot finish writing the session file");
+}
+
+void File::abandon() noexcept
+{
+    if (!m_file.valid())
+        return;
+    m_root.close();
+    // Point HDF5's descriptor (the sec2 driver's int) at an anonymous in-memory file: the writes and the
+    // truncate of the close succeed there, the real file's descriptor is closed by dup2.
+    void* handle = nullptr;
+    if (H5Fget_vfd_handle(m_file.get(), H5P_DEFAULT, &handle) >= 0 && handle) {
+        const int sink = ::memfd_create("moewb-abandoned-session", MFD_CLOEXEC);
+        if (sink >= 0) {
+            ::dup2(sink, *static_cast<int*>(handle));
+            ::close(sink);
+        }
+    }
+    m_file.reset();
+    H5Eclear2(H5E_DEFAULT);
 }
 
 } // namespace moewb::h5

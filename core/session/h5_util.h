@@ -137,21 +137,32 @@ private:
 
 // An open file and its root group. create() truncates; files are written with checksummed
 // metadata (HDF5 1.8+ object headers), readable by any HDF5 >= 1.8 (h5py, h5dump).
+//
+// A file being written that is not closed with close() (an exception on the way), or whose close()
+// fails, is abandoned: its remaining writes go nowhere, so HDF5's close cannot fail. HDF5 1.10.8 frees
+// a file whose close failed (a full disk: the flush fails) but keeps its id, and closes it again at
+// exit: a crash in H5_term_library (fixed upstream in 1.10.11, HDFFV-11052). The caller deletes the file.
 class File {
 public:
     static File create(const std::filesystem::path& path, const std::string& displayName);
     static File open(const std::filesystem::path& path, const std::string& displayName);
+    ~File();
+    File(File&&) noexcept = default;
+    File& operator=(File&&) = delete;
     const Node& root() const { return m_root; }
-    void close(); // flushes; throws on failure (a failed close means a bad file)
+    void close(); // flushes; throws on failure (a failed close means a bad file), the file abandoned
 
 private:
-    File(Id file, Node root)
+    File(Id file, Node root, bool writable)
         : m_file(std::move(file))
         , m_root(std::move(root))
+        , m_writable(writable)
     {
     }
+    void abandon() noexcept;
     Id m_file;
     Node m_root;
+    bool m_writable = false;
 };
 
 } // namespace moewb::h5

@@ -1,6 +1,7 @@
 // Session: opening, atomic saving and on-demand array reads. Section formats: session_sections.cpp.
 #include "core/session/session.h"
 
+#include "core/io/atomic_file.h"
 #include "core/io/error.h"
 #include "core/io/version.h"
 #include "core/session/h5_util.h"
@@ -45,17 +46,6 @@ void syncPath(const fs::path& path, bool directory, const std::string& display)
     if (result != 0 && !(directory && (savedErrno == EINVAL || savedErrno == ENOTSUP)))
         fail("{}: fsync of '{}' failed: {}", display, path.string(), std::strerror(savedErrno));
 }
-
-// Removes the temporary file unless the save completed.
-struct TempFile {
-    fs::path path;
-    bool keep = false;
-    ~TempFile()
-    {
-        if (!keep && !path.empty())
-            ::unlink(path.c_str());
-    }
-};
 
 } // namespace
 
@@ -183,19 +173,15 @@ void Session::save()
 void Session::save(const fs::path& target)
 {
     const std::string display = target.string();
-    const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    std::string pattern = (folder / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-    const int fd = ::mkstemp(pattern.data());
-    if (fd < 0)
-        fail(
-            "{}: cannot create a temporary file in '{}': {}", display, folder.string(), std::strerror(errno));
-    ::close(fd);
-    TempFile temp{pattern};
+    // The temporary sits next to the file replaced (through a symlink: the file it points to) with that
+    // file's permissions, owner and group (core/io/atomic_file.h); HDF5 writes it by name.
+    AtomicFile temp(target);
+    temp.finish();
     const std::string modified = nowUtc();
 
     h5::Lock lock;
     try {
-        h5::File out = h5::File::create(temp.path, display);
+        h5::File out = h5::File::create(temp.tempPath(), display);
         const h5::Node& root = out.root();
         root.setAttr("format", kFormat);
         root.setAttr("schema_version", int64_t{kSchemaVersion});
@@ -243,11 +229,8 @@ void Session::save(const fs::path& target)
     } catch (const std::exception& e) {
         fail("{}: cannot write the session file: {}", display, e.what());
     }
-    syncPath(temp.path, false, display);
-    if (std::rename(temp.path.c_str(), target.c_str()) != 0)
-        fail("{}: cannot rename the temporary file into place: {}", display, std::strerror(errno));
-    temp.keep = true;
-    syncPath(folder, true, display);
+    syncPath(temp.tempPath(), false, display);
+    temp.commit();
 
     m_path = target;
     m_modified = modified;

@@ -45,7 +45,7 @@
 // shuffle + deflate), and the file uses the HDF5 1.10 format, whose metadata is checksummed: a
 // damaged or truncated file is an error naming the file and the object, never wrong numbers.
 //
-// Writing: save() writes a temporary sibling (".<name>.tmp-XXXXXX" in the same folder), fsyncs it
+// Writing: save() writes a temporary sibling (".<name>.tmp-<hex>" next to the file, AtomicFile), fsyncs it
 // and renames it over the target, so a crash never leaves half a session; arrays already in the
 // previous file are copied chunk by chunk without decompressing.
 // Reading: open() reads every section into memory except activations and tensors, which are
@@ -140,7 +140,12 @@ public:
     // Reads every stored array once, so damage anywhere is reported now rather than later.
     void verify() const;
 
-    // ---- Staleness ---------------------------------------------------------------------------
+    // ---- Model identity and staleness --------------------------------------------------------
+    // A session holds the work on one checkpoint. Fails with moewb::Error naming this file, the model
+    // it was made from and `modelPath` when `modelIdentityHash` is another checkpoint's (a session
+    // without a source accepts any model). Callers check before changing anything, so the file stays
+    // as it is; results from other calibration data for the same model are stale instead (below).
+    void requireModel(const std::string& modelIdentityHash, const std::filesystem::path& modelPath) const;
     // Sections computed for another model (everything model-derived) or other calibration data
     // (activations, router statistics, importance, searches, blocks).
     CompatibilityReport checkCompatibility(

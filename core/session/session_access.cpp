@@ -181,6 +181,16 @@ void Session::verify() const
     }
 }
 
+void Session::requireModel(const std::string& modelIdentityHash, const std::filesystem::path& modelPath) const
+{
+    if (!m_source || m_source->identityHash.empty() || m_source->identityHash == modelIdentityHash)
+        return;
+    const std::string name = displayName();
+    fail("{}: not the checkpoint {} was made from, which is {} (identity hash {}; this one {}). {} is left "
+         "unchanged; to start over with this model, use another session file (or delete {})",
+         modelPath.string(), name, m_source->path.string(), m_source->identityHash, modelIdentityHash, name, name);
+}
+
 CompatibilityReport Session::checkCompatibility(const std::string& model, const std::string& data) const
 {
     CompatibilityReport report;

@@ -27,22 +27,27 @@ check() {
 # raced the program's start-up on a loaded machine: the signal came before the handler and the run
 # died without saying "cancelled"), then expects exit 130 and "cancelled". Gives up waiting after 120 s.
 expect_interrupt() {
-    local ready=$1
-    shift 2
+    expect_signal INT 130 "$@"
+}
+
+# expect_signal SIGNAL CODE READY -- command...: the same with another signal (TERM: 143, HUP: 129).
+expect_signal() {
+    local signal=$1 code=$2 ready=$3
+    shift 4
     "$@" >"$tmp/out" 2>"$tmp/err" &
     local pid=$! tries=0
     until grep -q -- "$ready" "$tmp/out" "$tmp/err" 2>/dev/null; do
         kill -0 "$pid" 2>/dev/null && ((tries++ < 1200)) || break
         sleep 0.1
     done
-    kill -INT "$pid" 2>/dev/null
+    kill -"$signal" "$pid" 2>/dev/null
     wait "$pid"
     local rc=$?
-    if [[ $rc -ne 130 ]] || ! grep -q -- 'cancelled' "$tmp/out" "$tmp/err"; then
-        echo "FAIL (exit $rc, wanted 130 and 'cancelled' after '$ready'): $*"
+    if [[ $rc -ne $code ]] || ! grep -q -- 'cancelled' "$tmp/out" "$tmp/err"; then
+        echo "FAIL (exit $rc, wanted $code and 'cancelled' after SIG$signal at '$ready'): $*"
         sed 's/^/  | /' "$tmp/out" "$tmp/err" | tail -20
         failures=$((failures + 1))
     else
-        echo "ok (interrupted after '$ready'): $*"
+        echo "ok (SIG$signal after '$ready'): $*"
     fi
 }

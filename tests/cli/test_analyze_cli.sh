@@ -53,5 +53,14 @@ expect_interrupt 'analyze mixtral: ' -- "$bin" analyze "$golden/mixtral" --ids "
     -n 190 -s 512 --batch-tokens 512 --session "$tmp/cancel.h5"
 expect 0 'calibration pass' -- "$bin" analyze "$golden/mixtral" --ids "$tmp/ids.txt" -n 2 -s 64 \
     --session "$tmp/cancel.h5"
+# A kill (SIGTERM, SIGHUP) stops the same way: exit 128 + the signal, "cancelled", no temporary left
+# (it used to die at once, leaving .S.h5.tmp-* when a save was under way).
+expect_signal TERM 143 'analyze mixtral: ' -- "$bin" analyze "$golden/mixtral" --ids "$tmp/long.txt" \
+    -n 190 -s 512 --batch-tokens 512 --session "$tmp/term.h5"
+expect_signal HUP 129 'analyze mixtral: ' -- "$bin" analyze "$golden/mixtral" --ids "$tmp/long.txt" \
+    -n 190 -s 512 --batch-tokens 512 --session "$tmp/hup.h5"
+check "SIGTERM and SIGHUP leave no temporary file" test -z "$(ls -A "$tmp" | grep '\.tmp-')"
+expect 0 'calibration pass' -- "$bin" analyze "$golden/mixtral" --ids "$tmp/ids.txt" -n 2 -s 64 \
+    --session "$tmp/term.h5"
 
 [[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }

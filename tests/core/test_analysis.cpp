@@ -9,8 +9,11 @@
 #include "support/temp_dir.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <chrono>
+#include <fstream>
+#include <functional>
 #include <numeric>
 
 using namespace moewb;
@@ -28,6 +31,22 @@ std::map<int, LayerTrace> forwardTraces(const MoeModel& model, const torch::Tens
     options.onLayer = [&](const LayerTrace& t) { traces[t.layer] = t; };
     model.forward(ids, {}, options);
     return traces;
+}
+
+std::string readFileBytes(const std::filesystem::path& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string errorOf(const std::function<void()>& action)
+{
+    try {
+        action();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "<no error>";
 }
 
 // A token stream of 256-token byte ids cut into n blocks of s, drawn with `seed`.
@@ -157,6 +176,22 @@ TEST_CASE("analysis into a session: computed once, reused, reallocated, recomput
     CHECK_FALSE(third.reused);
     CHECK(computeCount("importance") == 2);
     CHECK(std::find(third.dropped.begin(), third.dropped.end(), "importance") != third.dropped.end());
+
+    // Another model: refused before anything changes (the file keeps its bytes, the session its plans).
+    GoldenSet other("mixtral");
+    auto otherModel = MoeModel::open(other.dir());
+    reopened.setPlan(Plan{"kept", "moe-i2", nlohmann::json::object(), {}});
+    reopened.save(file);
+    const auto bytes = readFileBytes(file);
+    const std::string error = errorOf([&] { analyzeIntoSession(*otherModel, blocks, reopened, file, {}); });
+    CHECK(error.find(fmt::format("{}: not the checkpoint {} was made from, which is {}", otherModel->path().string(),
+                                 file.string(), model->path().string()))
+          == 0);
+    CHECK(error.find("use another session file") != std::string::npos);
+    CHECK(readFileBytes(file) == bytes);
+    CHECK(reopened.plans().count("kept") == 1);
+    CHECK(reopened.source()->identityHash == model->checkpoint().identityHash());
+    CHECK_THROWS_AS(bindSession(reopened, *otherModel, blocks), Error);
 
     // No room for block inputs: none stored, the rest as before.
     Session small;

@@ -445,6 +445,29 @@ TEST_CASE("AtomicFile: commit renames into place, abandoning leaves nothing")
         AtomicFile(dir.path / "no-such-folder" / "x"), doctest::Contains("no-such-folder"), Error);
 }
 
+TEST_CASE("AtomicFile keeps the replaced file's permissions and writes through a symlink")
+{
+    TempDir dir;
+    const fs::path real = dir.path / "real.txt", link = dir.path / "link.txt";
+    {
+        std::ofstream(real) << "old";
+    }
+    fs::permissions(real, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+    fs::create_symlink("real.txt", link);
+    AtomicFile file(link);
+    CHECK(file.destination() == dir.path / "real.txt");
+    CHECK(file.tempPath().parent_path() == dir.path);
+    file.write(std::string_view("new"));
+    file.commit();
+    CHECK(fs::is_symlink(fs::symlink_status(link)));
+    std::ifstream in(real);
+    std::string text;
+    in >> text;
+    CHECK(text == "new");
+    CHECK(fs::status(real).permissions() == (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
+    CHECK(dir.entries() == std::vector<std::string>{"link.txt", "real.txt"});
+}
+
 TEST_CASE("AtomicDirectory: a whole folder appears at once or not at all")
 {
     TempDir dir;

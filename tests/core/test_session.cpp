@@ -6,6 +6,7 @@
 #include "core/session/session.h"
 
 #include <doctest/doctest.h>
+#include "support/file_size_limit.h"
 #include "support/temp_dir.h"
 #include <hdf5.h>
 
@@ -254,9 +255,57 @@ TEST_CASE("a failed save leaves neither a temporary nor a changed target")
     checkSameContent(fullSession(), Session::open(file));
     CHECK(errorOf([&] {
         Session().save(dir.path / "missing-folder" / "x.h5");
-    }).find("cannot create a temporary file")
+    }).find("cannot create temporary file")
         != std::string::npos);
     CHECK(errorOf([&] { Session().save(); }).find("not been saved yet") != std::string::npos);
+}
+
+TEST_CASE("a save that runs out of space fails cleanly: no temporary, the process ends normally")
+{
+    TempDir dir;
+    const fs::path file = dir.path / "S.h5";
+    Session s = fullSession();
+    s.save(file);
+    const auto sizeBefore = fs::file_size(file);
+    // 4 MiB of noise (deflate gains little) that cannot be written past 1 MiB, as on a full disk.
+    Array<float> noise{{1024, 1024}, {}};
+    std::mt19937 rng(1);
+    std::uniform_real_distribution<float> uniform(-1, 1);
+    for (int i = 0; i < 1024 * 1024; ++i)
+        noise.data.push_back(uniform(rng));
+    s.putActivation("layer_09/noise", noise);
+    // The child ends through exit(): HDF5's shutdown there crashed (SIGSEGV in H5F__close_cb) on the
+    // id of the temporary whose close had failed.
+    const std::string message = test::writeWithFileSizeLimit(
+        1 << 20,
+        [&] {
+            const std::string error = errorOf([&] { s.save(file); });
+            // The session is still usable: the unsaved array is in memory and the file on disk opens.
+            if (s.activation("layer_09/noise").data != noise.data || Session::open(file).plans().size() != 2)
+                fail("the session did not survive the failed save");
+            fail("{}", error);
+        },
+        true);
+    CHECK(message.find(file.string() + ": cannot") == 0);
+    CHECK(dir.entries() == std::vector<std::string>{"S.h5"});
+    CHECK(fs::file_size(file) == sizeBefore);
+    checkSameContent(fullSession(), Session::open(file));
+}
+
+TEST_CASE("saving keeps the file's permissions and a symlink")
+{
+    TempDir dir;
+    const fs::path real = dir.path / "real.h5", link = dir.path / "link.h5";
+    Session s = fullSession();
+    s.save(real);
+    fs::permissions(real, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+    fs::create_symlink("real.h5", link);
+    s.save(link);
+    CHECK(fs::is_symlink(fs::symlink_status(link)));
+    CHECK(fs::status(real).permissions()
+          == (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read));
+    CHECK(dir.entries() == std::vector<std::string>{"link.h5", "real.h5"});
+    checkSameContent(fullSession(), Session::open(real));
 }
 
 TEST_CASE("bad array names and shapes are refused when put")
@@ -402,6 +451,19 @@ TEST_CASE("staleness: a different model or calibration set is reported, not used
     CHECK(model.isStale("tensors/masks/layer01/expert02/gate"));
     CHECK(model.isStale("importance"));
     CHECK(model.describe().find("The model differs") == 0);
+
+    // Another model is refused outright, naming the file and both models; the same model passes, and
+    // a session without a source accepts any.
+    TempDir dir;
+    Session saved = fullSession();
+    saved.save(dir.path / "S.h5");
+    const std::string refused = errorOf([&] { saved.requireModel("model-hash-B", "/models/mixtral"); });
+    CHECK(refused.find("/models/mixtral: not the checkpoint " + (dir.path / "S.h5").string()
+                       + " was made from, which is /models/qwen (identity hash model-hash-A; this one model-hash-B)")
+          == 0);
+    CHECK(refused.find("use another session file") != std::string::npos);
+    saved.requireModel("model-hash-A", "/elsewhere/qwen");
+    Session().requireModel("model-hash-B", "/models/mixtral");
 
     Session copy = fullSession();
     copy.dropStale(data);

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <sys/resource.h>
@@ -15,8 +16,10 @@
 namespace moewb::test {
 
 // Runs `action` in a child whose files may not grow beyond `limit` bytes (the write fails with
-// EFBIG, as a full disk fails with ENOSPC). Returns the child's error message, or a note.
-inline std::string writeWithFileSizeLimit(rlim_t limit, const std::function<void()>& action)
+// EFBIG, as a full disk fails with ENOSPC). Returns the child's error message, or a note. With
+// `exitNormally` the child ends through exit() as a program does (atexit handlers: library shutdown)
+// rather than _exit().
+inline std::string writeWithFileSizeLimit(rlim_t limit, const std::function<void()>& action, bool exitNormally = false)
 {
     int pipeFds[2];
     REQUIRE(::pipe(pipeFds) == 0);
@@ -38,6 +41,9 @@ inline std::string writeWithFileSizeLimit(rlim_t limit, const std::function<void
             message = "<other exception>";
         }
         (void)!::write(pipeFds[1], message.data(), message.size());
+        ::close(pipeFds[1]);
+        if (exitNormally)
+            std::exit(code);
         ::_exit(code);
     }
     ::close(pipeFds[1]);

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A session belongs to the model it was made from: every command that computes into a session or uses
+# its plans (analyze, search, run, decompose, apply, eval --plan, export, finetune) refuses another
+# model, naming the session and both models, and leaves the file byte for byte as it was. (They used to
+# drop every plan as "stale" and rewrite the file, or apply one model's plan to another.)
+#   test_session_model_cli.sh MOE_COMPRESS SOURCE_DIR
+set -u
+bin=$1
+src=$2
+demo=$src/resources/demo
+qwen=$demo/models/qwen
+mixtral=$demo/models/mixtral
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+source "$(dirname "$0")/lib.sh"
+export OMP_WAIT_POLICY=PASSIVE
+
+s=$tmp/q.h5
+small=(--calib "$demo/calib.txt" -n 4 -s 32)
+expect 0 "plan 'p'" -- "$bin" -t 1 run "$qwen" --method expert-drop --session "$s" "${small[@]}" --plan-name p --no-eval
+sum=$(sha256sum <"$s")
+refused="$mixtral: not the checkpoint $s was made from, which is $qwen"
+unchanged() { check "$1: $s unchanged" [ "$(sha256sum <"$s")" = "$sum" ]; }
+
+expect 1 "$refused" -- "$bin" -t 1 analyze "$mixtral" --session "$s" "${small[@]}"
+unchanged analyze
+expect 1 "$refused" -- "$bin" -t 1 search "$mixtral" --session "$s" "${small[@]}" --population 4 --generations 2
+unchanged search
+expect 1 "$refused" -- "$bin" -t 1 run "$mixtral" --method layer-drop --session "$s" "${small[@]}" --no-eval
+unchanged "run --method layer-drop"
+expect 1 "$refused" -- "$bin" -t 1 decompose "$mixtral" --session "$s" --plan p "${small[@]}"
+unchanged decompose
+expect 1 "$refused" -- "$bin" -t 1 apply "$mixtral" --session "$s" --plan p -n 1 -s 8 --repeats 1
+expect 1 "$refused" -- "$bin" -t 1 eval "$mixtral" --session "$s" --plan p --text "$demo/eval.txt" -n 1 -s 32 --no-save
+expect 1 "$refused" -- "$bin" -t 1 eval "$mixtral" --session "$s" --plan p --text "$demo/eval.txt" -n 1 -s 32
+unchanged eval
+expect 1 'use another session file' -- "$bin" -t 1 analyze "$mixtral" --session "$s" "${small[@]}"
+
+# The same model with other calibration data is not refused: the data-derived sections are recomputed
+# and the plan stays.
+expect 0 'stale section(s) computed from other calibration data' -- "$bin" -t 1 analyze "$qwen" --session "$s" \
+    --calib "$demo/eval.txt" -n 4 -s 32
+expect 0 "plan 'p'" -- "$bin" -t 1 apply "$qwen" --session "$s" --plan p -n 1 -s 8 --repeats 1
+
+[[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }
