@@ -1,4 +1,25 @@
-# Shared by the CLI end-to-end tests (sourced after $tmp and failures=0 are set).
+# Shared by the CLI end-to-end tests, sourced first: `source "$(dirname "$0")/lib.sh"` in a script run as
+# `test_X_cli.sh MOE_COMPRESS SOURCE_DIR`. Sets $bin, $src, $demo, $golden, $tok (the 256-byte tokenizer),
+# a scratch folder $tmp removed at exit and the failure count; the script ends with `finish`.
+set -u
+bin=$1
+src=$2
+demo=$src/resources/demo
+golden=$src/tests/reference/golden
+tok=$src/tests/data/tokenizers/bytes256/tokenizer.json
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+# finish: the script's exit status (1 when any check failed).
+finish() {
+    if [[ $failures -ne 0 ]]; then
+        echo "$failures failure(s)"
+        exit 1
+    fi
+    echo "all passed"
+}
+
 # expect CODE PATTERN -- command...: runs the command, checks its exit code and that PATTERN (grep)
 # appears in its stdout or stderr; prints ok/FAIL and counts failures. Output stays in $tmp/out, $tmp/err.
 expect() {

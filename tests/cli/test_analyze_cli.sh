@@ -2,16 +2,7 @@
 # moe-compress analyze end to end on the golden models: fills a session, reuses it on a rerun,
 # reallocates for a new ratio and overrides, recomputes for other data, refuses bad input, and Ctrl-C
 # (exit 130) leaves a session that still opens.   test_analyze_cli.sh MOE_COMPRESS SOURCE_DIR
-set -u
-bin=$1
-src=$2
-golden=$src/tests/reference/golden
-tok=$src/tests/data/tokenizers/bytes256/tokenizer.json
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.sh" # bin, src, demo, golden, tok, tmp, failures; expect, check, finish
 also() { # also PATTERN: the previous command's output matches too
     grep -q -- "$1" "$tmp/out" "$tmp/err" || { echo "FAIL: previous output lacks '$1'"; failures=$((failures + 1)); }
 }
@@ -63,4 +54,4 @@ check "SIGTERM and SIGHUP leave no temporary file" test -z "$(ls -A "$tmp" | gre
 expect 0 'calibration pass' -- "$bin" analyze "$golden/mixtral" --ids "$tmp/ids.txt" -n 2 -s 64 \
     --session "$tmp/term.h5"
 
-[[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }
+finish

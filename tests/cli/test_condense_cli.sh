@@ -3,15 +3,8 @@
 # plan condenses the requested number of layers to k_c experts, is stored, applied and evaluated
 # against the original, applies again from the session, and impossible requests are refused clearly.
 #   test_condense_cli.sh MOE_COMPRESS SOURCE_DIR
-set -u
-bin=$1
-src=$2
-demo=$src/resources/demo
+source "$(dirname "$0")/lib.sh" # bin, src, demo, golden, tok, tmp, failures; expect, check, finish
 model=$demo/models/qwen
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-source "$(dirname "$0")/lib.sh"
 export OMP_WAIT_POLICY=PASSIVE
 small=(-n 8 -s 64 --eval-text "$demo/eval.txt" --eval-blocks 8)
 json() { python3 -c "import json,sys; d=json.load(open('$tmp/out')); print($1)"; }
@@ -54,5 +47,4 @@ expect 1 'cannot keep 99' -- "$bin" -t 1 run --method condense "$model" --calib 
 expect 1 'cannot condense 40 layers' -- "$bin" -t 1 run --method condense "$model" --calib "$demo/calib.txt" \
     --session "$tmp/x.h5" -n 2 -s 32 --layers 40 --no-eval
 
-[[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }
-echo "all passed"
+finish

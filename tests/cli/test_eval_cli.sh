@@ -1,17 +1,7 @@
 #!/usr/bin/env bash
 # moe-compress eval end to end on the golden models: text, token ids, tasks, --compare, --json, the
 # errors a user meets first, and Ctrl-C (exit 130).   test_eval_cli.sh MOE_COMPRESS SOURCE_DIR
-set -u
-bin=$1
-src=$2
-golden=$src/tests/reference/golden
-tok=$src/tests/data/tokenizers/bytes256/tokenizer.json
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-source "$(dirname "$0")/lib.sh"
-
+source "$(dirname "$0")/lib.sh" # bin, src, demo, golden, tok, tmp, failures; expect, check, finish
 expect 0 'perplexity' -- "$bin" eval "$golden/mixtral" --tokenizer "$tok" --text "$src/README.md" -s 256 -n 2
 expect 0 '"kl"' -- "$bin" eval "$golden/mixtral_bf16" --compare "$golden/mixtral" --tokenizer "$tok" \
     --text "$src/README.md" -s 128 -n 3 --tasks "$src/tests/data/eval/tasks.jsonl" --json
@@ -40,4 +30,4 @@ for i in $(seq 400); do seq 0 255; done | tr '\n' ' ' >"$tmp/long.txt"
 expect_interrupt 'perplexity mixtral: ' -- "$bin" eval "$golden/mixtral" --ids "$tmp/long.txt" \
     -s 512 --batch-tokens 512
 
-[[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }
+finish

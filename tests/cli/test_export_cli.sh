@@ -5,15 +5,7 @@
 # (ulimit -f with SIGXFSZ ignored): nothing may be left behind; a session made relative to another
 # folder, and one whose model moved (--model, identity-checked).
 #   test_export_cli.sh MOE_COMPRESS SOURCE_DIR
-set -u
-bin=$1
-src=$2
-golden=$src/tests/reference/golden
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-source "$(dirname "$0")/lib.sh"
-
+source "$(dirname "$0")/lib.sh" # bin, src, demo, golden, tok, tmp, failures; expect, check, finish
 for i in $(seq 8); do seq 3 255; done | tr '\n' ' ' >"$tmp/calib.ids"
 # The session is made with a relative model path from the source folder; every export below runs
 # from ctest's folder, so the session must hold the model's absolute path.
@@ -59,4 +51,4 @@ expect 1 "not the checkpoint $tmp/moved.h5 was made from" -- \
     --train "$src/resources/demo/calib.txt"
 check "nothing was written for the moved model" test ! -e "$tmp/x2"
 
-[[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }
+finish

@@ -6,14 +6,7 @@
 # session's source model; with --valid it keeps the step of the lowest held-out distillation
 # objective and prints the held-out KL).
 #   test_finetune_cli.sh MOE_COMPRESS SOURCE_DIR
-set -u
-bin=$1
-src=$2
-demo=$src/resources/demo
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.sh" # bin, src, demo, golden, tok, tmp, failures; expect, check, finish
 export OMP_WAIT_POLICY=PASSIVE
 
 expect 0 'ed' -- "$bin" -t 1 run "$demo/models/qwen" --method expert-drop --drop-ratio 0.25 --calib "$demo/calib.txt" \
@@ -65,4 +58,4 @@ check "the held-out KL at each of the 3 evaluations" test "$(grep -c 'held-out p
 expect 0 '"selected_by": "distillation objective"' -- "$bin" -t 1 "${kdv[@]}" --json
 check "the held-out KL in the JSON" test "$(grep -c '"kl": ' "$tmp/out")" -eq 3
 
-[[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }
+finish

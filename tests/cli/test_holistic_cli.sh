@@ -3,17 +3,7 @@
 # models: every method makes, stores and applies a plan; a second drop_n reuses the cached similarity;
 # slimming composes after an Expert Drop plan with --after; bad options are refused.
 #   test_holistic_cli.sh MOE_COMPRESS SOURCE_DIR
-set -u
-bin=$1
-src=$2
-golden=$src/tests/reference/golden
-tok=$src/tests/data/tokenizers/bytes256/tokenizer.json
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-source "$(dirname "$0")/lib.sh"
-
+source "$(dirname "$0")/lib.sh" # bin, src, demo, golden, tok, tmp, failures; expect, check, finish
 for model in mixtral qwen2_moe deepseek_v2_lite; do
     s=$tmp/$model.h5
     common=("$golden/$model" --calib "$src/README.md" --tokenizer "$tok" --session "$s" -n 4 -s 32 --eval-blocks 2)
@@ -32,8 +22,4 @@ expect 1 "neither 'unstructured' nor 'N:M'" -- "$bin" -t 1 run --method wanda "$
 expect 1 "no plan named 'nothing'" -- "$bin" -t 1 run --method wanda "${common[@]}" --after nothing
 expect 1 'drop_n = 4 is outside' -- "$bin" -t 1 run --method layer-drop "${common[@]}" --drop-n 4
 
-if [[ $failures -ne 0 ]]; then
-    echo "$failures failure(s)"
-    exit 1
-fi
-echo "all passed"
+finish

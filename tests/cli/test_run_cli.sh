@@ -4,15 +4,8 @@
 # smaller and evaluated against the original, a rerun reuses every stage from the session, a recipe
 # gives the same parameters, the stages agree with each other, and bad input is refused clearly.
 #   test_run_cli.sh MOE_COMPRESS SOURCE_DIR
-set -u
-bin=$1
-src=$2
-demo=$src/resources/demo
+source "$(dirname "$0")/lib.sh" # bin, src, demo, golden, tok, tmp, failures; expect, check, finish
 model=$demo/models/qwen
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-source "$(dirname "$0")/lib.sh"
 export OMP_WAIT_POLICY=PASSIVE
 head -n 24 "$demo/tasks.jsonl" >"$tmp/tasks.jsonl"
 small=(-n 8 -s 64 --population 16 --generations 4 --K 2 --T 2 --eval-text "$demo/eval.txt" --eval-blocks 8)
@@ -65,4 +58,4 @@ expect 1 'even rank 1 for every expert' -- "$bin" -t 1 decompose "$model" --sess
     --plan-name toomuch
 expect 1 'give the calibration text' -- "$bin" run --method moe-i2 "$model" --session "$tmp/new.h5"
 
-[[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }
+finish

@@ -2,16 +2,7 @@
 # moe-compress search end to end on the golden models: a fresh session, a rerun from the session's
 # calibration settings, the same plan for the same seed, errors, and Ctrl-C (exit 130).
 #   test_search_cli.sh MOE_COMPRESS SOURCE_DIR
-set -u
-bin=$1
-src=$2
-golden=$src/tests/reference/golden
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-
-source "$(dirname "$0")/lib.sh"
-
+source "$(dirname "$0")/lib.sh" # bin, src, demo, golden, tok, tmp, failures; expect, check, finish
 for i in $(seq 8); do seq 3 255; done | tr '\n' ' ' >"$tmp/calib.ids"
 # qwen2_moe: MoE layers 0, 1, 3 around a dense layer 2, shared experts.
 expect 0 'plan .moe-i2-search.: 9 experts removed from 3 layers' -- "$bin" -t 1 search "$golden/qwen2_moe" \
@@ -37,4 +28,4 @@ expect 1 'no tokenizer.json in the model folder' -- "$bin" search "$golden/mixtr
 expect_interrupt 'genetic search: ' -- "$bin" -t 1 search "$golden/qwen3_moe" \
     --session "$tmp/c.h5" --calib "$tmp/calib.ids" -n 8 -s 64 --force-genetic --generations 100000
 
-[[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }
+finish

@@ -4,16 +4,9 @@
 # model, naming the session and both models, and leaves the file byte for byte as it was. (They used to
 # drop every plan as "stale" and rewrite the file, or apply one model's plan to another.)
 #   test_session_model_cli.sh MOE_COMPRESS SOURCE_DIR
-set -u
-bin=$1
-src=$2
-demo=$src/resources/demo
+source "$(dirname "$0")/lib.sh" # bin, src, demo, golden, tok, tmp, failures; expect, check, finish
 qwen=$demo/models/qwen
 mixtral=$demo/models/mixtral
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-source "$(dirname "$0")/lib.sh"
 export OMP_WAIT_POLICY=PASSIVE
 
 s=$tmp/q.h5
@@ -43,4 +36,4 @@ expect 0 'stale section(s) computed from other calibration data' -- "$bin" -t 1 
     --calib "$demo/eval.txt" -n 4 -s 32
 expect 0 "plan 'p'" -- "$bin" -t 1 apply "$qwen" --session "$s" --plan p -n 1 -s 8 --repeats 1
 
-[[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }
+finish

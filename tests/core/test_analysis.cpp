@@ -5,6 +5,7 @@
 #include "core/analysis/session_analysis.h"
 #include "core/io/error.h"
 #include "core/pipeline/compute_counter.h"
+#include "support/errors.h"
 #include "support/golden.h"
 #include "support/temp_dir.h"
 
@@ -17,6 +18,7 @@
 #include <numeric>
 
 using namespace moewb;
+using moewb::test::errorOf;
 using moewb::test::GoldenSet;
 using moewb::test::TempDir;
 
@@ -37,16 +39,6 @@ std::string readFileBytes(const std::filesystem::path& path)
 {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::string errorOf(const std::function<void()>& action)
-{
-    try {
-        action();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "<no error>";
 }
 
 // A token stream of 256-token byte ids cut into n blocks of s, drawn with `seed`.

@@ -3,6 +3,7 @@
 #include "core/calib/dataset.h"
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
+#include "support/errors.h"
 #include "support/paths.h"
 #include "support/temp_dir.h"
 
@@ -15,6 +16,7 @@
 
 namespace fs = std::filesystem;
 using namespace moewb;
+using moewb::test::errorOf;
 
 namespace {
 
@@ -23,16 +25,6 @@ fs::path write(const test::TempDir& dir, const std::string& name, const std::str
 {
     std::ofstream(dir.path / name, std::ios::binary) << bytes;
     return dir.path / name;
-}
-
-std::string errorOf(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "(no error)";
 }
 
 fs::path bytesTokenizer()

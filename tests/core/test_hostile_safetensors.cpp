@@ -5,11 +5,13 @@
 #include "core/io/error.h"
 #include "core/io/safetensors.h"
 #include "core/io/safetensors_header.h"
-#include "support/file_size_limit.h"
-#include "support/paths.h"
 
-#include <doctest/doctest.h>
+#include "support/errors.h"
+#include "support/file_size_limit.h"
+#include "support/fuzz_inputs.h"
+#include "support/paths.h"
 #include "support/temp_dir.h"
+#include <doctest/doctest.h>
 
 #include <chrono>
 #include <csignal>
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 using namespace moewb;
+using moewb::test::errorOf;
 namespace fs = std::filesystem;
 
 namespace {
@@ -48,16 +51,6 @@ void writeRaw(const fs::path& path, const std::string& bytes)
 std::string craft(const std::string& json, size_t dataBytes)
 {
     return le64(json.size()) + json + std::string(dataBytes, 'x');
-}
-
-std::string errorOf(const std::function<void()>& action)
-{
-    try {
-        action();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "<no error>";
 }
 
 // Opening `bytes` as model.safetensors fails with a message that names the file and contains `problem`.
@@ -352,22 +345,10 @@ TEST_CASE("a full disk while writing leaves neither the target nor a temporary f
     }
 }
 
-TEST_CASE("every fuzzer regression input yields success or moewb::Error, never a crash")
+TEST_CASE("every fuzzer regression input and seed yields success or moewb::Error, never a crash")
 {
-    const fs::path folder = test::dataDir() / "fuzz-regressions" / "safetensors";
-    if (!fs::is_directory(folder))
-        return;
     TempDir dir;
-    int count = 0;
-    for (const auto& entry : fs::directory_iterator(folder)) {
-        if (!entry.is_regular_file() || entry.path().extension() == ".md")
-            continue;
-        CAPTURE(entry.path().string());
-        ++count;
-        std::ifstream in(entry.path(), std::ios::binary);
-        std::ostringstream s;
-        s << in.rdbuf();
-        const std::string bytes = s.str();
+    test::forEachFuzzInput("safetensors", [&](const fs::path& path, const std::string& bytes) {
         try {
             parseSafetensorsHeader(std::as_bytes(std::span<const char>(bytes.data(), bytes.size())), "input");
         } catch (const Error&) {
@@ -377,7 +358,7 @@ TEST_CASE("every fuzzer regression input yields success or moewb::Error, never a
         } catch (const Error&) {
         }
         try {
-            SafetensorsFile::open(entry.path());
+            SafetensorsFile::open(path);
         } catch (const Error&) {
         }
         // Also as the only shard of a checkpoint folder.
@@ -386,6 +367,5 @@ TEST_CASE("every fuzzer regression input yields success or moewb::Error, never a
             Checkpoint::open(dir.path);
         } catch (const Error&) {
         }
-    }
-    MESSAGE(count << " regression inputs");
+    });
 }

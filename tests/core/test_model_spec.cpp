@@ -3,6 +3,7 @@
 #include "core/io/model_spec.h"
 #include "core/io/param_count.h"
 #include "core/io/tensor_layout.h"
+#include "support/fuzz_inputs.h"
 #include "support/paths.h"
 
 #include <doctest/doctest.h>
@@ -396,26 +397,12 @@ TEST_CASE("hostile configs give errors naming the file and the field")
 
 TEST_CASE("fuzzer regression inputs and seeds yield a spec or moewb::Error, never a crash")
 {
-    int count = 0;
-    for (const auto& folder : {test::dataDir() / "fuzz-regressions" / "config",
-             test::sourceDir() / "tests" / "fuzz" / "corpus" / "config"}) {
-        if (!std::filesystem::is_directory(folder))
-            continue;
-        for (const auto& entry : std::filesystem::directory_iterator(folder)) {
-            if (!entry.is_regular_file() || entry.path().extension() == ".md")
-                continue;
-            CAPTURE(entry.path().string());
-            ++count;
-            std::ifstream in(entry.path(), std::ios::binary);
-            std::ostringstream text;
-            text << in.rdbuf();
-            try {
-                const ModelSpec spec = parseModelSpecText(text.str(), entry.path().string());
-                (void)countParameters(spec);
-                (void)expectedTensors(spec, ExpertLayout::FusedV5);
-            } catch (const Error&) {
-            }
+    test::forEachFuzzInput("config", [](const std::filesystem::path& path, const std::string& text) {
+        try {
+            const ModelSpec spec = parseModelSpecText(text, path.string());
+            (void)countParameters(spec);
+            (void)expectedTensors(spec, ExpertLayout::FusedV5);
+        } catch (const Error&) {
         }
-    }
-    MESSAGE(count << " fuzz inputs replayed");
+    });
 }

@@ -6,6 +6,7 @@
 #include "core/session/session.h"
 
 #include <doctest/doctest.h>
+#include "support/errors.h"
 #include "support/file_size_limit.h"
 #include "support/temp_dir.h"
 #include <hdf5.h>
@@ -21,6 +22,7 @@
 #include <thread>
 
 using namespace moewb;
+using moewb::test::errorOf;
 namespace fs = std::filesystem;
 
 namespace {
@@ -143,16 +145,6 @@ void checkSameContent(const Session& a, const Session& b)
     CHECK(a.tensor<double>("delta/up") == b.tensor<double>("delta/up"));
     CHECK(a.tensor<int32_t>("ids") == b.tensor<int32_t>("ids"));
     CHECK(a.tensor<int64_t>("big") == b.tensor<int64_t>("big"));
-}
-
-std::string errorOf(const std::function<void()>& f)
-{
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "no error";
 }
 
 } // namespace
