@@ -3,15 +3,7 @@
 # as given and the problem; notes and warnings go to stderr. Cheap: inspect/eval on copies of the
 # golden OLMoE model, one search, decompose and export on Qwen1.5-MoE.
 #   test_messages_cli.sh MOE_COMPRESS SOURCE_DIR
-set -u
-bin=$1
-src=$2
-golden=$src/tests/reference/golden
-tok=$src/tests/data/tokenizers/bytes256/tokenizer.json
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib.sh" # bin, src, demo, golden, tok, tmp, failures; expect, check, finish
 
 # edit_config FOLDER KEY VALUE: a copy of the golden OLMoE with one config field changed.
 edit_config() {
@@ -76,4 +68,4 @@ expect 0 'note: --verify-len 4096: the reload check uses 512 tokens per block' -
     "$tmp/exported" --plan moe-i2-search --verify-len 4096 --json
 check "export's JSON is clean" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/out"
 
-[[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }
+finish
