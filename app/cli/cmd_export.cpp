@@ -73,10 +73,22 @@ const Plan& pickPlan(const Session& session, const std::string& name, const std:
     fail("{}: holds {} plans; choose one with --plan ({})", path, plans.size(), fmt::join(names, ", "));
 }
 
-// A few calibration blocks for the reload check (a text file through the model's tokenizer, or a
-// token-id file); random ids when the data file is gone.
+// --verify-len as the reload check uses it: capped at the model's positions, with a note on stderr (it
+// was capped at the calibration length, silently).
+int64_t verifyLength(const ExportCommandOptions& o, const ModelSpec& spec)
+{
+    if (spec.maxPositionEmbeddings <= 0 || o.verifyLength <= spec.maxPositionEmbeddings)
+        return o.verifyLength;
+    fmt::print(stderr, "note: --verify-len {}: the reload check uses {} tokens per block (the model's "
+                       "max_position_embeddings)\n",
+        o.verifyLength, spec.maxPositionEmbeddings);
+    return spec.maxPositionEmbeddings;
+}
+
+// --verify-blocks x `length` calibration tokens for the reload check (a text file through the model's
+// tokenizer, or a token-id file); undefined (random ids of that size) when the data file is gone or short.
 torch::Tensor verificationIds(const Session& session, const MoeModel& model, const ExportCommandOptions& o,
-                              std::string* note)
+                              int64_t length, std::string* note)
 {
     const auto& calib = session.calibration();
     std::error_code ec;
@@ -86,7 +98,7 @@ torch::Tensor verificationIds(const Session& session, const MoeModel& model, con
     }
     BlockOptions bo;
     bo.blocks = o.verifyBlocks;
-    bo.blockLength = std::min<int64_t>(o.verifyLength, calib->sequenceLength > 0 ? calib->sequenceLength : o.verifyLength);
+    bo.blockLength = length;
     bo.selection = BlockSelection::Random;
     bo.seed = calib->seed;
     const fs::path tokenizer = fs::path(model.path()) / "tokenizer.json";
@@ -179,8 +191,11 @@ void run(const ExportCommandOptions& o, const GlobalOptions& global)
     if (!o.json)
         printPreview(preview, o.target);
     std::string note;
-    if (options.verify)
-        options.verifyIds = verificationIds(session, *model, o, &note);
+    if (options.verify) {
+        options.randomVerifyBlocks = o.verifyBlocks;
+        options.randomVerifyLength = verifyLength(o, model->spec());
+        options.verifyIds = verificationIds(session, *model, o, options.randomVerifyLength, &note);
+    }
     if (!note.empty() && !o.json)
         fmt::print("note: {}\n", note);
     applyPlan(*model, plan, sessionTensorSource(session));

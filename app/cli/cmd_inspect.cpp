@@ -8,6 +8,7 @@
 #include "core/io/param_count.h"
 #include "core/io/safetensors.h"
 #include "core/io/tensor_layout.h"
+#include "core/io/warning.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -37,17 +38,19 @@ Located locate(const fs::path& path)
 {
     Located out;
     std::error_code ec;
+    if (!fs::exists(path, ec))
+        fail("{}: no such file or folder", path.string());
     if (fs::is_directory(path, ec)) {
         out.config = path / "config.json";
         for (const auto& entry : fs::directory_iterator(path, ec))
             if (entry.path().extension() == ".safetensors")
                 out.weights = path;
-    } else if (fs::is_regular_file(path, ec) && path.extension() == ".json") {
-        out.config = path; // a bare config.json: nothing to weigh but the config
+    } else if (path.extension() == ".json") {
+        out.config = path; // a bare config.json: nothing to weigh but the config (not a regular file: said there)
     } else {
         fail("{}: not a model folder or a config.json", path.string());
     }
-    if (!fs::is_regular_file(out.config, ec))
+    if (!fs::exists(out.config, ec)) // present but not a regular file: loadModelSpec says so
         fail("{}: no config.json in this folder", path.string());
     return out;
 }
@@ -128,6 +131,8 @@ Inspection inspect(const InspectOptions& options)
         auto checkpoint = Checkpoint::open(where.weights);
         const TensorCatalog catalog = catalogOf(*checkpoint);
         in.validation = validateCheckpoint(in.spec, catalog);
+        if (const auto unused = unusedLayersWarning(in.spec, in.validation, where.config.string()); !unused.empty())
+            warnOnce(unused); // the line every command that loads this model gives (MoeModel::open)
         in.fromCheckpoint = true;
         in.files = checkpoint->files().size();
         for (const auto& [name, t] : catalog.tensors) {

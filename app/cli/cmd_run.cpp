@@ -12,13 +12,14 @@
 #include "core/eval/kl.h"
 #include "core/eval/multiple_choice.h"
 #include "core/io/error.h"
+#include "core/io/file_read.h"
+#include "core/io/text_format.h"
 #include "core/io/tokenizer.h"
 #include "core/plan/apply.h"
 #include "core/plan/plan_name.h"
 
 #include <fmt/format.h>
 
-#include <fstream>
 #include <iostream>
 
 namespace moewb::cli {
@@ -30,14 +31,17 @@ namespace fs = std::filesystem;
 // Recipe keys become the options of the same name when the command line did not give them.
 void mergeRecipe(CLI::App& cmd, const std::string& path)
 {
-    std::ifstream in(path);
-    if (!in)
-        fail("--recipe {}: cannot read the file", path);
+    std::string text;
+    try {
+        text = readWholeFile(path, kMaxConfigJsonBytes, "recipe");
+    } catch (const Error& e) {
+        fail("--recipe {}", e.what());
+    }
     nlohmann::json recipe;
     try {
-        recipe = nlohmann::json::parse(in);
+        recipe = nlohmann::json::parse(text);
     } catch (const std::exception& e) {
-        fail("--recipe {}: not valid JSON ({})", path, e.what());
+        fail("--recipe {}: not valid JSON ({})", path, printable(e.what(), kQuotedParseErrorBytes));
     }
     if (!recipe.is_object())
         fail("--recipe {}: expected a JSON object of option names and values", path);
@@ -53,12 +57,17 @@ void mergeRecipe(CLI::App& cmd, const std::string& path)
         auto add = [&](const nlohmann::json& v) {
             opt->add_result(v.is_string() ? v.get<std::string>() : v.is_boolean() ? (v.get<bool>() ? "true" : "false") : v.dump());
         };
-        if (value.is_array())
-            for (const auto& v : value)
-                add(v);
-        else
-            add(value);
-        opt->run_callback();
+        // A value the option refuses names the recipe ("--recipe r.json: 'ratio': --ratio: must be ...").
+        try {
+            if (value.is_array())
+                for (const auto& v : value)
+                    add(v);
+            else
+                add(value);
+            opt->run_callback();
+        } catch (const CLI::Error& e) {
+            fail("--recipe {}: '{}': {}", path, key, e.what());
+        }
     }
 }
 

@@ -40,6 +40,9 @@ void runReport(const ReportOptions& o, const GlobalOptions& global)
 {
     prepareRuntime(global);
     const fs::path dir(o.model);
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec))
+        fail("{}: {}", o.model, fs::exists(dir, ec) ? "not a model folder" : "no such model folder");
     const auto tokenizer = Tokenizer::fromFile(dir / "tokenizer.json");
     auto model = MoeModel::open(dir, ComputeOptions{torch::kFloat, torch::kCPU});
     model->makeResident();

@@ -6,15 +6,14 @@
 #include "app/cli/validators.h"
 #include "core/io/bpe_trainer.h"
 #include "core/io/error.h"
+#include "core/io/file_read.h"
 #include "core/io/text_format.h"
 #include "core/io/tokenizer.h"
 
 #include <fmt/format.h>
 
 #include <chrono>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 namespace moewb::cli {
 
@@ -30,16 +29,6 @@ struct TrainTokenizerOptions {
     std::size_t modelMaxLength = 1024;
     bool force = false;
 };
-
-std::string readText(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        fail("{}: cannot open the text file", path);
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    return std::move(buffer).str();
-}
 
 void run(const TrainTokenizerOptions& o)
 {
@@ -65,7 +54,7 @@ void run(const TrainTokenizerOptions& o)
     // Reload what was written, as every consumer will, and measure the training text with it.
     const Tokenizer tokenizer = Tokenizer::fromFile(fs::path(o.out) / "tokenizer.json");
     for (const std::string& path : o.texts) {
-        const std::string text = readText(path);
+        const std::string text = readWholeFile(path);
         const std::size_t tokens = tokenizer.encode(text, false).size();
         if (tokenizer.decode(tokenizer.encode(text, false)) != text)
             fail("{}: the written tokenizer does not decode its encoding back to the text", path);

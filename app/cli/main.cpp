@@ -5,6 +5,7 @@
 #include "app/cli/validators.h"
 #include "core/io/error.h"
 #include "core/io/version.h"
+#include "core/io/warning.h"
 #include "core/model/residency.h"
 #include "core/util/runtime.h"
 
@@ -24,6 +25,8 @@ int main(int argc, char** argv)
     moewb::relaunchWithPassiveOpenMp(argv);
     CLI::App app{"moe-compress: analyse, compress, evaluate and export Mixture-of-Experts checkpoints"};
     app.require_subcommand(0, 1);
+    app.failure_message(moewb::cli::failureMessage); // names a repeated option plainly (validators.h)
+    moewb::setWarningHandler([](const std::string& m) { fmt::print(stderr, "moe-compress: warning: {}\n", m); });
     moewb::cli::GlobalOptions global;
     bool showVersion = false;
     app.add_flag("-V,--version", showVersion, "Print version information and exit");

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace moewb::cli {
@@ -27,6 +28,10 @@ torch::ScalarType parseComputeDtype(const std::string& name)
 
 torch::Device parseDevice(const std::string& name)
 {
+    const bool cudaIndex = name.size() > 5 && name.starts_with("cuda:") && name.size() <= 8
+        && std::all_of(name.begin() + 5, name.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (name != "cpu" && name != "cuda" && !cudaIndex)
+        fail("--device: unknown device '{}' (use cpu, cuda or cuda:N)", name);
     const auto devices = availableDevices();
     const std::string normalised = name == "cuda" ? "cuda:0" : name;
     if (std::find(devices.begin(), devices.end(), normalised) == devices.end())

@@ -60,4 +60,17 @@ inline CLI::Validator planName()
 inline CLI::Validator positiveNumber() { return validators_detail::numberAbove(false); }
 inline CLI::Validator nonNegativeNumber() { return validators_detail::numberAbove(true); }
 
+// The command-line failure message (CLI::App::failure_message). A single-value option given twice is
+// refused (which one was meant is not guessed), but CLI11 2.1 says "--seq-len: At Most 1 required but
+// received 2"; this says "--seq-len: given 2 times; give it once". Everything else is CLI11's own text.
+inline std::string failureMessage(const CLI::App* app, const CLI::Error& e)
+{
+    const std::string what = e.what();
+    const std::string marker = ": At Most 1 required but received ";
+    if (const auto at = what.find(marker); at != std::string::npos)
+        return fmt::format("{}: given {} times; give it once\n", what.substr(0, at), what.substr(at + marker.size()))
+            + CLI::FailureMessage::simple(app, e).substr(what.size() + 1);
+    return CLI::FailureMessage::simple(app, e);
+}
+
 } // namespace moewb::cli

@@ -4,6 +4,7 @@
 #include "core/io/text_format.h"
 
 #include "core/io/error.h"
+#include "core/io/file_read.h"
 #include "core/io/strict_json.h"
 #include "core/io/tokenizer.h"
 
@@ -12,7 +13,6 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <fstream>
 #include <numeric>
 
 namespace moewb {
@@ -32,16 +32,7 @@ std::string absoluteSource(const fs::path& path)
 
 std::string readFile(const fs::path& path)
 {
-    std::error_code ec;
-    if (fs::is_directory(path, ec))
-        fail("{}: is a folder, not a file", path.string());
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        fail("{}: cannot open file", path.string());
-    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad())
-        fail("{}: read error", path.string());
-    return bytes;
+    return readWholeFile(path);
 }
 
 bool allWhitespace(std::string_view text)

@@ -51,8 +51,10 @@ struct ExportOptions {
     bool force = false;                // replace a non-empty target folder
     std::vector<std::filesystem::path> protectedPaths; // never inside the target when replacing it
     ExportProvenance provenance;
-    // The reload check: token ids [B, T] (calibration blocks); undefined: 2 x 32 seeded random ids.
+    // The reload check: token ids [B, T] (calibration blocks); undefined: randomVerifyBlocks x
+    // randomVerifyLength seeded random ids (the length capped at max_position_embeddings).
     torch::Tensor verifyIds;
+    int64_t randomVerifyBlocks = 2, randomVerifyLength = 32;
     bool verify = true;
     // Fraction done (writing, then verification); returning false cancels (moewb::Cancelled).
     std::function<bool(double)> progress;

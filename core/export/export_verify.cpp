@@ -11,6 +11,7 @@
 #include <torch/types.h>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -18,12 +19,12 @@ namespace moewb::detail {
 
 namespace {
 
-torch::Tensor randomIds(int64_t vocab, int64_t length)
+torch::Tensor randomIds(int64_t vocab, int64_t blocks, int64_t length)
 {
     SplitMix64 rng(0x6d6f6577620a);
-    auto ids = torch::empty({2, length}, torch::kLong);
+    auto ids = torch::empty({blocks, length}, torch::kLong);
     auto acc = ids.accessor<int64_t, 2>();
-    for (int64_t b = 0; b < 2; ++b)
+    for (int64_t b = 0; b < blocks; ++b)
         for (int64_t t = 0; t < length; ++t)
             acc[b][t] = static_cast<int64_t>(rng.below(static_cast<uint64_t>(vocab)));
     return ids;
@@ -40,7 +41,9 @@ ExportVerification verifyExport(const MoeModel& applied, const ExportPreview& p,
     torch::Tensor ids = options.verifyIds;
     v.data = "calibration blocks";
     if (!ids.defined()) {
-        ids = randomIds(spec.vocabSize, std::min<int64_t>(32, spec.maxPositionEmbeddings > 0 ? spec.maxPositionEmbeddings : 32));
+        const int64_t length = std::max<int64_t>(2, options.randomVerifyLength);
+        ids = randomIds(spec.vocabSize, std::max<int64_t>(1, options.randomVerifyBlocks),
+            spec.maxPositionEmbeddings > 0 ? std::min<int64_t>(length, spec.maxPositionEmbeddings) : length);
         v.data = "random token ids";
     }
     ids = ids.to(torch::kLong);

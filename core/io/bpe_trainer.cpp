@@ -4,6 +4,7 @@
 #include "core/io/bpe_trainer.h"
 
 #include "core/io/error.h"
+#include "core/io/file_read.h"
 #include "core/io/safetensors_header.h"
 #include "core/io/tokenizer_internal.h"
 #include "core/io/tokenizer_unicode.h"
@@ -12,9 +13,7 @@
 
 #include <algorithm>
 #include <array>
-#include <fstream>
 #include <queue>
-#include <sstream>
 #include <unordered_map>
 
 namespace moewb {
@@ -82,14 +81,7 @@ void BpeTrainer::addText(std::string_view text, std::string_view source)
 
 void BpeTrainer::addFile(const std::filesystem::path& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        fail("{}: cannot open the text file", path.string());
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad())
-        fail("{}: read error", path.string());
-    std::string text = std::move(buffer).str();
+    std::string text = readWholeFile(path);
     std::string_view view = text;
     if (view.starts_with("\xEF\xBB\xBF"))
         view.remove_prefix(3);

@@ -14,13 +14,12 @@
 // offsets, so this is fast and changes whenever the layout does; it does not read tensor bytes, and
 // it is an identity check, not a defence against deliberate collisions.
 #include "core/io/error.h"
+#include "core/io/file_read.h"
 #include "core/io/safetensors.h"
 #include "core/io/safetensors_header.h"
 
 #include <algorithm>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 namespace moewb {
 
@@ -30,24 +29,11 @@ namespace {
 
 constexpr const char* kSingleFile = "model.safetensors";
 constexpr const char* kIndexFile = "model.safetensors.index.json";
-constexpr uint64_t kMaxIndexBytes = 100'000'000;
+constexpr uint64_t kMaxIndexBytes = 128ull << 20; // 128 MiB
 
 std::string readIndex(const fs::path& path)
 {
-    std::error_code ec;
-    const auto size = fs::file_size(path, ec);
-    if (ec)
-        fail("{}: cannot read: {}", path.string(), ec.message());
-    if (size > kMaxIndexBytes)
-        fail("{}: {} bytes is too large for an index file (limit {})", path.string(), size, kMaxIndexBytes);
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        fail("{}: cannot open", path.string());
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad())
-        fail("{}: read error", path.string());
-    return std::move(text).str();
+    return readWholeFile(path, kMaxIndexBytes, "safetensors index");
 }
 
 class Fnv1a64 {

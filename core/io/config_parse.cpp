@@ -38,16 +38,6 @@ std::string describeJson(const nlohmann::json& value)
     }
 }
 
-std::string printable(std::string_view text, size_t max)
-{
-    std::string out;
-    for (size_t i = 0; i < text.size() && i < max; ++i) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
-    }
-    return text.size() > max ? out + "..." : out;
-}
-
 void checkConfigDepth(const nlohmann::json& value, const std::string& source)
 {
     std::vector<std::pair<const nlohmann::json*, int>> stack{{&value, 1}};

@@ -2,6 +2,8 @@
 // and the field ("config.json: field 'hidden_size' must be an integer, got string \"4096\""), so a
 // hostile or hand-edited config can never surface as a nlohmann exception or a silent wrong value.
 #pragma once
+#include "core/io/text_format.h"
+
 #include <nlohmann/json.hpp>
 
 #include <initializer_list>
@@ -61,9 +63,7 @@ constexpr int kMaxConfigDepth = 64;
 // recursion).
 void checkConfigDepth(const nlohmann::json& value, const std::string& source);
 
-// A config string as it may appear in a message: control bytes replaced by '?', cut after `max`
-// bytes with "..." (a hostile value may be megabytes long).
-std::string printable(std::string_view text, size_t max = 60);
+// printable(): a config string as it may appear in a message (core/io/text_format.h).
 
 // Short description of a JSON value for messages: numbers and booleans verbatim, strings quoted and
 // truncated, containers by kind only (never dumped: a hostile config may be deeply nested).

@@ -7,12 +7,12 @@
 
 #include "core/io/config_parse.h"
 #include "core/io/error.h"
+#include "core/io/file_read.h"
 #include "core/io/model_spec_detail.h"
+#include "core/io/text_format.h"
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <sstream>
 
 namespace moewb {
 
@@ -210,21 +210,15 @@ ModelSpec parseModelSpecText(std::string_view text, const std::string& sourceNam
         };
         config = nlohmann::json::parse(text.begin(), text.end(), limitDepth);
     } catch (const nlohmann::json::exception& e) {
-        throw Error(fmt::format("{}: invalid JSON ({})", sourceName, e.what()));
+        throw Error(
+            fmt::format("{}: invalid JSON ({})", sourceName, printable(e.what(), kQuotedParseErrorBytes)));
     }
     return parseModelSpec(config, sourceName);
 }
 
 ModelSpec loadModelSpec(const std::filesystem::path& configPath)
 {
-    std::ifstream in(configPath, std::ios::binary);
-    if (!in)
-        throw Error(fmt::format("{}: cannot open the file", configPath.string()));
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad())
-        throw Error(fmt::format("{}: cannot read the file", configPath.string()));
-    return parseModelSpecText(text.str(), configPath.string());
+    return parseModelSpecText(readWholeFile(configPath, kMaxConfigJsonBytes, "config.json"), configPath.string());
 }
 
 } // namespace moewb

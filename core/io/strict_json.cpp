@@ -2,6 +2,7 @@
 
 #include "core/io/error.h"
 #include "core/io/safetensors_header.h"
+#include "core/io/text_format.h"
 
 #include <set>
 #include <utility>
@@ -46,9 +47,10 @@ public:
         Frame& top = m_frames.back();
         if (!top.keys.insert(key).second) {
             if (top.name.empty())
-                m_error = fmt::format("{}: {} names '{}' twice", m_name, m_what, key);
+                m_error = fmt::format("{}: {} names '{}' twice", m_name, m_what, printable(key));
             else
-                m_error = fmt::format("{}: {} has key '{}' twice inside '{}'", m_name, m_what, key, top.name);
+                m_error = fmt::format(
+                    "{}: {} has key '{}' twice inside '{}'", m_name, m_what, printable(key), printable(top.name));
             return false;
         }
         top.lastKey = key;
@@ -59,21 +61,15 @@ public:
     bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e)
     {
         // Drop nlohmann's "[json.exception.parse_error.101] " tag, and bound the text: its "last
-        // read" part quotes the offending token, which in a hostile file can be megabytes long.
+        // read" part quotes the offending token, which in a hostile file can be megabytes long (and
+        // control bytes, escaped by printable()).
         std::string_view detail = e.what();
         if (detail.starts_with("[json.exception.")) {
             if (const auto end = detail.find("] "); end != std::string_view::npos)
                 detail.remove_prefix(end + 2);
         }
-        std::string_view ellipsis;
-        if (detail.size() > 300) {
-            size_t cut = 300;
-            while (cut > 0 && (static_cast<unsigned char>(detail[cut]) & 0xc0u) == 0x80u)
-                --cut; // keep the message valid UTF-8
-            detail = detail.substr(0, cut);
-            ellipsis = "...";
-        }
-        m_error = fmt::format("{}: {} is not valid JSON: {}{}", m_name, m_what, detail, ellipsis);
+        m_error = fmt::format(
+            "{}: {} is not valid JSON: {}", m_name, m_what, printable(detail, kQuotedParseErrorBytes));
         return false;
     }
 
@@ -154,7 +150,7 @@ json parseStrictJson(std::string_view text, const std::string& name, std::string
         ok = json::sax_parse(
             text.data(), text.data() + text.size(), &builder, json::input_format_t::json, true);
     } catch (const json::exception& e) {
-        fail("{}: {} is not valid JSON: {}", name, what, e.what());
+        fail("{}: {} is not valid JSON: {}", name, what, printable(e.what(), kQuotedParseErrorBytes));
     }
     if (!ok)
         fail("{}",

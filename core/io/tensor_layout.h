@@ -80,7 +80,7 @@ struct CatalogTensor {
     std::vector<int64_t> shape;
     DType dtype = DType::BF16;
     uint64_t nbytes = 0;
-    std::string file; // shard file name, for messages
+    std::string file; // shard file path as opened ("folder/model.safetensors"), for messages
 };
 struct TensorCatalog {
     std::string source; // names the checkpoint when no single file is to blame (missing tensors)
@@ -97,6 +97,8 @@ struct CheckpointValidation {
     size_t tensorsChecked = 0;
     // Tensors that look like weights but that the config does not describe (not fatal).
     std::vector<std::string> warnings;
+    int checkpointLayers = 0; // highest "model.layers.<i>." index among the tensors, plus one
+    std::string source;       // the catalog's source (the checkpoint file or its index)
 };
 
 // Throws moewb::Error when an expected tensor is missing or mis-shaped, or a tensor names an expert
@@ -105,5 +107,11 @@ struct CheckpointValidation {
 // [60,2048], config says num_experts=64"); up to 10 problems are listed.
 CheckpointValidation validateCheckpoint(const ModelSpec& spec, const TensorCatalog& catalog);
 CheckpointValidation validateCheckpoint(const ModelSpec& spec, const Checkpoint& checkpoint);
+
+// A config with fewer layers than its checkpoint runs truncated; transformers loads it the same way,
+// warning about the unused weights, so it is not an error. The one-line warning every command that
+// loads the model gives (MoeModel::open, inspect), or "" when the counts agree: "qwen/config.json:
+// num_hidden_layers=3, but qwen/model.safetensors holds 6 layers; the model runs with 3 ...".
+std::string unusedLayersWarning(const ModelSpec& spec, const CheckpointValidation& validation, const std::string& config);
 
 } // namespace moewb

@@ -87,6 +87,7 @@ std::string shapeMismatch(const ExpectedTensor& t, const CatalogTensor& actual)
 CheckpointValidation validateCheckpoint(const ModelSpec& spec, const TensorCatalog& catalog)
 {
     CheckpointValidation result;
+    result.source = catalog.source;
     result.layout = detectExpertLayout(spec, catalog);
     const auto expected = expectedTensors(spec, result.layout);
     std::unordered_map<std::string_view, const ExpectedTensor*> byName;
@@ -110,9 +111,11 @@ CheckpointValidation validateCheckpoint(const ModelSpec& spec, const TensorCatal
 
     const auto names = detail::fieldNames(spec.arch);
     for (const auto& [name, info] : catalog.tensors) {
+        auto layer = layerOf(name);
+        if (layer && *layer >= result.checkpointLayers)
+            result.checkpointLayers = *layer + 1;
         if (byName.count(name) || isIgnorableTensor(name))
             continue;
-        auto layer = layerOf(name);
         auto expert = expertOf(name);
         if (layer && expert && *layer >= 0 && *layer < spec.numLayers) {
             const auto& l = spec.layers[static_cast<size_t>(*layer)];
@@ -140,6 +143,17 @@ CheckpointValidation validateCheckpoint(const ModelSpec& spec, const TensorCatal
         throw Error(message);
     }
     return result;
+}
+
+std::string unusedLayersWarning(const ModelSpec& spec, const CheckpointValidation& validation, const std::string& config)
+{
+    if (validation.checkpointLayers <= spec.numLayers)
+        return {};
+    const int first = spec.numLayers, last = validation.checkpointLayers - 1;
+    return fmt::format("{}: num_hidden_layers={}, but {} holds {} layers; the model runs with {} and the weights of "
+                       "layer{} {} are not used",
+        config, spec.numLayers, validation.source, validation.checkpointLayers, spec.numLayers,
+        first == last ? "" : "s", first == last ? fmt::format("{}", first) : fmt::format("{}-{}", first, last));
 }
 
 } // namespace moewb

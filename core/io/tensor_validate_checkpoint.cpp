@@ -13,11 +13,11 @@ TensorCatalog catalogOf(const Checkpoint& checkpoint)
     TensorCatalog catalog;
     const auto& files = checkpoint.files();
     if (files.size() == 1)
-        catalog.source = files.front()->path().filename().string();
+        catalog.source = files.front()->path().string();
     else
-        catalog.source = (checkpoint.directory() / "model.safetensors.index.json").filename().string();
+        catalog.source = (checkpoint.directory() / "model.safetensors.index.json").string();
     for (const auto& file : files) {
-        const std::string fileName = file->path().filename().string();
+        const std::string fileName = file->path().string(); // as given: "folder/model.safetensors"
         for (const auto& info : file->tensors())
             catalog.tensors[info.name] = CatalogTensor{info.shape, info.dtype, info.nbytes(), fileName};
     }

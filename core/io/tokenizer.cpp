@@ -2,13 +2,13 @@
 #include "core/io/tokenizer.h"
 
 #include "core/io/error.h"
+#include "core/io/file_read.h"
+#include "core/io/text_format.h"
 #include "core/io/tokenizer_internal.h"
 #include "core/io/tokenizer_unicode.h"
 
 #include <nlohmann/json.hpp>
 
-#include <fstream>
-#include <sstream>
 
 namespace moewb {
 
@@ -101,22 +101,12 @@ struct Tokenizer::Impl {
 
 namespace {
 
-std::string readFile(const std::filesystem::path& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail("{}: cannot open tokenizer file", path.string());
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) fail("{}: read error", path.string());
-    return std::move(buffer).str();
-}
-
 Json parseJson(std::string_view text, const std::string& source)
 {
     try {
         return Json::parse(text);
     } catch (const Json::parse_error& e) {
-        fail("{}: invalid JSON: {}", source, e.what());
+        fail("{}: invalid JSON: {}", source, printable(e.what(), kQuotedParseErrorBytes));
     }
 }
 
@@ -179,11 +169,11 @@ Tokenizer::~Tokenizer() = default;
 
 Tokenizer Tokenizer::fromFile(const std::filesystem::path& tokenizerJson)
 {
-    const std::string text = readFile(tokenizerJson);
+    const std::string text = readWholeFile(tokenizerJson, kMaxTokenizerJsonBytes, "tokenizer.json");
     const auto configPath = tokenizerJson.parent_path() / "tokenizer_config.json";
     std::error_code ec;
     if (!std::filesystem::exists(configPath, ec)) return load(text, tokenizerJson.string(), std::nullopt, {});
-    const std::string config = readFile(configPath);
+    const std::string config = readWholeFile(configPath, kMaxTokenizerJsonBytes, "tokenizer_config.json");
     return load(text, tokenizerJson.string(), config, configPath.string());
 }
 

@@ -3,6 +3,7 @@
 #include "core/lowrank/rank_allocation.h"
 
 #include "core/io/error.h"
+#include "core/io/warning.h"
 
 #include <algorithm>
 #include <cmath>
@@ -78,6 +79,7 @@ RankAllocation allocateRanks(const RankAllocationInput& input)
             w[j] = std::pow(std::max(l.importance[j], 0.0) + input.eps, input.alpha);
         const double sum = std::accumulate(w.begin(), w.end(), 0.0);
         const double total = lr.averageRank * double(l.experts.size());
+        int overriddenDense = 0; // overrides asking for a rank above break-even: kept dense, said below
         for (size_t j = 0; j < l.experts.size(); ++j) {
             ExpertRankChoice c;
             c.expert = l.experts[j];
@@ -86,16 +88,23 @@ RankAllocation allocateRanks(const RankAllocationInput& input)
             if (const auto o = input.expertRank.find({l.layer, c.expert}); o != input.expertRank.end()) {
                 c.overridden = true;
                 c.rank = o->second == 0 ? 0 : roundRank(o->second, l.m, l.n);
+                overriddenDense += o->second != 0 && c.rank == 0;
                 fixedCost += expertParameters(l.m, l.n, c.rank);
             } else if (layerFixed) {
                 c.overridden = true;
                 c.rank = roundRank(c.raw, l.m, l.n);
+                overriddenDense += c.rank == 0;
                 fixedCost += expertParameters(l.m, l.n, c.rank);
             } else {
                 free.push_back({li, lr.experts.size(), l.m, l.n, c.raw});
             }
             lr.experts.push_back(c);
         }
+        if (overriddenDense > 0)
+            warnOnce(fmt::format("layer {}: the rank override{} keeps {} of {} experts dense: above rank {} a factor "
+                                 "pair of a {} x {} matrix holds more parameters than the matrix",
+                l.layer, layerFixed ? fmt::format(" (average rank {:g})", lr.averageRank) : std::string(),
+                overriddenDense, l.experts.size(), breakEvenRank(l.m, l.n), l.m, l.n));
         out.layers.push_back(std::move(lr));
     }
     out.budget = static_cast<uint64_t>(std::floor((1.0 - input.decompositionRate) * double(out.denseParameters)));

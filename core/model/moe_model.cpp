@@ -2,6 +2,7 @@
 
 #include "core/io/error.h"
 #include "core/io/tensor_layout.h"
+#include "core/io/warning.h"
 #include "core/model/ops.h"
 
 #include <torch/types.h>
@@ -37,12 +38,18 @@ std::unique_ptr<MoeModel> MoeModel::open(const std::filesystem::path& path, Comp
     if (!absolute.has_filename() && absolute.has_parent_path())
         absolute = absolute.parent_path(); // "models/qwen/" -> ".../models/qwen"
     model->m_path = absolute;
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+        fail("{}: no such model folder", path.string());
     model->m_spec = loadModelSpec(path / "config.json");
     if (adjustSpec)
         adjustSpec(model->m_spec);
     model->m_checkpoint = Checkpoint::open(path);
     // Every tensor present with the shape the config implies, before any is used.
-    validateCheckpoint(model->m_spec, *model->m_checkpoint);
+    const auto validation = validateCheckpoint(model->m_spec, *model->m_checkpoint);
+    if (const auto unused = unusedLayersWarning(model->m_spec, validation, (path / "config.json").string());
+        !unused.empty())
+        warnOnce(unused);
     model->m_options = options;
     model->m_attention = std::make_unique<Attention>(model->m_spec);
     model->m_embedding = model->load(embeddingName());

@@ -2,11 +2,14 @@
 #include "core/train/lora.h"
 
 #include "core/io/error.h"
+#include "core/io/warning.h"
 
 #include <torch/types.h>
 #include <torch/nn/functional/loss.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace moewb {
 
@@ -54,6 +57,16 @@ std::vector<LoraAdapter> attachLora(MoeModel& model, const LoraOptions& o)
     const double scale = o.alpha / o.rank;
     std::vector<LoraAdapter> adapters;
     const ModelSpec& spec = model.spec();
+    // Adapters wider than their matrix's rank (min(in, out)) can learn nothing more than a full-rank
+    // delta and hold more parameters than it: kept as asked, with a warning naming the largest useful rank.
+    int64_t tooWide = 0, usefulRank = std::numeric_limits<int64_t>::max();
+    auto adapter = [&](int64_t in, int64_t out) {
+        if (o.rank > std::min(in, out)) {
+            ++tooWide;
+            usefulRank = std::min(usefulRank, std::min(in, out));
+        }
+        return newAdapter(in, out, o.rank, to, gen);
+    };
     for (int i = 0; i < spec.numLayers; ++i) {
         auto w = model.layer(i);
         visitLayerLinears(spec, w, [&](const std::string& name, Linear& l) {
@@ -62,17 +75,22 @@ std::vector<LoraAdapter> attachLora(MoeModel& model, const LoraOptions& o)
             l.loraScale = scale;
             l.loraDropout = o.dropout;
             if (l.factored()) {
-                std::tie(l.innerLoraA, l.innerLoraB) = newAdapter(l.b.size(1), l.b.size(0), o.rank, to, gen);
-                std::tie(l.loraA, l.loraB) = newAdapter(l.a.size(1), l.a.size(0), o.rank, to, gen);
+                std::tie(l.innerLoraA, l.innerLoraB) = adapter(l.b.size(1), l.b.size(0));
+                std::tie(l.loraA, l.loraB) = adapter(l.a.size(1), l.a.size(0));
                 adapters.push_back({name + ".B", l.innerLoraA, l.innerLoraB, scale, o.dropout});
                 adapters.push_back({name + ".A", l.loraA, l.loraB, scale, o.dropout});
             } else {
-                std::tie(l.loraA, l.loraB) = newAdapter(l.weight.size(1), l.weight.size(0), o.rank, to, gen);
+                std::tie(l.loraA, l.loraB) = adapter(l.weight.size(1), l.weight.size(0));
                 adapters.push_back({name, l.loraA, l.loraB, scale, o.dropout});
             }
         });
         model.setLayer(i, std::move(w));
     }
+    if (tooWide > 0)
+        warnOnce(fmt::format("LoRA rank {} is above the rank of {} of the {} adapted matrices (min(rows, columns), "
+                             "as low as {}): those adapters are kept at rank {} but can learn nothing a full-rank "
+                             "delta could not, with more parameters",
+            o.rank, tooWide, adapters.size(), usefulRank, o.rank));
     return adapters;
 }
 

@@ -9,6 +9,7 @@
 #include "core/io/error.h"
 #include "core/io/safetensors.h"
 #include "core/io/tokenizer.h"
+#include "core/io/warning.h"
 #include "core/plan/apply.h"
 #include "core/train/lora.h"
 #include "core/train/lora_checkpoint.h"
@@ -185,6 +186,23 @@ TEST_CASE("fine-tuning refuses what it cannot do")
     CHECK_THROWS_WITH_AS(finetuneLora(*model, some, periodic(20, 50), {}, fo), doctest::Contains("fewer than one window"), Error);
 }
 
+
+TEST_CASE("a LoRA rank above the adapted matrices' rank is kept as asked, with one warning")
+{
+    std::vector<std::string> warnings;
+    setWarningHandler([&](const std::string& m) { warnings.push_back(m); });
+    auto model = residentGolden("qwen2_moe");
+    LoraOptions wide;
+    wide.rank = 65; // above min(rows, columns) of every golden matrix (hidden size 64)
+    const auto adapters = attachLora(*model, wide);
+    setWarningHandler({});
+    REQUIRE(!adapters.empty());
+    CHECK(adapters.front().down.size(0) == 65);
+    REQUIRE(warnings.size() == 1);
+    const std::string expected = "LoRA rank 65 is above the rank of " + std::to_string(adapters.size()) + " of the "
+        + std::to_string(adapters.size()) + " adapted matrices (min(rows, columns), as low as ";
+    CHECK(warnings[0].substr(0, expected.size()) == expected);
+}
 
 TEST_CASE("factored adapters: gradients match finite differences")
 {

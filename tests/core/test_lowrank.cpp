@@ -4,6 +4,7 @@
 #include "core/calib/dataset.h"
 #include "core/io/error.h"
 #include "core/io/tokenizer.h"
+#include "core/io/warning.h"
 #include "core/lowrank/decompose.h"
 #include "core/plan/apply.h"
 #include "core/session/session.h"
@@ -96,6 +97,26 @@ TEST_CASE("rank allocation: hand-computed cases")
     CHECK_THROWS_WITH_AS(allocateRanks(oneLayer({1.0, 1.0}, 0.99, 0.15)), doctest::Contains("even rank 1"), Error);
     in.expertRank[{3, 5}] = 2;
     CHECK_THROWS_WITH_AS(allocateRanks(in), doctest::Contains("expert 5"), Error);
+}
+
+TEST_CASE("rank allocation: an override above break-even keeps experts dense, and says so")
+{
+    std::vector<std::string> warnings;
+    setWarningHandler([&](const std::string& m) { warnings.push_back(m); });
+    auto in = oneLayer({1.0, 1.0}, 0.5, 0.15);
+    in.layerAverageRank[3] = 100000; // --layer-rank 3=100000
+    auto a = allocateRanks(in);
+    CHECK(ranks(a) == std::vector<int>{0, 0});
+    in = oneLayer({1.0, 1.0}, 0.1, 0.15);
+    in.expertRank[{3, 2}] = 7; // --expert-rank 3:2=7 on 8 x 8 matrices (break-even 3)
+    a = allocateRanks(in);
+    CHECK(a.layers[0].experts[1].rank == 0);
+    setWarningHandler({});
+    CHECK(warnings
+        == std::vector<std::string>{"layer 3: the rank override (average rank 100000) keeps 2 of 2 experts dense: "
+                                    "above rank 3 a factor pair of a 8 x 8 matrix holds more parameters than the matrix",
+            "layer 3: the rank override keeps 1 of 2 experts dense: above rank 3 a factor pair of a 8 x 8 matrix "
+            "holds more parameters than the matrix"});
 }
 
 TEST_CASE("rank allocation invariants on random layers: budget met, nothing factored above break-even")

@@ -1,10 +1,15 @@
 // config.json -> ModelSpec: the six published configs, v4/v5 spellings and hostile configs.
 #include "core/io/error.h"
+#include "core/io/file_read.h"
 #include "core/io/model_spec.h"
 #include "core/io/param_count.h"
 #include "core/io/tensor_layout.h"
+#include "core/io/text_format.h"
+#include "core/io/tokenizer.h"
+#include "support/errors.h"
 #include "support/fuzz_inputs.h"
 #include "support/paths.h"
+#include "support/temp_dir.h"
 
 #include <doctest/doctest.h>
 
@@ -391,7 +396,7 @@ TEST_CASE("hostile configs give errors naming the file and the field")
         (void)loadModelSpec(test::dataDir() / "configs" / "no-such-model" / "config.json");
         FAIL("expected an error");
     } catch (const Error& err) {
-        CHECK(contains(err.what(), "no-such-model/config.json: cannot open"));
+        CHECK(contains(err.what(), "no-such-model/config.json: no such file"));
     }
 }
 
@@ -405,4 +410,37 @@ TEST_CASE("fuzzer regression inputs and seeds yield a spec or moewb::Error, neve
         } catch (const Error&) {
         }
     });
+}
+
+TEST_CASE("input files: only regular files are read, within a size limit, and quoted content is escaped")
+{
+    namespace fs = std::filesystem;
+    test::TempDir dir;
+    const fs::path config = dir.path / "config.json", tokenizer = dir.path / "tokenizer.json";
+    // A device behind a symlink: /dev/zero read as "no config.json", /dev/urandom hung the tokenizer.
+    fs::create_symlink("/dev/zero", config);
+    CHECK(test::errorOf([&] { loadModelSpec(config); }) == config.string() + ": not a regular file");
+    fs::create_symlink("/dev/urandom", tokenizer);
+    CHECK(test::errorOf([&] { Tokenizer::fromFile(tokenizer); }) == tokenizer.string() + ": not a regular file");
+    CHECK(test::errorOf([&] { readWholeFile(dir.path); }) == dir.path.string() + ": is a folder, not a file");
+    CHECK(test::errorOf([&] { readWholeFile(dir.path / "none"); })
+        == (dir.path / "none").string() + ": no such file");
+    fs::remove(config);
+    std::ofstream(config) << std::string(100, ' ');
+    CHECK(readWholeFile(config, 100).size() == 100);
+    CHECK(test::errorOf([&] { readWholeFile(config, 99, "config.json"); })
+        == config.string() + ": 100 bytes, more than the 99 bytes limit for a config.json");
+    CHECK(byteLimitText(kMaxConfigJsonBytes) == "16 MiB");
+    CHECK(byteLimitText(kMaxTokenizerJsonBytes) == "1 GiB");
+
+    // Content quoted in messages: control bytes and invalid UTF-8 escaped, valid UTF-8 kept, bounded.
+    CHECK(printable("a\x01" "b\xfe\xff c\n") == "a\\x01b\\xfe\\xff c\\x0a");
+    CHECK(printable("caf\xc3\xa9 \xe2\x82") == "caf\xc3\xa9 \\xe2\\x82");
+    CHECK(printable(std::string(100, 'x'), 10) == std::string(10, 'x') + "...");
+    fs::remove(tokenizer);
+    std::ofstream(tokenizer, std::ios::binary) << "\xfe\xff{\""; // nlohmann quotes the \xfe it stopped at
+    const std::string e = test::errorOf([&] { Tokenizer::fromFile(tokenizer); });
+    CHECK(contains(e, tokenizer.string() + ": invalid JSON"));
+    CHECK(contains(e, "last read: '\\xfe'"));
+    CHECK(e.find('\xfe') == std::string::npos);
 }

@@ -4,6 +4,7 @@
 #include "core/io/model_spec.h"
 #include "core/io/safetensors.h"
 #include "core/io/tensor_layout.h"
+#include "core/io/warning.h"
 
 #include <doctest/doctest.h>
 
@@ -270,7 +271,7 @@ TEST_CASE("validation of written checkpoints: sharded per-expert and fused")
         CHECK(detectExpertLayout(spec, *checkpoint) == ExpertLayout::PerExpert);
         auto result = validateCheckpoint(spec, *checkpoint);
         CHECK(result.warnings.empty());
-        CHECK(catalogOf(*checkpoint).source == "model.safetensors.index.json");
+        CHECK(catalogOf(*checkpoint).source == (dir.path / "model.safetensors.index.json").string());
     }
     {
         TempDir dir;
@@ -284,8 +285,9 @@ TEST_CASE("validation of written checkpoints: sharded per-expert and fused")
         writeCheckpoint(dir.path, spec, ExpertLayout::PerExpert, 2048,
             "model.layers.1.block_sparse_moe.gate.weight", {3, 8});
         auto checkpoint = Checkpoint::open(dir.path);
-        const std::string file
-            = checkpoint->fileOf("model.layers.1.block_sparse_moe.gate.weight").path().filename().string();
+        // Named with its folder, as given (a bare "model.safetensors" did not say which model).
+        const std::string file = checkpoint->fileOf("model.layers.1.block_sparse_moe.gate.weight").path().string();
+        CHECK(contains(file, dir.path.string() + "/model-"));
         CHECK(contains(file, "-of-"));
         try {
             (void)validateCheckpoint(spec, *checkpoint);
@@ -297,4 +299,31 @@ TEST_CASE("validation of written checkpoints: sharded per-expert and fused")
                       "config says num_local_experts=4"));
         }
     }
+}
+
+TEST_CASE("a config with fewer layers than its checkpoint: one warning naming both counts, given once")
+{
+    const ModelSpec spec = parseModelSpec(tinyMixtral());
+    TempDir dir;
+    writeCheckpoint(dir.path, spec, ExpertLayout::PerExpert, 0);
+    auto checkpoint = Checkpoint::open(dir.path);
+    CHECK(unusedLayersWarning(spec, validateCheckpoint(spec, *checkpoint), "c.json").empty());
+
+    auto config = tinyMixtral();
+    config["num_hidden_layers"] = 1;
+    const ModelSpec shorter = parseModelSpec(config);
+    const auto validation = validateCheckpoint(shorter, *checkpoint); // not an error: transformers loads it
+    CHECK(validation.checkpointLayers == 2);
+    const std::string warning = unusedLayersWarning(shorter, validation, "short/config.json");
+    CHECK(warning
+        == "short/config.json: num_hidden_layers=1, but " + (dir.path / "model.safetensors").string()
+            + " holds 2 layers; the model runs with 1 and the weights of layer 1 are not used");
+
+    std::vector<std::string> given;
+    setWarningHandler([&](const std::string& m) { given.push_back(m); });
+    warnOnce(warning);
+    warnOnce(warning);
+    warnOnce("another");
+    setWarningHandler({});
+    CHECK(given == std::vector<std::string>{warning, "another"});
 }
