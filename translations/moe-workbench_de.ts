@@ -39,6 +39,10 @@
     <context>
         <name>main</name>
         <message>
+            <source>Warning: %1</source>
+            <translation>Warnung: %1</translation>
+        </message>
+        <message>
             <source>Workbench for compressing Mixture-of-Experts models</source>
             <translation>Werkbank zum Komprimieren von Mixture-of-Experts-Modellen</translation>
         </message>

@@ -39,6 +39,10 @@
     <context>
         <name>main</name>
         <message>
+            <source>Warning: %1</source>
+            <translation>警告：%1</translation>
+        </message>
+        <message>
             <source>Workbench for compressing Mixture-of-Experts models</source>
             <translation>用于压缩混合专家（MoE）模型的工作台</translation>
         </message>

@@ -6,10 +6,13 @@
 #include "app/gui/preferences.h"
 #include "app/gui/screenshots.h"
 #include "app/gui/worker.h"
+#include "core/io/warning.h"
 #include "core/util/runtime.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QPointer>
+#include <QStatusBar>
 #include <QTimer>
 #include <cstdio>
 #include <memory>
@@ -80,6 +83,17 @@ int main(int argc, char** argv)
         return printDemoDirectory();
 
     moewb::gui::MainWindow window;
+    // Core's warnings (e.g. a config.json that leaves checkpoint layers unused) come from the worker
+    // thread: on stderr at once, and in the status bar through the event loop.
+    QPointer<moewb::gui::MainWindow> shown(&window);
+    moewb::setWarningHandler([shown](const std::string& message) {
+        std::fprintf(stderr, "moe-workbench: warning: %s\n", message.c_str());
+        const QString text = QString::fromStdString(message);
+        QMetaObject::invokeMethod(qApp, [shown, text] {
+            if (shown)
+                shown->statusBar()->showMessage(QApplication::translate("main", "Warning: %1").arg(text), 30000);
+        }, Qt::QueuedConnection);
+    });
     // Screenshots show the default parameters, not the ones this user ran last.
     auto settings = parser.isSet(shots) ? moewb::gui::RunSettings{} : window.runSettings();
     settings.forceGenetic = settings.forceGenetic || parser.isSet(forceGenetic);

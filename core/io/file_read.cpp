@@ -1,6 +1,7 @@
 #include "core/io/file_read.h"
 
 #include "core/io/error.h"
+#include "core/io/unique_fd.h"
 
 #include <cerrno>
 #include <cstring>
@@ -9,19 +10,6 @@
 #include <unistd.h>
 
 namespace moewb {
-
-namespace {
-
-struct Fd {
-    int fd = -1;
-    ~Fd()
-    {
-        if (fd >= 0)
-            ::close(fd);
-    }
-};
-
-} // namespace
 
 std::string byteLimitText(uint64_t bytes)
 {
@@ -35,7 +23,7 @@ std::string byteLimitText(uint64_t bytes)
 std::string readWholeFile(const std::filesystem::path& path, uint64_t maxBytes, std::string_view what)
 {
     // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below like any non-regular file.
-    Fd file;
+    UniqueFd file;
     file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (file.fd < 0) {
         if (errno == ENOENT)

@@ -1,6 +1,7 @@
 #include "core/io/mapped_file.h"
 
 #include "core/io/error.h"
+#include "core/io/unique_fd.h"
 
 #include <cerrno>
 #include <cstring>
@@ -13,16 +14,6 @@
 namespace moewb {
 
 namespace {
-
-// Closes the descriptor on every path out of open(); the mapping stays valid after close.
-struct Fd {
-    int fd = -1;
-    ~Fd()
-    {
-        if (fd >= 0)
-            ::close(fd);
-    }
-};
 
 uint64_t pageSize()
 {
@@ -59,7 +50,7 @@ void advise(const std::byte* data, uint64_t size, uint64_t offset, uint64_t leng
 
 MappedFile MappedFile::open(const std::filesystem::path& path)
 {
-    Fd file;
+    UniqueFd file;
     // O_NONBLOCK: a FIFO named like a checkpoint file must not hang the open; it is rejected below.
     file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (file.fd < 0)
