@@ -150,6 +150,13 @@ void requireVocabulary(const TokenBlocks& blocks, int64_t vocab, const std::stri
             tokenizer.empty() ? "" : fmt::format(" (tokenizer {} does not fit this model)", tokenizer));
 }
 
+// "FOLDER (role)" or "FOLDER (compressed, plan 'P')": names the model in a metric's errors.
+std::string modelLabel(const ModelEvaluation& m)
+{
+    return m.plan.empty() ? fmt::format("{} ({})", m.path.string(), m.role)
+                          : fmt::format("{} ({}, plan '{}')", m.path.string(), m.role, m.plan);
+}
+
 // Progress of one stage through a bar; Ctrl-C makes it return false.
 ProgressFn barProgress(ProgressBar& bar)
 {
@@ -232,13 +239,16 @@ void run(const EvalCommandOptions& o, const GlobalOptions& global)
                     o.maxReferenceMiB);
             ReferenceDistribution captured;
             {
-                ProgressBar bar("reference " + fs::path(o.compare).filename().string(), tokens);
+                // "reference OTHER", or "original MODEL" with --compare-original
+                ProgressBar bar(reference->info.role + " " + reference->info.path.filename().string(), tokens);
                 evalOptions.progress = barProgress(bar);
+                evalOptions.model = modelLabel(reference->info);
                 captured = captureReference(modelLogits(*reference->model), blocks.ids, o.topK, evalOptions);
             }
             {
                 ProgressBar bar("model " + fs::path(o.model).filename().string(), tokens);
                 evalOptions.progress = barProgress(bar);
+                evalOptions.model = modelLabel(model.info);
                 report.kl = compareWithReference(captured, modelLogits(*model.model), evalOptions);
             }
             reference->info.perplexity = report.kl->reference;
@@ -246,6 +256,7 @@ void run(const EvalCommandOptions& o, const GlobalOptions& global)
         } else {
             ProgressBar bar("perplexity " + fs::path(o.model).filename().string(), tokens);
             evalOptions.progress = barProgress(bar);
+            evalOptions.model = modelLabel(model.info);
             model.info.perplexity = perplexity(modelLogits(*model.model), blocks.ids, evalOptions);
         }
     }
