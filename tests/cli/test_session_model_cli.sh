@@ -36,4 +36,9 @@ expect 0 'stale section(s) computed from other calibration data' -- "$bin" -t 1 
     --calib "$demo/eval.txt" -n 4 -s 32
 expect 0 "plan 'p'" -- "$bin" -t 1 apply "$qwen" --session "$s" --plan p -n 1 -s 8 --repeats 1
 
+# Ctrl-C stops apply's timed passes (it ran all of them: minutes). The bar shows once it is timing.
+expect_interrupt 'timing original' -- "$bin" -t 1 apply "$qwen" --session "$s" --plan p -n 4 -s 64 --repeats 100000
+check "apply stopped within 30 s of the signal (took $signal_wait s)" [ "$signal_wait" -le 30 ]
+
+[[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }
 finish

@@ -377,4 +377,16 @@ TEST_CASE("throughput: the warm-up pass is not timed, the fastest timed pass cou
     CHECK(cold.bestSeconds >= 0.300); // without a warm-up the one-time cost is in the only pass
     CHECK_THROWS_AS(measureThroughput(slowFirst, ids, 0, true), Error);
     CHECK_THROWS_AS(measureThroughput(slowFirst, torch::zeros({0, 5}, torch::kInt64), 1, true), Error);
+    // Progress runs over all passes (the model's own reports inside a pass too); false cancels.
+    std::vector<double> seen;
+    const LogitsFn reporting = [](const torch::Tensor& batch, const ProgressFn& progress) {
+        if (progress)
+            progress(0.5);
+        return torch::zeros({batch.size(0), batch.size(1), 3});
+    };
+    measureThroughput(reporting, ids, 2, false, [&](double f) { seen.push_back(f); return true; });
+    CHECK(seen == std::vector<double>{0.0, 0.25, 0.5, 0.75});
+    calls = 0;
+    CHECK_THROWS_AS(measureThroughput(slowFirst, ids, 100, true, [&](double) { return calls < 2; }), Cancelled);
+    CHECK(calls == 2);
 }
