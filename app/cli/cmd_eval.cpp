@@ -23,6 +23,7 @@
 #include <torch/utils.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <optional>
 
@@ -180,6 +181,8 @@ void run(const EvalCommandOptions& o, const GlobalOptions& global)
         if (o.plan.empty())
             fail("eval: --session needs --plan NAME (the plan to apply)");
         plan = &sessionPlan(*session, o.plan, o.session);
+        if (!o.noSave)
+            Session::requireSavable(o.session); // fail before the evaluation, not after it
     } else if (!o.plan.empty() || o.compareOriginal) {
         fail("eval: --plan and --compare-original need --session S.h5");
     }
@@ -287,18 +290,23 @@ void run(const EvalCommandOptions& o, const GlobalOptions& global)
         score(model);
     }
 
-    if (session && !o.noSave) {
-        auto evaluation = sessionEvaluation(o, report, model.info);
-        session->setEvaluation(std::move(evaluation));
-        session->save(o.session);
-    }
+    std::optional<Evaluation> evaluation;
+    if (session && !o.noSave)
+        evaluation = sessionEvaluation(o, report, model.info);
     report.models.push_back(std::move(model.info));
     if (reference)
         report.models.push_back(std::move(reference->info));
+    // The results first: a session that cannot be stored after all (it changed on disk, the disk
+    // filled up) still leaves them on the screen.
     if (o.json)
         printReportJson(report);
     else
         printReport(report);
+    std::fflush(stdout);
+    if (evaluation) {
+        session->setEvaluation(std::move(*evaluation));
+        session->save(o.session);
+    }
 }
 
 } // namespace

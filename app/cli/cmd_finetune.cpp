@@ -53,6 +53,7 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
     prepareRuntime(global);
     installInterruptHandler();
     Session session = Session::open(o.session);
+    Session::requireSavable(o.session); // the recovered plan goes there: fail before training, not after
     const Plan& plan = sessionPlan(session, o.plan, o.session);
     const std::string modelPath = sessionModelPath(session, o.model, o.session, "finetune");
     try {
