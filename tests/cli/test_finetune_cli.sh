@@ -31,6 +31,16 @@ check "adapter files beside the standard weights" \
 check "target_modules are full module paths" grep -q '"model.layers.0.self_attn.q_proj"' "$x/adapter_config.json"
 expect 0 'instruction' -- "$bin" -t 1 finetune "$tmp/s.h5" --plan ed --plan-name ed-all --train "$tmp/pairs.jsonl" \
     --steps 1 --batch 1 -s 32
+check "a finished run without checkpoint options leaves no checkpoint" test ! -e "$tmp/s.h5.ed-lora.ckpt"
+# Ctrl-C without --checkpoint still writes one beside the session (the progress was lost) and says how
+# to resume; --resume continues from it.
+stop=(finetune "$tmp/s.h5" --plan ed --plan-name ed-stop --train "$tmp/pairs.jsonl" --steps 300 --batch 1 -s 32
+    --targets attention)
+expect_interrupt 'fine-tune: ' -- "$bin" -t 1 "${stop[@]}"
+check "the stopped run left its checkpoint" test -s "$tmp/s.h5.ed-lora.ckpt"
+check "and said how to resume" grep -q "checkpoint in $tmp/s.h5.ed-lora.ckpt; continue with the same options and --resume" \
+    "$tmp/err"
+expect 0 'resumed after step' -- "$bin" -t 1 "${stop[@]}" --resume
 expect 1 'routed experts' -- "$bin" -t 1 export "$tmp/s.h5" "$tmp/refused" --plan ed-all --peft
 check "a refused --peft writes nothing" test ! -e "$tmp/refused"
 expect 1 '--peft needs --format standard' -- "$bin" -t 1 export "$tmp/s.h5" "$tmp/ext" --plan ed-lora --peft \
