@@ -24,6 +24,22 @@ expect 0 '"resumed_from_step": 4' -- "$bin" -t 1 "${ft[@]}" --resume --json
 check "a finished run resumes to the same losses" \
     test "$(grep -A6 '"losses"' "$tmp/first.json")" = "$(grep -A6 '"losses"' "$tmp/out")"
 expect 1 'other settings' -- "$bin" -t 1 "${ft[@]}" --resume --lr 0.5
+# Bytes damaged in the middle of a tensor: the checksum refuses the checkpoint, naming it (torch's
+# archives check no CRC: it resumed silently).
+python3 - "$tmp/ft.ckpt" <<'PY'
+import sys, zipfile
+path = sys.argv[1]
+with zipfile.ZipFile(path) as z:  # the largest tensor's stored bytes
+    info = max((i for i in z.infolist() if '/data/' in i.filename), key=lambda i: i.file_size)
+with open(path, 'r+b') as f:
+    f.seek(info.header_offset + 26)
+    name_len, extra_len = int.from_bytes(f.read(2), 'little'), int.from_bytes(f.read(2), 'little')
+    f.seek(info.header_offset + 30 + name_len + extra_len + info.file_size // 2)
+    data = f.read(8)
+    f.seek(-8, 1)
+    f.write(bytes(b ^ 0xff for b in data))
+PY
+expect 1 "ft.ckpt: the checkpoint is damaged" -- "$bin" -t 1 "${ft[@]}" --resume
 x=$tmp/peft
 expect 0 'PEFT adapter: ' -- "$bin" -t 1 export "$tmp/s.h5" "$x" --plan ed-lora --peft
 check "adapter files beside the standard weights" \
