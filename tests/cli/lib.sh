@@ -56,6 +56,10 @@ expect_interrupt() {
 expect_signal() {
     local signal=$1 code=$2 ready=$3
     shift 4
+    # Emptied first: the background command truncates them only once it starts, and READY still in
+    # the previous command's output sent the signal too early (to a shell that ignores SIGINT).
+    : >"$tmp/out"
+    : >"$tmp/err"
     "$@" >"$tmp/out" 2>"$tmp/err" &
     local pid=$! tries=0
     until grep -q -- "$ready" "$tmp/out" "$tmp/err" 2>/dev/null; do

@@ -58,6 +58,7 @@ expect 1 "$long: cannot create temporary file" -- "$bin" -t 1 finetune "$long" -
 
 # A save that fails after the work (the session changed on disk meanwhile) still prints the results.
 cp "$s" "$tmp/e.h5"
+: >"$tmp/err"
 "$bin" -t 1 eval "$qwen" --session "$tmp/e.h5" --plan p --compare-original --text "$demo/eval.txt" -s 64 \
     >"$tmp/out" 2>"$tmp/err" &
 pid=$! tries=0
