@@ -50,7 +50,7 @@ expect 0 'instruction' -- "$bin" -t 1 finetune "$tmp/s.h5" --plan ed --plan-name
 check "a finished run without checkpoint options leaves no checkpoint" test ! -e "$tmp/s.h5.ed-lora.ckpt"
 # Ctrl-C without --checkpoint still writes one beside the session (the progress was lost) and says how
 # to resume; --resume continues from it.
-stop=(finetune "$tmp/s.h5" --plan ed --plan-name ed-stop --train "$tmp/pairs.jsonl" --steps 300 --batch 1 -s 32
+stop=(finetune "$tmp/s.h5" --plan ed --plan-name ed-stop --train "$tmp/pairs.jsonl" --steps 200 --batch 1 -s 32
     --targets attention)
 expect_interrupt 'fine-tune: ' -- "$bin" -t 1 "${stop[@]}"
 check "the stopped run left its checkpoint" test -s "$tmp/s.h5.ed-lora.ckpt"
