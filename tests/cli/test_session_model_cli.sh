@@ -73,5 +73,4 @@ check "eval: the session changed on disk: exit 1 (got $rc)" [ "$rc" -eq 1 ]
 check "eval: says the session changed" grep -q 'changed on disk' "$tmp/err"
 check "eval: the results were printed before the failed save" grep -q 'KL' "$tmp/out"
 
-[[ $failures -eq 0 ]] || { echo "$failures failure(s)"; exit 1; }
 finish
