@@ -147,8 +147,7 @@ void run(const AnalyzeCommandOptions& o, const GlobalOptions& global)
     const auto spec = loadModelSpec(fs::path(o.model) / "config.json");
     auto model = MoeModel::open(o.model, ComputeOptions{computeDtype(o.dtype, spec), parseDevice(o.device)});
     const auto blocks = loadBlocks(o, model->spec());
-    std::error_code ec;
-    Session session = fs::exists(o.session, ec) ? Session::open(o.session) : Session();
+    Session session = openOrCreateSession(o.session);
     if (session.provenance().createdWith.empty())
         session.provenance().createdWith = fmt::format("moe-compress {}", version());
 

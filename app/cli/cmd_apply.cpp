@@ -3,6 +3,7 @@
 // original: parameters held (checked against the plan's accounting), resident weight bytes, and
 // forward tokens/s on the same token blocks.
 #include "app/cli/commands.h"
+#include "app/cli/progress.h"
 #include "app/cli/stage_common.h"
 #include "app/cli/validators.h"
 #include "core/eval/throughput.h"
@@ -31,7 +32,8 @@ struct Measured {
     double tokensPerSecond = 0;
 };
 
-Measured measure(MoeModel& model, const torch::Tensor& ids, int64_t repeats)
+// The timed passes show a bar; Ctrl-C stops inside a pass (moewb::Cancelled, exit 130).
+Measured measure(MoeModel& model, const torch::Tensor& ids, int64_t repeats, const std::string& label)
 {
     Measured m;
     for (const auto& [name, t] : model.namedParameters()) {
@@ -43,13 +45,17 @@ Measured measure(MoeModel& model, const torch::Tensor& ids, int64_t repeats)
     for (int i = 0; i < model.spec().numLayers; ++i)
         if (const auto w = model.layer(i); w.moe && w.moe->condensed)
             m.parameters += w.moe->condensedWeights.size();
-    m.tokensPerSecond = measureThroughput(model, ids, static_cast<int>(repeats)).tokensPerSecond;
+    ProgressBar bar("timing " + label);
+    m.tokensPerSecond = measureThroughput(model, ids, static_cast<int>(repeats), [&bar](double f) {
+                            return bar.update(f);
+                        }).tokensPerSecond;
     return m;
 }
 
 void run(const ApplyCommandOptions& o, const GlobalOptions& global)
 {
     prepareRuntime(global);
+    installInterruptHandler();
     const Session session = Session::open(o.session);
     const Plan& plan = sessionPlan(session, o.plan, o.session);
     const auto dtype = parseComputeDtype(o.dtype);
@@ -61,7 +67,8 @@ void run(const ApplyCommandOptions& o, const GlobalOptions& global)
     const auto info = applyPlan(*applied, plan, sessionTensorSource(session));
     torch::manual_seed(0);
     const auto ids = torch::randint(original->spec().vocabSize, {o.blocks, o.length}, torch::kLong);
-    const Measured a = measure(*original, ids, o.repeats), b = measure(*applied, ids, o.repeats);
+    const Measured a = measure(*original, ids, o.repeats, "original"),
+                   b = measure(*applied, ids, o.repeats, "plan " + plan.name);
     // The embedding, final norm and head are counted by both; the accounting must agree exactly.
     if (b.parameters != info.parameters)
         fail("apply: the applied model holds {} parameters, the plan's accounting says {}", b.parameters, info.parameters);

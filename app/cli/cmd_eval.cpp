@@ -23,6 +23,7 @@
 #include <torch/utils.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 #include <optional>
 
@@ -150,6 +151,13 @@ void requireVocabulary(const TokenBlocks& blocks, int64_t vocab, const std::stri
             tokenizer.empty() ? "" : fmt::format(" (tokenizer {} does not fit this model)", tokenizer));
 }
 
+// "FOLDER (role)" or "FOLDER (compressed, plan 'P')": names the model in a metric's errors.
+std::string modelLabel(const ModelEvaluation& m)
+{
+    return m.plan.empty() ? fmt::format("{} ({})", m.path.string(), m.role)
+                          : fmt::format("{} ({}, plan '{}')", m.path.string(), m.role, m.plan);
+}
+
 // Progress of one stage through a bar; Ctrl-C makes it return false.
 ProgressFn barProgress(ProgressBar& bar)
 {
@@ -173,6 +181,8 @@ void run(const EvalCommandOptions& o, const GlobalOptions& global)
         if (o.plan.empty())
             fail("eval: --session needs --plan NAME (the plan to apply)");
         plan = &sessionPlan(*session, o.plan, o.session);
+        if (!o.noSave)
+            Session::requireSavable(o.session); // fail before the evaluation, not after it
     } else if (!o.plan.empty() || o.compareOriginal) {
         fail("eval: --plan and --compare-original need --session S.h5");
     }
@@ -232,13 +242,16 @@ void run(const EvalCommandOptions& o, const GlobalOptions& global)
                     o.maxReferenceMiB);
             ReferenceDistribution captured;
             {
-                ProgressBar bar("reference " + fs::path(o.compare).filename().string(), tokens);
+                // "reference OTHER", or "original MODEL" with --compare-original
+                ProgressBar bar(reference->info.role + " " + reference->info.path.filename().string(), tokens);
                 evalOptions.progress = barProgress(bar);
+                evalOptions.model = modelLabel(reference->info);
                 captured = captureReference(modelLogits(*reference->model), blocks.ids, o.topK, evalOptions);
             }
             {
                 ProgressBar bar("model " + fs::path(o.model).filename().string(), tokens);
                 evalOptions.progress = barProgress(bar);
+                evalOptions.model = modelLabel(model.info);
                 report.kl = compareWithReference(captured, modelLogits(*model.model), evalOptions);
             }
             reference->info.perplexity = report.kl->reference;
@@ -246,6 +259,7 @@ void run(const EvalCommandOptions& o, const GlobalOptions& global)
         } else {
             ProgressBar bar("perplexity " + fs::path(o.model).filename().string(), tokens);
             evalOptions.progress = barProgress(bar);
+            evalOptions.model = modelLabel(model.info);
             model.info.perplexity = perplexity(modelLogits(*model.model), blocks.ids, evalOptions);
         }
     }
@@ -276,18 +290,23 @@ void run(const EvalCommandOptions& o, const GlobalOptions& global)
         score(model);
     }
 
-    if (session && !o.noSave) {
-        auto evaluation = sessionEvaluation(o, report, model.info);
-        session->setEvaluation(std::move(evaluation));
-        session->save(o.session);
-    }
+    std::optional<Evaluation> evaluation;
+    if (session && !o.noSave)
+        evaluation = sessionEvaluation(o, report, model.info);
     report.models.push_back(std::move(model.info));
     if (reference)
         report.models.push_back(std::move(reference->info));
+    // The results first: a session that cannot be stored after all (it changed on disk, the disk
+    // filled up) still leaves them on the screen.
     if (o.json)
         printReportJson(report);
     else
         printReport(report);
+    std::fflush(stdout);
+    if (evaluation) {
+        session->setEvaluation(std::move(*evaluation));
+        session->save(o.session);
+    }
 }
 
 } // namespace

@@ -53,6 +53,7 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
     prepareRuntime(global);
     installInterruptHandler();
     Session session = Session::open(o.session);
+    Session::requireSavable(o.session); // the recovered plan goes there: fail before training, not after
     const Plan& plan = sessionPlan(session, o.plan, o.session);
     const std::string modelPath = sessionModelPath(session, o.model, o.session, "finetune");
     try {
@@ -78,8 +79,10 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
     const fs::path tok = o.tokenizer.empty() ? fs::path(modelPath) / "tokenizer.json" : fs::path(o.tokenizer);
     const Tokenizer tokenizer = Tokenizer::fromFile(tok);
     const LoraTrainData train = readLoraTrainData(o.train, tokenizer);
-    if (o.fit.checkpointEvery > 0 || o.fit.resume || !o.checkpoint.empty())
-        o.fit.checkpoint = o.checkpoint.empty() ? defaultLoraCheckpoint(o.session, plan.name) : fs::path(o.checkpoint);
+    // A run stopped by Ctrl-C always leaves a checkpoint to --resume from; a finished one only when
+    // checkpoints were asked for.
+    o.fit.checkpoint = o.checkpoint.empty() ? defaultLoraCheckpoint(o.session, plan.name) : fs::path(o.checkpoint);
+    o.fit.checkpointWhenDone = o.fit.checkpointEvery > 0 || o.fit.resume || !o.checkpoint.empty();
     const auto valid = o.valid.empty() ? std::vector<int32_t>{} : tokenizeText(o.valid, tokenizer);
     auto adapters = attachLora(*model, o.lora);
     int64_t loraParams = 0;
@@ -91,6 +94,9 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
         fmt::print("finetune: {} instruction pairs from {} (loss on the responses)\n", train.pairs.size(), o.train);
     if (!o.json && o.fit.resume && fs::exists(o.fit.checkpoint))
         fmt::print("finetune: resuming from {}\n", o.fit.checkpoint.string());
+    else if (!o.fit.resume && fs::exists(o.fit.checkpoint))
+        fmt::print(stderr, "finetune: starting afresh; {} (an earlier run's checkpoint) is replaced if this run "
+                           "stops early; --resume continues it\n", o.fit.checkpoint.string());
     {
         ProgressBar bar("fine-tune", static_cast<double>(o.fit.steps), "step");
         try {
@@ -99,7 +105,8 @@ void run(FinetuneCommandOptions o, const GlobalOptions& global)
                                       return r.restored || bar.update(double(r.step) / double(r.steps));
                                   });
         } catch (const Cancelled&) {
-            if (!o.fit.checkpoint.empty())
+            bar.finish();
+            if (fs::exists(o.fit.checkpoint))
                 fmt::print(stderr, "finetune: checkpoint in {}; continue with the same options and --resume\n",
                            o.fit.checkpoint.string());
             throw;
@@ -187,8 +194,11 @@ void registerFinetune(CLI::App& app, GlobalOptions& global)
     cmd->add_option("--targets", o->targets, "Modules with adapters: attention, experts, shared, dense")->capture_default_str();
     cmd->add_option("--device", o->device, "cpu, cuda or cuda:N (model and adapters live there)")->capture_default_str();
     cmd->add_option("--seed", o->fit.seed, "Seed (adapter init and batches)")->capture_default_str();
-    cmd->add_option("--checkpoint", o->checkpoint, "Checkpoint file of the run (default: SESSION.PLAN-lora.ckpt)");
-    cmd->add_option("--checkpoint-every", o->fit.checkpointEvery, "Steps between checkpoints (0: only when stopped or done)")
+    cmd->add_option("--checkpoint", o->checkpoint, "Checkpoint file of the run (default: SESSION.PLAN-lora.ckpt). A run "
+                                                   "stopped by Ctrl-C always writes it; a finished run only with "
+                                                   "--checkpoint, --checkpoint-every or --resume");
+    cmd->add_option("--checkpoint-every", o->fit.checkpointEvery, "Steps between checkpoints (0: none between; a "
+                                                                  "stopped run still writes one, see --checkpoint)")
         ->check(nonNegativeNumber())->capture_default_str();
     cmd->add_flag("--resume", o->fit.resume, "Continue the run in --checkpoint (same settings); a fresh start when absent");
     cmd->add_option("--objective", o->objective, "lm: next-token cross-entropy; distill: KL to the original model's "

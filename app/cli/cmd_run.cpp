@@ -122,12 +122,14 @@ EvalOutcome evaluate(const RunOptions& o, const MoeModel& original, const Plan& 
     {
         ProgressBar bar("evaluate original", static_cast<double>(blocks.tokens()));
         eo.progress = [&](double f) { return bar.update(f); };
+        eo.model = fmt::format("{} (original)", o.model);
         reference = captureReference(modelLogits(original), blocks.ids, 0, eo);
     }
     KlResult kl;
     {
         ProgressBar bar("evaluate " + plan.name, static_cast<double>(blocks.tokens()));
         eo.progress = [&](double f) { return bar.update(f); };
+        eo.model = fmt::format("{} (compressed, plan '{}')", o.model, plan.name);
         kl = compareWithReference(reference, modelLogits(*applied), eo);
     }
     out.originalPerplexity = kl.reference.perplexity;

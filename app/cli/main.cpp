@@ -8,6 +8,7 @@
 #include "core/io/warning.h"
 #include "core/model/residency.h"
 #include "core/util/runtime.h"
+#include "core/util/torch_errors.h"
 
 #include <fmt/format.h>
 #include <cstdio>
@@ -66,7 +67,11 @@ int main(int argc, char** argv)
         fmt::print(stderr, "moe-compress: cancelled\n");
         return moewb::cli::interruptExitCode();
     } catch (const std::exception& e) {
-        fmt::print(stderr, "moe-compress: error: {}\n", e.what());
+        // LibTorch's errors without their backtrace; an allocation that failed says what to lower.
+        fmt::print(stderr, "moe-compress: error: {}\n", moewb::errorMessage(e));
+        if (moewb::isOutOfMemory(e))
+            fmt::print(stderr, "moe-compress: lower the batch, the sequence or block length, or the number of "
+                               "blocks (--batch, -s, -n, --batch-tokens), or stream the weights (--residency stream)\n");
         return 1;
     }
     return 0;

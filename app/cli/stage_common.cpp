@@ -47,7 +47,9 @@ std::unique_ptr<MoeModel> openComputeModel(const std::string& path, torch::Scala
 Session openOrCreateSession(const std::string& path)
 {
     std::error_code ec;
-    return fs::exists(path, ec) ? Session::open(path) : Session();
+    Session session = fs::exists(path, ec) ? Session::open(path) : Session();
+    Session::requireSavable(path); // the command stores its work there: fail before it, not after
+    return session;
 }
 
 TokenBlocks loadCalibrationBlocks(const CalibrationRequest& r, const Session& session, const ModelSpec& spec,

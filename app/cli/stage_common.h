@@ -16,7 +16,8 @@ torch::ScalarType parseComputeDtype(const std::string& name); // fp32, fp64, bf1
 std::unique_ptr<MoeModel> openComputeModel(const std::string& path, torch::ScalarType dtype,
                                            const torch::Device& device = torch::kCPU);
 
-// The session at `path`, or a new one when no file exists there.
+// The session at `path`, or a new one when no file exists there; fails when it could not be saved
+// there (Session::requireSavable), before the command's work.
 Session openOrCreateSession(const std::string& path);
 
 // "cpu", "cuda" (= cuda:0) or "cuda:N", checked against what this LibTorch build and machine offer.

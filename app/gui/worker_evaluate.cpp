@@ -92,6 +92,7 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
         ev.plan = planName;
         const PlanAccounting account = accountPlan(spec, plan);
         if (reference) {
+            eo.model = name; // names the model when its logits are not finite
             const KlResult kl = compareWithReference(*reference, logits, eo);
             ev.metrics["perplexity"] = kl.candidate.perplexity;
             ev.metrics["kl"] = kl.meanKl;
@@ -115,6 +116,7 @@ void WorkerCore::evaluate(int job, const EvalSettings& e)
     const int64_t vocab = spec.vocabSize;
     const int64_t topK
         = referenceBytes(blocks.count(), blocks.length(), vocab, 0) <= (int64_t{1} << 30) ? 0 : 64;
+    eo.model = "the original model";
     const ReferenceDistribution reference = captureReference(original, blocks.ids, topK, eo);
     {
         Evaluation ev;

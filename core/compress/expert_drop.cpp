@@ -135,6 +135,35 @@ std::optional<ExpertScores> expertScoresFromSession(const Session& session, cons
     return out;
 }
 
+namespace {
+
+// preserve_n keeps that many experts per layer (global: that many times the layers in all): more than a
+// layer has (layerwise) is an error, and so is a count that drops nothing (it made a no-op plan).
+void requirePreserveN(const std::vector<int>& layers, const std::vector<int>& count, const ExpertDropOptions& options)
+{
+    const int keep = options.preserveN;
+    if (keep <= 0 || count.empty())
+        return;
+    const int total = std::accumulate(count.begin(), count.end(), 0);
+    const int most = *std::max_element(count.begin(), count.end());
+    if (options.mode == ExpertDropMode::Layerwise) {
+        for (size_t r = 0; r < count.size(); ++r)
+            if (keep > count[r])
+                fail("Expert Drop: cannot keep {} experts per layer: layer {} has {} routed experts", keep,
+                     layers[r], count[r]);
+        if (keep >= most)
+            fail("Expert Drop: keeping {} experts per layer drops none: the MoE layers have {} routed experts; "
+                 "keep fewer",
+                 keep, most);
+    } else if (int64_t{keep} * static_cast<int64_t>(count.size()) >= total) {
+        fail("Expert Drop: keeping {} experts per layer ({} in all) drops none: the {} MoE layers have {} routed "
+             "experts in all; keep fewer",
+             keep, int64_t{keep} * static_cast<int64_t>(count.size()), count.size(), total);
+    }
+}
+
+} // namespace
+
 Plan expertDropPlan(const ModelSpec& spec, const ExpertScores& scores, const ExpertDropOptions& options)
 {
     if (scores.layers.empty())
@@ -153,6 +182,7 @@ Plan expertDropPlan(const ModelSpec& spec, const ExpertScores& scores, const Exp
         total += count[r];
         floorTotal += topK[r];
     }
+    requirePreserveN(scores.layers, count, options);
     std::vector<std::vector<int>> removed(L);
     if (options.mode == ExpertDropMode::Layerwise) {
         for (size_t r = 0; r < L; ++r) {

@@ -62,7 +62,7 @@ struct ExpertDropOptions {
 // (or E_l - preserveN) per layer; global drops round(ratio x sum E_l) (or sum E_l - preserveN x L)
 // lowest scores overall (ties: earlier layer, lower expert id) skipping layers already at top-k.
 // Throws moewb::Error when the request would leave a layer (layerwise) or the model (global) below
-// top-k. Parameters record mode, ratio / preserve_n, score kind and the experts kept per layer.
+// top-k, or when preserveN keeps more experts than a layer has (layerwise) or drops none. Parameters record mode, ratio / preserve_n, score kind and the experts kept per layer.
 Plan expertDropPlan(const ModelSpec& spec, const ExpertScores& scores, const ExpertDropOptions& options);
 
 } // namespace moewb

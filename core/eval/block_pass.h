@@ -13,9 +13,11 @@ RunStats runBlocks(const LogitsFn& model, const torch::Tensor& blocks, const Eva
     double hi, const std::function<void(int64_t, const torch::Tensor&)>& body);
 
 struct NllSum {
+    std::string model; // EvalOptions::model, for the error below
     double sum = 0;
     int64_t count = 0;
-    // Adds -log p(ids[:, t+1] | ids[:, ..t]) for t = 0 .. s-2.
+    // Adds -log p(ids[:, t+1] | ids[:, ..t]) for t = 0 .. s-2; fails (naming `model`) as soon as the
+    // sum is not finite: NaN or infinite logits.
     void add(const torch::Tensor& logProbs, const torch::Tensor& ids);
     PerplexityResult result(const torch::Tensor& blocks, const RunStats& run) const;
 };

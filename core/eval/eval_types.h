@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 namespace moewb {
 
@@ -29,6 +30,9 @@ struct EvalOptions {
     // Streamed models materialise every layer once per pass, so larger batches amortise that.
     int64_t batchTokens = 2048;
     ProgressFn progress;
+    // Names the model in errors, e.g. "qwen (original)": a next-token loss that is not a finite number
+    // (NaN or infinite logits) stops the metric with an error rather than report "perplexity nan".
+    std::string model;
 };
 
 // What one evaluation stage cost: wall time, tokens through the model and the working set.

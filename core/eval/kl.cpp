@@ -56,7 +56,7 @@ ReferenceDistribution captureReference(
 {
     ReferenceDistribution ref;
     ref.blocks = blocks;
-    NllSum nll;
+    NllSum nll{options.model};
     const int64_t n = blocks.size(0), s = blocks.size(1);
     const auto run
         = runBlocks(reference, blocks, options, 0.0, 1.0, [&](int64_t first, const torch::Tensor& logProbs) {
@@ -90,7 +90,7 @@ KlResult compareWithReference(
     const auto& blocks = reference.blocks;
     if (!blocks.defined() || !reference.logProbs.defined())
         fail("KL divergence: the reference distribution is empty (not captured)");
-    NllSum nll;
+    NllSum nll{options.model};
     double klSum = 0, klMax = 0;
     int64_t agree = 0;
     const auto run = runBlocks(

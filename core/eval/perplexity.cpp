@@ -54,6 +54,10 @@ void NllSum::add(const torch::Tensor& logProbs, const torch::Tensor& ids)
     auto picked = logProbs.slice(1, 0, s - 1).gather(-1, targets);
     sum -= picked.to(torch::kDouble).sum().item<double>();
     count += targets.numel();
+    if (!std::isfinite(sum))
+        fail("{}: the next-token loss is {}: the model's logits are not finite numbers (NaN or infinite "
+             "weights, or an overflow in the compute dtype); no perplexity",
+             model.empty() ? std::string("the model") : model, sum);
 }
 
 PerplexityResult NllSum::result(const torch::Tensor& blocks, const RunStats& run) const
@@ -72,7 +76,7 @@ PerplexityResult NllSum::result(const torch::Tensor& blocks, const RunStats& run
 
 PerplexityResult perplexity(const LogitsFn& model, const torch::Tensor& blocks, const EvalOptions& options)
 {
-    eval_detail::NllSum nll;
+    eval_detail::NllSum nll{options.model};
     const auto run = eval_detail::runBlocks(
         model, blocks, options, 0.0, 1.0, [&](int64_t first, const torch::Tensor& logProbs) {
             nll.add(logProbs, blocks.slice(0, first, first + logProbs.size(0)));

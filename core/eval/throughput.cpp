@@ -10,7 +10,8 @@
 
 namespace moewb {
 
-Throughput measureThroughput(const LogitsFn& model, const torch::Tensor& ids, int repeats, bool warmUp)
+Throughput measureThroughput(const LogitsFn& model, const torch::Tensor& ids, int repeats, bool warmUp,
+                             const ProgressFn& progress)
 {
     if (repeats < 1)
         fail("throughput: at least one timed pass is needed (got {})", repeats);
@@ -22,7 +23,19 @@ Throughput measureThroughput(const LogitsFn& model, const torch::Tensor& ids, in
     t.repeats = repeats;
     t.warmedUp = warmUp;
     // A pass ends when its logits exist: reading one value waits for a GPU to finish the pass.
-    const auto pass = [&] { model(ids, {}).reshape(-1)[0].item<float>(); };
+    // Passes report through `progress` (the model throws Cancelled inside one when it returns false).
+    const int passes = repeats + (warmUp ? 1 : 0);
+    int done = 0;
+    const auto pass = [&] {
+        ProgressFn inPass;
+        if (progress) {
+            if (!progress(double(done) / passes))
+                throw Cancelled();
+            inPass = [&](double f) { return progress((done + f) / passes); };
+        }
+        model(ids, inPass).reshape(-1)[0].item<float>();
+        ++done;
+    };
     if (warmUp)
         pass();
     for (int r = 0; r < repeats; ++r) {
@@ -36,9 +49,9 @@ Throughput measureThroughput(const LogitsFn& model, const torch::Tensor& ids, in
     return t;
 }
 
-Throughput measureThroughput(const MoeModel& model, const torch::Tensor& ids, int repeats)
+Throughput measureThroughput(const MoeModel& model, const torch::Tensor& ids, int repeats, const ProgressFn& progress)
 {
-    return measureThroughput(modelLogits(model), ids, repeats, model.resident());
+    return measureThroughput(modelLogits(model), ids, repeats, model.resident(), progress);
 }
 
 } // namespace moewb

@@ -20,9 +20,12 @@ struct Throughput {
 };
 
 // `model` is called warm-up (if `warmUp`) + `repeats` times on `ids` [n, s]; repeats >= 1.
-Throughput measureThroughput(const LogitsFn& model, const torch::Tensor& ids, int repeats, bool warmUp);
+// `progress` gets the fraction of all passes (inside a pass too); false stops (moewb::Cancelled).
+Throughput measureThroughput(const LogitsFn& model, const torch::Tensor& ids, int repeats, bool warmUp,
+                             const ProgressFn& progress = {});
 // A model's forward pass; warms up only when it is resident (a streamed model's first pass costs what
 // every pass costs: reading its layers).
-Throughput measureThroughput(const MoeModel& model, const torch::Tensor& ids, int repeats);
+Throughput measureThroughput(const MoeModel& model, const torch::Tensor& ids, int repeats,
+                             const ProgressFn& progress = {});
 
 } // namespace moewb

@@ -2,6 +2,7 @@
 #include "core/model/residency.h"
 
 #include "core/io/error.h"
+#include "core/util/torch_errors.h"
 
 #include <fmt/format.h>
 
@@ -16,11 +17,6 @@ namespace {
 std::atomic<Residency> g_default{Residency::Auto};
 
 std::string gib(uint64_t bytes) { return fmt::format("{:.2f} GiB", double(bytes) / double(uint64_t{1} << 30)); }
-
-bool outOfMemory(const c10::Error& e)
-{
-    return std::string(e.what()).find("out of memory") != std::string::npos;
-}
 
 } // namespace
 
@@ -98,7 +94,7 @@ std::unique_ptr<MoeModel> openModel(const std::filesystem::path& path, const Com
             model->makeResident();
         } catch (const c10::Error& e) {
             // A GPU without room for every layer: stream instead (asked-for residency fails loudly).
-            if (choice != Residency::Auto || options.device.is_cpu() || !outOfMemory(e))
+            if (choice != Residency::Auto || options.device.is_cpu() || !isOutOfMemory(e))
                 throw;
             model.reset(); // its layers go back to the allocator before the streamed copy opens
             model = MoeModel::open(path, options);

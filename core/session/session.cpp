@@ -170,6 +170,18 @@ void Session::save()
     save(m_path);
 }
 
+void Session::requireSavable(const fs::path& path)
+{
+    std::error_code ec;
+    if (fs::is_directory(path, ec))
+        fail("{}: is a folder; the session cannot be saved there", path.string());
+    try {
+        AtomicFile probe(path);
+    } catch (const Error& e) {
+        fail("{} (the session could not be saved there; nothing was computed)", e.what());
+    }
+}
+
 void Session::save(const fs::path& target)
 {
     const std::string display = target.string();

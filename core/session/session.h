@@ -85,6 +85,10 @@ public:
     // Writes the whole session atomically; afterwards path() is `path`.
     void save(const std::filesystem::path& path);
     void save(); // to path(); throws when the session was never saved
+    // Fails now, naming the file, where save(path) could not write (a read-only folder or filesystem,
+    // a missing folder, a folder in the way): commands that compute and then store check this first,
+    // rather than fail after the work. Creates and removes the temporary save() would write.
+    static void requireSavable(const std::filesystem::path& path);
     const std::filesystem::path& path() const { return m_path; }
 
     int schemaVersion() const { return m_schemaVersion; } // of the file read

@@ -67,9 +67,12 @@ struct FinetuneOptions {
     // the end, the adapters, the AdamW state, the step, the random state and the results so far go to
     // `checkpoint` (one file, written atomically). With `resume` an existing checkpoint of a run with
     // the same settings and adapters is continued: the result equals an uninterrupted run's.
+    // With checkpointWhenDone false a finished (or early-stopped) run writes no checkpoint: only a
+    // cancelled one does (and every checkpointEvery steps), so that stopping never loses the steps done.
     std::filesystem::path checkpoint;
     int64_t checkpointEvery = 0;
     bool resume = false;
+    bool checkpointWhenDone = true;
     // The objective (see FinetuneObjective). Distill needs `teacher`: the original model (no plan, no
     // adapters, the same vocabulary), run without gradients on its own device for every micro-batch;
     // its logits move to the student's device. Lm needs teacher == nullptr. Held-out evaluation

@@ -1,6 +1,7 @@
 // Checkpoints of the LoRA training loop (lora_checkpoint.h).
 #include "core/train/lora_checkpoint.h"
 
+#include "core/calib/dataset.h"
 #include "core/io/atomic_file.h"
 #include "core/io/error.h"
 
@@ -9,6 +10,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <sstream>
 
 namespace moewb {
@@ -18,6 +20,10 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kFormat = "moewb-lora-checkpoint";
+// 3: a checksum over the state and every tensor (torch archives check no CRC: damaged bytes in the
+// middle resumed silently), the optimizer stored as the bytes of its own archive so the checksum
+// covers it. 2: the LoRA dropout in the identity. Older versions still load, unchecked.
+constexpr int kVersion = 3;
 
 torch::Tensor bytesTensor(const std::string& text)
 {
@@ -31,6 +37,27 @@ std::string tensorBytes(const torch::Tensor& t)
     const auto c = t.contiguous();
     return std::string(static_cast<const char*>(c.data_ptr()), static_cast<size_t>(c.numel()));
 }
+
+// FNV-1a 64 over the state's bytes, then each tensor's name, dtype, shape and bytes, in the order the
+// state's "tensors" lists them.
+class Checksum {
+public:
+    explicit Checksum(const std::string& state) { m_hash.add(state); }
+    void add(const std::string& name, const torch::Tensor& t)
+    {
+        const auto c = t.detach().cpu().contiguous();
+        m_hash.add(name);
+        m_hash.addU64(static_cast<uint64_t>(c.scalar_type()));
+        m_hash.addU64(static_cast<uint64_t>(c.dim()));
+        for (const auto size : c.sizes())
+            m_hash.addU64(static_cast<uint64_t>(size));
+        m_hash.add(std::span(static_cast<const std::byte*>(c.data_ptr()), c.nbytes()));
+    }
+    std::string hex() const { return m_hash.hex(); }
+
+private:
+    Fnv1a64Hash m_hash;
+};
 
 // torch's default generator on `device` (the current GPU for "cuda" without an index).
 at::Generator deviceGenerator(const torch::Device& device)
@@ -47,7 +74,7 @@ nlohmann::json checkpointState(const nlohmann::json& id, const LoopState& s)
         heldOut.push_back({step, ppl});
     // held_out_objective, held_out_kl and best_objective came with early stopping on the held-out
     // distillation objective; a distillation checkpoint without them is refused (restoreProgress).
-    return {{"format", kFormat}, {"version", 2}, {"identity", id}, {"step", s.step},
+    return {{"format", kFormat}, {"version", kVersion}, {"identity", id}, {"step", s.step},
             {"since_best", s.sinceBest}, {"stopped", s.stopped}, {"losses", s.result.losses},
             {"held_out", heldOut}, {"held_out_objective", s.result.heldOutObjective},
             {"held_out_kl", s.result.heldOutKl}, {"best_step", s.result.bestStep},
@@ -119,18 +146,33 @@ void saveCheckpoint(const fs::path& path, const nlohmann::json& id, const LoopSt
                     const std::vector<torch::Tensor>& params, const torch::optim::AdamW& optimizer,
                     const torch::Device& device)
 {
-    torch::serialize::OutputArchive archive;
-    archive.write("state", bytesTensor(checkpointState(id, s).dump()));
+    std::vector<std::pair<std::string, torch::Tensor>> tensors;
     for (size_t i = 0; i < params.size(); ++i)
-        archive.write("param" + std::to_string(i), params[i].detach());
+        tensors.emplace_back("param" + std::to_string(i), params[i].detach());
     for (size_t i = 0; i < s.best.size(); ++i)
-        archive.write("best" + std::to_string(i), s.best[i]);
-    archive.write("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
+        tensors.emplace_back("best" + std::to_string(i), s.best[i]);
+    tensors.emplace_back("torch_rng", at::detail::getDefaultCPUGenerator().get_state());
     if (!device.is_cpu()) // dropout on a GPU draws from that device's generator
-        archive.write("device_rng", deviceGenerator(device).get_state());
+        tensors.emplace_back("device_rng", deviceGenerator(device).get_state());
     torch::serialize::OutputArchive optim;
     optimizer.save(optim);
-    archive.write("optimizer", optim);
+    std::ostringstream optimBytes;
+    optim.save_to(optimBytes);
+    tensors.emplace_back("optimizer_bytes", bytesTensor(optimBytes.str()));
+
+    nlohmann::json state = checkpointState(id, s);
+    state["tensors"] = nlohmann::json::array();
+    for (const auto& [name, t] : tensors)
+        state["tensors"].push_back(name);
+    const std::string stateText = state.dump();
+    Checksum checksum(stateText);
+    torch::serialize::OutputArchive archive;
+    archive.write("state", bytesTensor(stateText));
+    for (const auto& [name, t] : tensors) {
+        archive.write(name, t);
+        checksum.add(name, t);
+    }
+    archive.write("checksum", bytesTensor(checksum.hex()));
     std::ostringstream bytes;
     archive.save_to(bytes);
     if (!path.parent_path().empty())
@@ -149,36 +191,75 @@ void loadCheckpoint(const fs::path& path, const nlohmann::json& id, LoopState& s
     } catch (const c10::Error& e) {
         fail("{}: not a fine-tuning checkpoint ({})", path.string(), e.what_without_backtrace());
     }
+    const auto damaged = [&](const std::string& what) {
+        fail("{}: the checkpoint is damaged ({}); remove it or start without --resume", path.string(), what);
+    };
     torch::Tensor raw;
-    archive.read("state", raw);
+    if (!archive.try_read("state", raw))
+        fail("{}: not a fine-tuning checkpoint (no state)", path.string());
+    const std::string stateText = tensorBytes(raw.cpu());
     nlohmann::json state;
     try {
-        state = nlohmann::json::parse(tensorBytes(raw.cpu()));
+        state = nlohmann::json::parse(stateText);
     } catch (const nlohmann::json::exception&) {
+        if (torch::Tensor sum; archive.try_read("checksum", sum))
+            damaged("its state is not JSON");
         fail("{}: not a fine-tuning checkpoint (its state is not JSON)", path.string());
     }
+    // Version 3 and later: every tensor is read and checked against the checksum first.
+    std::map<std::string, torch::Tensor> tensors;
+    const bool checked = state.is_object() && state.value("format", "") == kFormat && state.value("version", 1) >= 3;
+    if (checked) {
+        torch::Tensor stored;
+        if (!state.contains("tensors") || !state.at("tensors").is_array() || !archive.try_read("checksum", stored))
+            damaged("no checksum");
+        Checksum checksum(stateText);
+        for (const auto& name : state.at("tensors")) {
+            torch::Tensor t;
+            try {
+                if (!name.is_string() || !archive.try_read(name.get<std::string>(), t))
+                    damaged(fmt::format("tensor {} is missing", name.dump()));
+            } catch (const c10::Error& e) {
+                damaged(fmt::format("tensor {}: {}", name.dump(), e.what_without_backtrace()));
+            }
+            checksum.add(name.get<std::string>(), t);
+            tensors[name.get<std::string>()] = t;
+        }
+        if (checksum.hex() != tensorBytes(stored.cpu()))
+            damaged("its contents do not match the checksum written with them");
+    }
+    const auto read = [&](const std::string& name) {
+        if (checked) {
+            const auto it = tensors.find(name);
+            if (it == tensors.end())
+                damaged(fmt::format("no tensor \"{}\"", name));
+            return it->second;
+        }
+        torch::Tensor t;
+        archive.read(name, t);
+        return t;
+    };
     // The progress first: a refused checkpoint leaves the adapters, the optimizer and `s` untouched.
     LoopState restored;
     restoreProgress(state, id, path, restored);
     torch::NoGradGuard noGrad;
-    for (size_t i = 0; i < params.size(); ++i) {
-        torch::Tensor t;
-        archive.read("param" + std::to_string(i), t);
-        params[i].copy_(t);
-    }
-    for (size_t i = 0; i < state.at("best").get<size_t>(); ++i) {
-        torch::Tensor t;
-        archive.read("best" + std::to_string(i), t);
-        restored.best.push_back(t);
-    }
-    torch::Tensor rng;
-    archive.read("torch_rng", rng);
+    for (size_t i = 0; i < params.size(); ++i)
+        params[i].copy_(read("param" + std::to_string(i)));
+    for (size_t i = 0; i < state.at("best").get<size_t>(); ++i)
+        restored.best.push_back(read("best" + std::to_string(i)));
     at::Generator gen = at::detail::getDefaultCPUGenerator();
-    gen.set_state(rng.cpu());
-    if (torch::Tensor deviceRng; !device.is_cpu() && archive.try_read("device_rng", deviceRng))
-        deviceGenerator(device).set_state(deviceRng.cpu());
+    gen.set_state(read("torch_rng").cpu());
+    if (torch::Tensor deviceRng; !device.is_cpu()) {
+        if (checked ? tensors.count("device_rng") > 0 : archive.try_read("device_rng", deviceRng))
+            deviceGenerator(device).set_state((checked ? tensors.at("device_rng") : deviceRng).cpu());
+    }
     torch::serialize::InputArchive optim;
-    archive.read("optimizer", optim);
+    if (checked) {
+        const std::string bytes = tensorBytes(read("optimizer_bytes").cpu());
+        optim.load_from(bytes.data(), bytes.size(), device);
+    } else {
+        archive.read("optimizer", optim);
+    }
     optimizer.load(optim);
     s = std::move(restored);
 }

@@ -249,7 +249,8 @@ FinetuneResult finetuneLora(MoeModel& model, std::vector<LoraAdapter>& adapters,
             }
         }
         const bool keepGoing = !onStep || onStep(report);
-        if (!keepGoing || s.stopped || step + 1 == o.steps || (o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery == 0)) {
+        const bool done = s.stopped || step + 1 == o.steps;
+        if (!keepGoing || (done && o.checkpointWhenDone) || (o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery == 0)) {
             ++s.step; // the checkpoint resumes after this step
             checkpoint();
             --s.step;

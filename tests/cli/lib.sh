@@ -52,9 +52,14 @@ expect_interrupt() {
 }
 
 # expect_signal SIGNAL CODE READY -- command...: the same with another signal (TERM: 143, HUP: 129).
+# Leaves in $signal_wait the seconds from the signal to the command's exit.
 expect_signal() {
     local signal=$1 code=$2 ready=$3
     shift 4
+    # Emptied first: the background command truncates them only once it starts, and READY still in
+    # the previous command's output sent the signal too early (to a shell that ignores SIGINT).
+    : >"$tmp/out"
+    : >"$tmp/err"
     "$@" >"$tmp/out" 2>"$tmp/err" &
     local pid=$! tries=0
     until grep -q -- "$ready" "$tmp/out" "$tmp/err" 2>/dev/null; do
@@ -62,8 +67,10 @@ expect_signal() {
         sleep 0.1
     done
     kill -"$signal" "$pid" 2>/dev/null
+    local killed=$SECONDS
     wait "$pid"
     local rc=$?
+    signal_wait=$((SECONDS - killed))
     if [[ $rc -ne $code ]] || ! grep -q -- 'cancelled' "$tmp/out" "$tmp/err"; then
         echo "FAIL (exit $rc, wanted $code and 'cancelled' after SIG$signal at '$ready'): $*"
         sed 's/^/  | /' "$tmp/out" "$tmp/err" | tail -20

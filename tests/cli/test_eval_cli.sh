@@ -24,6 +24,19 @@ expect 1 'tokens, but 9 blocks of 64 tokens need 576' -- "$bin" eval "$golden/ol
 printf 'ok\xfe\n' >"$tmp/bad.txt"
 expect 1 'not valid UTF-8' -- "$bin" eval "$golden/olmoe" --tokenizer "$tok" --text "$tmp/bad.txt"
 expect 1 'nothing to evaluate' -- "$bin" eval "$golden/olmoe"
+# NaN weights: an error naming the model and its side, not "perplexity nan -> nan, top-1 agreement 100%".
+cp -r "$golden/mixtral" "$tmp/mixtral_nan"
+python3 - "$tmp/mixtral_nan/model.safetensors" <<'PY'
+import json, struct, sys
+with open(sys.argv[1], 'r+b') as f:
+    n = struct.unpack('<Q', f.read(8))[0]
+    begin, end = json.loads(f.read(n))['model.norm.weight']['data_offsets']
+    f.seek(8 + n + begin)
+    f.write(struct.pack('<f', float('nan')) * ((end - begin) // 4))
+PY
+expect 1 'mixtral_nan (model): the next-token loss is nan' -- "$bin" eval "$tmp/mixtral_nan" --ids "$tmp/ids.txt" -s 64
+expect 1 'mixtral_nan (reference): the next-token loss is nan' -- "$bin" eval "$golden/mixtral" \
+    --compare "$tmp/mixtral_nan" --ids "$tmp/ids.txt" -s 64
 
 # Ctrl-C: a long run is interrupted and exits 130 with "cancelled".
 for i in $(seq 400); do seq 0 255; done | tr '\n' ' ' >"$tmp/long.txt"

@@ -24,6 +24,22 @@ expect 0 '"resumed_from_step": 4' -- "$bin" -t 1 "${ft[@]}" --resume --json
 check "a finished run resumes to the same losses" \
     test "$(grep -A6 '"losses"' "$tmp/first.json")" = "$(grep -A6 '"losses"' "$tmp/out")"
 expect 1 'other settings' -- "$bin" -t 1 "${ft[@]}" --resume --lr 0.5
+# Bytes damaged in the middle of a tensor: the checksum refuses the checkpoint, naming it (torch's
+# archives check no CRC: it resumed silently).
+python3 - "$tmp/ft.ckpt" <<'PY'
+import sys, zipfile
+path = sys.argv[1]
+with zipfile.ZipFile(path) as z:  # the largest tensor's stored bytes
+    info = max((i for i in z.infolist() if '/data/' in i.filename), key=lambda i: i.file_size)
+with open(path, 'r+b') as f:
+    f.seek(info.header_offset + 26)
+    name_len, extra_len = int.from_bytes(f.read(2), 'little'), int.from_bytes(f.read(2), 'little')
+    f.seek(info.header_offset + 30 + name_len + extra_len + info.file_size // 2)
+    data = f.read(8)
+    f.seek(-8, 1)
+    f.write(bytes(b ^ 0xff for b in data))
+PY
+expect 1 "ft.ckpt: the checkpoint is damaged" -- "$bin" -t 1 "${ft[@]}" --resume
 x=$tmp/peft
 expect 0 'PEFT adapter: ' -- "$bin" -t 1 export "$tmp/s.h5" "$x" --plan ed-lora --peft
 check "adapter files beside the standard weights" \
@@ -31,6 +47,16 @@ check "adapter files beside the standard weights" \
 check "target_modules are full module paths" grep -q '"model.layers.0.self_attn.q_proj"' "$x/adapter_config.json"
 expect 0 'instruction' -- "$bin" -t 1 finetune "$tmp/s.h5" --plan ed --plan-name ed-all --train "$tmp/pairs.jsonl" \
     --steps 1 --batch 1 -s 32
+check "a finished run without checkpoint options leaves no checkpoint" test ! -e "$tmp/s.h5.ed-lora.ckpt"
+# Ctrl-C without --checkpoint still writes one beside the session (the progress was lost) and says how
+# to resume; --resume continues from it.
+stop=(finetune "$tmp/s.h5" --plan ed --plan-name ed-stop --train "$tmp/pairs.jsonl" --steps 200 --batch 1 -s 32
+    --targets attention)
+expect_interrupt 'fine-tune: ' -- "$bin" -t 1 "${stop[@]}"
+check "the stopped run left its checkpoint" test -s "$tmp/s.h5.ed-lora.ckpt"
+check "and said how to resume" grep -q "checkpoint in $tmp/s.h5.ed-lora.ckpt; continue with the same options and --resume" \
+    "$tmp/err"
+expect 0 'resumed after step' -- "$bin" -t 1 "${stop[@]}" --resume
 expect 1 'routed experts' -- "$bin" -t 1 export "$tmp/s.h5" "$tmp/refused" --plan ed-all --peft
 check "a refused --peft writes nothing" test ! -e "$tmp/refused"
 expect 1 '--peft needs --format standard' -- "$bin" -t 1 export "$tmp/s.h5" "$tmp/ext" --plan ed-lora --peft \

@@ -18,6 +18,8 @@ done
 s=$tmp/bad.h5
 common=("$golden/mixtral" --calib "$src/README.md" --tokenizer "$tok" --session "$s" -n 2 -s 32 --no-eval)
 expect 1 'below top-k' -- "$bin" -t 1 run --method expert-drop "${common[@]}" --preserve-n 1
+expect 1 'cannot keep 999 experts per layer: layer 0 has 8 routed experts' -- "$bin" -t 1 run --method expert-drop \
+    "${common[@]}" --preserve-n 999
 expect 1 "neither 'unstructured' nor 'N:M'" -- "$bin" -t 1 run --method wanda "${common[@]}" --pattern 4:2
 expect 1 "no plan named 'nothing'" -- "$bin" -t 1 run --method wanda "${common[@]}" --after nothing
 expect 1 'drop_n = 4 is outside' -- "$bin" -t 1 run --method layer-drop "${common[@]}" --drop-n 4

@@ -19,6 +19,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -95,6 +96,26 @@ TEST_CASE("perplexity of a uniform model is the vocabulary size; cancelling thro
     stop.progress = [&](double) { return ++calls < 2; };
     CHECK_THROWS_AS(perplexity(uniform, ids, stop), Cancelled);
     CHECK_THROWS_AS(perplexity(uniform, torch::zeros({2, 1}, torch::kInt64)), Error);
+}
+
+TEST_CASE("non-finite logits are an error naming the model, for perplexity and for either side of KL")
+{
+    const int64_t V = 11;
+    auto ids = torch::randint(V, {2, 6}, torch::kInt64);
+    const LogitsFn finite = [V](const torch::Tensor& x, const ProgressFn&) { return torch::zeros({x.size(0), x.size(1), V}); };
+    const LogitsFn nan = [V](const torch::Tensor& x, const ProgressFn&) {
+        return torch::full({x.size(0), x.size(1), V}, std::numeric_limits<float>::quiet_NaN());
+    };
+    EvalOptions o;
+    o.model = "qwen (compressed)";
+    CHECK_THROWS_WITH_AS(perplexity(nan, ids, o), doctest::Contains("qwen (compressed): the next-token loss is nan"),
+                         Error);
+    CHECK_THROWS_WITH_AS(perplexity(nan, ids), doctest::Contains("the model: the next-token loss is nan"), Error);
+    EvalOptions ref;
+    ref.model = "qwen (original)";
+    CHECK_THROWS_WITH_AS(captureReference(nan, ids, 0, ref), doctest::Contains("qwen (original): "), Error);
+    const auto captured = captureReference(finite, ids, 0, ref);
+    CHECK_THROWS_WITH_AS(compareWithReference(captured, nan, o), doctest::Contains("qwen (compressed): "), Error);
 }
 
 TEST_CASE("KL divergence: exact and top-K against direct computation")
@@ -356,4 +377,16 @@ TEST_CASE("throughput: the warm-up pass is not timed, the fastest timed pass cou
     CHECK(cold.bestSeconds >= 0.300); // without a warm-up the one-time cost is in the only pass
     CHECK_THROWS_AS(measureThroughput(slowFirst, ids, 0, true), Error);
     CHECK_THROWS_AS(measureThroughput(slowFirst, torch::zeros({0, 5}, torch::kInt64), 1, true), Error);
+    // Progress runs over all passes (the model's own reports inside a pass too); false cancels.
+    std::vector<double> seen;
+    const LogitsFn reporting = [](const torch::Tensor& batch, const ProgressFn& progress) {
+        if (progress)
+            progress(0.5);
+        return torch::zeros({batch.size(0), batch.size(1), 3});
+    };
+    measureThroughput(reporting, ids, 2, false, [&](double f) { seen.push_back(f); return true; });
+    CHECK(seen == std::vector<double>{0.0, 0.25, 0.5, 0.75});
+    calls = 0;
+    CHECK_THROWS_AS(measureThroughput(slowFirst, ids, 100, true, [&](double) { return calls < 2; }), Cancelled);
+    CHECK(calls == 2);
 }

@@ -131,6 +131,13 @@ TEST_CASE("Expert Drop layerwise: the same count per layer, lowest scores first"
     CHECK_THROWS_WITH_AS(expertDropPlan(spec, handScores(), {ExpertDropMode::Layerwise, 0, 1}),
                          doctest::Contains("below top-k = 2"), Error);
     CHECK_THROWS_AS(expertDropPlan(spec, handScores(), {ExpertDropMode::Layerwise, 0.75}), Error);
+    // Keeping as many as a layer has, or more, made a plan that drops nothing: refused, naming both counts.
+    CHECK_THROWS_WITH_AS(expertDropPlan(spec, handScores(), {ExpertDropMode::Layerwise, 0, 999}),
+                         doctest::Contains("cannot keep 999 experts per layer: layer 1 has 4 routed experts"), Error);
+    CHECK_THROWS_WITH_AS(expertDropPlan(spec, handScores(), {ExpertDropMode::Layerwise, 0, 4}),
+                         doctest::Contains("keeping 4 experts per layer drops none: the MoE layers have 4"), Error);
+    CHECK_THROWS_WITH_AS(expertDropPlan(spec, handScores(), {ExpertDropMode::Global, 0, 4}),
+                         doctest::Contains("keeping 4 experts per layer (12 in all) drops none"), Error);
 }
 
 TEST_CASE("Expert Drop global: lowest scores over all layers, never below top-k in a layer")
