@@ -12,6 +12,7 @@
 #include "core/io/tokenizer.h"
 #include "core/model/residency.h"
 #include "core/search/search_inputs.h"
+#include "core/util/torch_errors.h"
 
 #include <fmt/format.h>
 #include <torch/types.h>
@@ -55,7 +56,7 @@ void WorkerCore::run(int job, const std::function<void(WorkerCore&, int)>& body)
         terminal([job](Worker& w) { Q_EMIT w.jobCancelled(job); });
     } catch (const std::exception& e) {
         publishSnapshot(job);
-        const QString message = QString::fromUtf8(e.what());
+        const QString message = QString::fromStdString(errorMessage(e)); // LibTorch errors without their backtrace
         terminal([job, message](Worker& w) { Q_EMIT w.jobFailed(job, message); });
     }
 }

@@ -13,6 +13,7 @@
 #include "core/io/tokenizer.h"
 #include "core/model/residency.h"
 #include "core/plan/apply.h"
+#include "core/util/torch_errors.h"
 
 #include <torch/types.h>
 
@@ -178,7 +179,7 @@ void WorkerCore::exportModel(int job, const ExportSettings& s, bool write)
     } catch (const Cancelled&) {
         throw;
     } catch (const std::exception& e) {
-        out.error = QString::fromUtf8(e.what());
+        out.error = QString::fromStdString(errorMessage(e)); // LibTorch errors without their backtrace
     }
     m_facade->post(job, Delivery::Always, [job, out, write](Worker& w) {
         if (write)
